@@ -1,0 +1,322 @@
+"""The shard format: the one reader and writer of glyphrender datasets.
+
+A dataset is a directory holding ``manifest.json`` and HDF5 shards named
+``{split}-{index:05d}.h5``. Each shard holds, for N samples:
+
+- ``source``    (N, H, W) uint8, ink coverage (0 paper, 255 full ink)
+- ``target``    (N, H, W) uint8, absent in the ``missing`` split
+- ``codepoint`` (N,) uint32
+- ``style``     (N,) uint16, the target style id
+
+Image datasets are chunked one sample per chunk and compressed. Each shard carries the
+attributes ``schema_version``, ``split`` and ``glyph_px``. ``docs/shard-format.md`` is the
+reference for readers in other tools; this module is the reference implementation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from glyphrender.errors import DatasetError
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+SPLITS = ("train", "val", "missing")
+PAIRED_SPLITS = ("train", "val")
+
+# The codec is settled by bench/bench_shard_codec.py; see bench/results for the figures.
+DEFAULT_COMPRESSION: dict[str, Any] = {
+    "compression": "gzip",
+    "compression_opts": 1,
+    "shuffle": False,
+}
+
+
+@dataclass(frozen=True)
+class GlyphBatch:
+    """A run of samples of one split, as numpy arrays."""
+
+    source: np.ndarray
+    target: np.ndarray | None
+    codepoint: np.ndarray
+    style: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.codepoint)
+        if self.source.ndim != 3 or self.source.shape[0] != n or self.source.dtype != np.uint8:
+            raise ValueError(
+                f"source must be (N, H, W) uint8 with N={n}, got {self.source.shape} {self.source.dtype}"
+            )
+        if self.target is not None and (
+            self.target.shape != self.source.shape or self.target.dtype != np.uint8
+        ):
+            raise ValueError(
+                f"target must match source {self.source.shape} uint8, got {self.target.shape} {self.target.dtype}"
+            )
+        if self.style.shape != (n,):
+            raise ValueError(f"style must be ({n},), got {self.style.shape}")
+
+    def __len__(self) -> int:
+        return len(self.codepoint)
+
+    @property
+    def glyph_px(self) -> int:
+        return int(self.source.shape[1])
+
+    @staticmethod
+    def concatenate(batches: list[GlyphBatch], glyph_px: int, paired: bool) -> GlyphBatch:
+        """Join batches in order; an empty list gives an empty batch of the given size."""
+        if not batches:
+            empty = np.zeros((0, glyph_px, glyph_px), np.uint8)
+            return GlyphBatch(
+                empty,
+                empty.copy() if paired else None,
+                np.zeros(0, np.uint32),
+                np.zeros(0, np.uint16),
+            )
+        return GlyphBatch(
+            source=np.concatenate([b.source for b in batches]),
+            target=np.concatenate([b.target for b in batches]) if paired else None,
+            codepoint=np.concatenate([b.codepoint for b in batches]).astype(np.uint32),
+            style=np.concatenate([b.style for b in batches]).astype(np.uint16),
+        )
+
+
+def shard_name(split: str, index: int) -> str:
+    return f"{split}-{index:05d}.h5"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_shard(
+    path: Path, split: str, batch: GlyphBatch, compression: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write one shard and return its manifest entry (file, count, sha256)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    paired = split in PAIRED_SPLITS
+    if paired != (batch.target is not None):
+        raise ValueError(f"split {split!r} {'needs' if paired else 'must not have'} target images")
+    opts = dict(DEFAULT_COMPRESSION if compression is None else compression)
+    px = batch.glyph_px
+    with h5py.File(path, "w", track_order=True) as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["split"] = split
+        f.attrs["glyph_px"] = px
+        images = {"source": batch.source} | ({"target": batch.target} if paired else {})
+        for name, array in images.items():
+            if len(batch):
+                f.create_dataset(name, data=array, chunks=(1, px, px), **opts)
+            else:
+                f.create_dataset(
+                    name,
+                    shape=(0, px, px),
+                    dtype=np.uint8,
+                    maxshape=(None, px, px),
+                    chunks=(1, px, px),
+                )
+        f.create_dataset("codepoint", data=batch.codepoint.astype(np.uint32))
+        f.create_dataset("style", data=batch.style.astype(np.uint16))
+    return {"file": path.name, "count": len(batch), "sha256": sha256_file(path)}
+
+
+class ShardWriter:
+    """Buffers the samples of one split and writes them as shards of at most ``shard_size``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        split: str,
+        shard_size: int,
+        compression: dict[str, Any] | None = None,
+    ) -> None:
+        if shard_size < 1:
+            raise ValueError("shard_size must be at least 1")
+        self.directory = Path(directory)
+        self.split = split
+        self.shard_size = shard_size
+        self.compression = compression
+        self._pending: list[GlyphBatch] = []
+        self._pending_count = 0
+        self._entries: list[dict[str, Any]] = []
+        self._glyph_px: int | None = None
+
+    def add(self, batch: GlyphBatch) -> None:
+        if not len(batch):
+            return
+        self._glyph_px = batch.glyph_px
+        self._pending.append(batch)
+        self._pending_count += len(batch)
+        while self._pending_count >= self.shard_size:
+            self._flush(self.shard_size)
+
+    def _flush(self, count: int) -> None:
+        paired = self.split in PAIRED_SPLITS
+        joined = GlyphBatch.concatenate(self._pending, self._glyph_px or 0, paired)
+        head = _slice(joined, 0, count)
+        rest = _slice(joined, count, len(joined))
+        path = self.directory / shard_name(self.split, len(self._entries))
+        self._entries.append(write_shard(path, self.split, head, self.compression))
+        self._pending = [rest] if len(rest) else []
+        self._pending_count = len(rest)
+
+    def close(self) -> list[dict[str, Any]]:
+        """Write what is left and return the manifest entries of all shards, in order."""
+        if self._pending_count:
+            self._flush(self._pending_count)
+        return list(self._entries)
+
+
+def _slice(batch: GlyphBatch, start: int, stop: int) -> GlyphBatch:
+    return GlyphBatch(
+        source=batch.source[start:stop],
+        target=None if batch.target is None else batch.target[start:stop],
+        codepoint=batch.codepoint[start:stop],
+        style=batch.style[start:stop],
+    )
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` (sorted keys, stable formatting) through a temporary name."""
+    path = Path(directory) / MANIFEST_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / MANIFEST_NAME
+    if not Path(directory).is_dir():
+        raise DatasetError(
+            f"{directory}: not a dataset directory (it does not exist or is not a directory)"
+        )
+    if not path.is_file():
+        raise DatasetError(f"{directory}: no {MANIFEST_NAME}; not a glyphrender dataset")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{path}: manifest is not a JSON object")
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise DatasetError(
+            f"{path}: schema version {version!r} is not supported (this glyphrender reads {SCHEMA_VERSION})"
+        )
+    for key in ("glyph_px", "fonts", "splits"):
+        if key not in manifest:
+            raise DatasetError(f"{path}: manifest lacks {key!r}")
+    return manifest
+
+
+class Dataset:
+    """Read access to a dataset directory; the only way other packages read shards."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Dataset:
+        path = Path(path)
+        return cls(path, read_manifest(path))
+
+    @property
+    def glyph_px(self) -> int:
+        return int(self.manifest["glyph_px"])
+
+    @property
+    def source_font(self) -> dict[str, Any]:
+        return next(f for f in self.manifest["fonts"] if f["role"] == "source")
+
+    @property
+    def target_fonts(self) -> list[dict[str, Any]]:
+        """Target fonts ordered by style id."""
+        return sorted(
+            (f for f in self.manifest["fonts"] if f["role"] == "target"),
+            key=lambda f: f["style_id"],
+        )
+
+    @property
+    def num_styles(self) -> int:
+        return len(self.target_fonts)
+
+    def count(self, split: str) -> int:
+        return int(self._split(split)["count"])
+
+    def shard_entries(self, split: str) -> list[dict[str, Any]]:
+        return list(self._split(split)["shards"])
+
+    def _split(self, split: str) -> dict[str, Any]:
+        if split not in SPLITS:
+            raise DatasetError(
+                f"{self.path}: unknown split {split!r} (choose from {', '.join(SPLITS)})"
+            )
+        splits = self.manifest["splits"]
+        if split not in splits:
+            raise DatasetError(f"{self.path}: the manifest has no {split!r} split")
+        return splits[split]
+
+    def iter_shards(self, split: str) -> Iterator[GlyphBatch]:
+        """Yield each shard of a split as one batch, in manifest order."""
+        for entry in self.shard_entries(split):
+            yield self._read_shard(self.path / entry["file"], split, entry["count"])
+
+    def read_split(self, split: str) -> GlyphBatch:
+        """The whole split in memory, shards concatenated in order."""
+        return GlyphBatch.concatenate(
+            list(self.iter_shards(split)), self.glyph_px, split in PAIRED_SPLITS
+        )
+
+    def _read_shard(self, path: Path, split: str, expected: int) -> GlyphBatch:
+        if not path.is_file():
+            raise DatasetError(f"{path}: shard listed in the manifest is missing")
+        try:
+            with h5py.File(path, "r") as f:
+                if f.attrs.get("schema_version") != SCHEMA_VERSION or f.attrs.get("split") != split:
+                    raise DatasetError(
+                        f"{path}: shard attributes do not match split {split!r} schema {SCHEMA_VERSION}"
+                    )
+                batch = GlyphBatch(
+                    source=f["source"][()],
+                    target=f["target"][()] if split in PAIRED_SPLITS else None,
+                    codepoint=f["codepoint"][()],
+                    style=f["style"][()],
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise DatasetError(f"{path}: unreadable shard ({exc})") from None
+        if len(batch) != expected or batch.glyph_px != self.glyph_px:
+            raise DatasetError(
+                f"{path}: holds {len(batch)} samples of {batch.glyph_px} px, the manifest says {expected} of {self.glyph_px} px"
+            )
+        return batch
+
+    def verify(self) -> list[str]:
+        """Check every shard's sha256 and count against the manifest; return the problems found."""
+        problems = []
+        for split in self.manifest["splits"]:
+            for entry in self.shard_entries(split):
+                path = self.path / entry["file"]
+                if not path.is_file():
+                    problems.append(f"{path}: missing")
+                elif sha256_file(path) != entry["sha256"]:
+                    problems.append(f"{path}: sha256 does not match the manifest")
+        return problems

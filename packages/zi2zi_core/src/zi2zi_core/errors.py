@@ -1,0 +1,15 @@
+"""The package's exceptions: one base class, subclasses by topic; messages carry their context."""
+
+from __future__ import annotations
+
+
+class Zi2ziError(Exception):
+    """Base class of every error zi2zi_core raises on bad input or bad state."""
+
+
+class ConfigError(Zi2ziError):
+    """A model, loss or training configuration is invalid."""
+
+
+class CheckpointError(Zi2ziError):
+    """A checkpoint or run directory is missing, corrupt or incompatible."""
