@@ -1,0 +1,107 @@
+"""Generated-glyph folders: write/read round trip, atomic replacement, clear refusals."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from glyphrender.errors import DatasetError
+from glyphrender.generated import GLYPHS_NAME, GeneratedMeta, read_generated, write_generated
+from glyphrender.transform import Transform
+from PIL import Image
+
+
+def _meta(glyph_px: int = 16) -> GeneratedMeta:
+    return GeneratedMeta(
+        style_id=0,
+        style_name="Zen Maru Gothic Regular",
+        glyph_px=glyph_px,
+        placement="font",
+        target_font_sha256="ab" * 32,
+        target_font_path="fonts/ZenMaruGothic_400Regular.ttf",
+        transform=Transform(scale=0.016, x_offset=0.0, y_offset=14.08),
+        dataset_manifest_sha256="cd" * 32,
+    )
+
+
+def _images(n: int = 3, px: int = 16) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(n, px, px), dtype=np.uint8)
+
+
+def test_round_trip_keeps_meta_images_and_codepoints(tmp_path):
+    images = _images()
+    out = write_generated(tmp_path / "gen" / "zen", images, [0x4E00, 0x20000, 0x41], _meta())
+    meta, got, cps = read_generated(out)
+    assert meta == _meta()
+    np.testing.assert_array_equal(got, images)
+    assert cps.dtype == np.uint32
+    assert cps.tolist() == [0x4E00, 0x20000, 0x41]
+
+
+def test_pngs_are_black_ink_on_white(tmp_path):
+    images = _images()
+    out = write_generated(tmp_path / "g", images, [0x4E00, 0x20000, 0x41], _meta())
+    assert sorted(p.name for p in out.glob("*.png")) == ["U+0041.png", "U+20000.png", "U+4E00.png"]
+    png = np.asarray(Image.open(out / "U+4E00.png"))
+    np.testing.assert_array_equal(png, 255 - images[0])
+
+
+def test_existing_folder_refused_then_replaced_with_force(tmp_path):
+    out = tmp_path / "g"
+    write_generated(out, _images(), [1, 2, 3], _meta())
+    with pytest.raises(DatasetError, match="not empty"):
+        write_generated(out, _images(1), [7], _meta())
+    write_generated(out, _images(1), [7], _meta(), force=True)
+    _, images, cps = read_generated(out)
+    assert cps.tolist() == [7] and len(images) == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted([GLYPHS_NAME, "U+0007.png"])
+    assert [p.name for p in tmp_path.iterdir()] == ["g"]  # no temp folders left behind
+
+
+def test_empty_existing_folder_is_fine(tmp_path):
+    (tmp_path / "g").mkdir()
+    write_generated(tmp_path / "g", _images(), [1, 2, 3], _meta())
+    assert read_generated(tmp_path / "g")[2].tolist() == [1, 2, 3]
+
+
+def test_write_refuses_wrong_size_and_duplicate_codepoints(tmp_path):
+    with pytest.raises(DatasetError, match="glyph_px says 16x16"):
+        write_generated(tmp_path / "a", _images(px=32), [1, 2, 3], _meta())
+    with pytest.raises(DatasetError, match="not unique"):
+        write_generated(tmp_path / "b", _images(), [1, 1, 3], _meta())
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_read_missing_folder_and_missing_h5(tmp_path):
+    with pytest.raises(DatasetError, match="missing or not a directory"):
+        read_generated(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=f"no {GLYPHS_NAME}"):
+        read_generated(tmp_path / "empty")
+
+
+def test_read_names_bad_attributes_and_sizes(tmp_path):
+    out = write_generated(tmp_path / "g", _images(), [1, 2, 3], _meta())
+    with h5py.File(out / GLYPHS_NAME, "a") as f:
+        f.attrs["glyph_px"] = 32
+    with pytest.raises(DatasetError, match="glyph_px says 32x32"):
+        read_generated(out)
+    with h5py.File(out / GLYPHS_NAME, "a") as f:
+        f.attrs["glyph_px"] = 16
+        f.attrs["format_version"] = 99
+    with pytest.raises(DatasetError, match="format version 99"):
+        read_generated(out)
+    with h5py.File(out / GLYPHS_NAME, "a") as f:
+        f.attrs["format_version"] = 1
+        del f.attrs["transform"]
+    with pytest.raises(DatasetError, match="'transform'"):
+        read_generated(out)
+    (out / GLYPHS_NAME).write_bytes(b"not hdf5")
+    with pytest.raises(DatasetError, match="unreadable HDF5"):
+        read_generated(out)
+
+
+def test_meta_validates():
+    with pytest.raises(ValueError, match="placement"):
+        GeneratedMeta(0, "x", 16, "middle", "", "", Transform(1, 0, 0), "")
