@@ -1,0 +1,217 @@
+"""scripts/fetch_fonts.py: verified copies from a shared dir or npm, never a wrong file.
+
+Offline: the shared directory is fake and the registry route runs against a fake ``npm``
+executable that builds tarballs locally. The script runs as a subprocess, the way users
+and nox run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fetch_fonts.py"
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("fetch_fonts", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
+    spec.loader.exec_module(module)
+    return module
+
+
+FETCH = _load_script()
+NAMES = [f.name for f in FETCH.FILES]
+
+
+def fake_content(name: str) -> bytes:
+    return f"fake bytes of {name}\n".encode()
+
+
+@pytest.fixture
+def sums(tmp_path: Path) -> Path:
+    """A checksum file for the fake contents (the real one lists the real fonts)."""
+    path = tmp_path / "SHA256SUMS"
+    lines = [f"{hashlib.sha256(fake_content(n)).hexdigest()}  {n}" for n in NAMES]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    path = tmp_path / "shared"
+    path.mkdir()
+    for name in NAMES:
+        (path / name).write_bytes(fake_content(name))
+    return path
+
+
+@pytest.fixture
+def no_npm_path(tmp_path: Path) -> str:
+    """A PATH with no npm on it."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    return str(empty)
+
+
+def write_fake_npm(bin_dir: Path, layout: dict[str, dict[str, str]] | None) -> None:
+    """An ``npm`` that packs tarballs from ``layout`` (spec -> member -> text) or fails."""
+    bin_dir.mkdir(exist_ok=True)
+    layout_file = bin_dir / "layout.json"
+    layout_file.write_text(json.dumps(layout))
+    npm = bin_dir / "npm"
+    npm.write_text(
+        f"#!{sys.executable}\n"
+        "import io, json, sys, tarfile\n"
+        f"layout = json.load(open({str(layout_file)!r}))\n"
+        "spec = sys.argv[2]\n"
+        "if layout is None or spec not in layout:\n"
+        "    print('npm notice something', file=sys.stderr)\n"
+        "    print('npm error 404 Not Found - GET ' + spec, file=sys.stderr)\n"
+        "    sys.exit(1)\n"
+        "with tarfile.open('pkg-1.0.0.tgz', 'w:gz') as tar:\n"
+        "    for member, text in layout[spec].items():\n"
+        "        data = text.encode()\n"
+        "        info = tarfile.TarInfo(member)\n"
+        "        info.size = len(data)\n"
+        "        tar.addfile(info, io.BytesIO(data))\n"
+        "print('pkg-1.0.0.tgz')\n"
+    )
+    npm.chmod(0o755)
+
+
+def registry_layout(wrong: str | None = None) -> dict[str, dict[str, str]]:
+    layout: dict[str, dict[str, str]] = {}
+    for font in FETCH.FILES:
+        text = fake_content(font.name).decode()
+        if font.name == wrong:
+            text = "tampered\n"
+        layout.setdefault(font.package, {})[font.member] = text
+    return layout
+
+
+def run(*args: str | Path, path: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def assert_all_fetched(dest: Path) -> None:
+    assert sorted(p.name for p in dest.iterdir()) == sorted(NAMES)
+    for name in NAMES:
+        assert (dest / name).read_bytes() == fake_content(name)
+
+
+def test_copies_every_file_from_shared_dir(tmp_path, shared, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--shared", shared, "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+
+
+def test_checksum_mismatch_is_refused_and_leaves_no_file(tmp_path, shared, sums, no_npm_path):
+    bad = "ZenMaruGothic_400Regular.ttf"
+    (shared / bad).write_bytes(b"not the font we pinned")
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--shared", shared, "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "checksum mismatch" in lines[0] and bad in lines[0]
+    assert not (dest / bad).exists()
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")], "temp file left behind"
+
+
+def test_missing_npm_is_one_clear_error(tmp_path, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--from-registry", "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "fetch_fonts: error: npm not found on PATH: install Node.js/npm, "
+        "or pass --shared DIR with the fonts"
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+def test_npm_failure_is_one_clear_error(tmp_path, sums):
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, None)
+    proc = run("--dest", tmp_path / "fonts", "--from-registry", "--sums", sums, path=str(bin_dir))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "npm pack @expo-google-fonts/" in lines[0]
+    assert "404 Not Found" in lines[0]
+
+
+def test_registry_route_extracts_the_pinned_members(tmp_path, sums):
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, registry_layout())
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--from-registry", "--sums", sums, path=str(bin_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+
+
+def test_registry_mismatch_is_refused(tmp_path, sums):
+    bad = "noto-sans-tc.LICENSE_FONT.txt"
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, registry_layout(wrong=bad))
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--from-registry", "--sums", sums, path=str(bin_dir))
+    assert proc.returncode == 1
+    assert "checksum mismatch" in proc.stderr and bad in proc.stderr
+    assert not (dest / bad).exists()
+
+
+def test_second_run_touches_nothing_and_needs_no_source(tmp_path, shared, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    assert run("--dest", dest, "--shared", shared, "--sums", sums).returncode == 0
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in dest.iterdir()}
+    # No shared dir and no npm: only possible to succeed if nothing needs fetching.
+    proc = run("--dest", dest, "--from-registry", "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 0, proc.stderr
+    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in dest.iterdir()}
+    assert after == before
+
+
+def test_wrong_file_already_in_dest_is_replaced(tmp_path, shared, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    dest.mkdir()
+    (dest / "ZenMaruGothic_700Bold.ttf").write_bytes(b"stale download")
+    proc = run("--dest", dest, "--shared", shared, "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+
+
+def test_committed_sums_cover_every_file():
+    sums = FETCH.read_sums(FETCH.DEFAULT_SUMS)
+    assert set(sums) == set(NAMES)
+
+
+def test_tarball_reader_rejects_garbage(tmp_path, sums):
+    """A corrupt download is an error line, not a traceback."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(f"#!{sys.executable}\nopen('pkg.tgz', 'wb').write(b'not gzip')\n")
+    npm.chmod(0o755)
+    proc = run("--dest", tmp_path / "fonts", "--from-registry", "--sums", sums, path=str(bin_dir))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("fetch_fonts: error: pkg.tgz: unreadable tarball")
+    assert "Traceback" not in proc.stderr
