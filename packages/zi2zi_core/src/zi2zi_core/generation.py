@@ -1,0 +1,225 @@
+"""Running a trained generator over source glyphs, and writing the result for the assembler.
+
+The source glyphs come either from a split of the dataset the model was trained on (by default
+``missing``: the characters the target font lacks) or from characters the user names, which are
+rendered with exactly the renderer and placement that built the dataset's shards
+(``glyphrender.render.render_for_dataset``). Either way every image passes through
+``prepare_inputs``, the one place uint8 glyphs become generator inputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from glyphrender.generated import GeneratedMeta, write_generated
+from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
+from glyphrender.transform import Transform
+
+from zi2zi_core.errors import Zi2ziError
+from zi2zi_core.imaging import from_model, to_model
+
+
+@dataclass(frozen=True)
+class SourceGlyphs:
+    """Source images to generate from, in code-point order, all for one target style."""
+
+    codepoints: np.ndarray  # (N,) uint32, strictly increasing
+    images: np.ndarray  # (N, H, W) uint8 coverage
+    style_id: int
+
+
+def describe_style(font: dict) -> str:
+    """``"Family Style (file stem)"`` for messages and listings."""
+    stem = Path(str(font.get("path", ""))).stem
+    return f"{font.get('family', '?')} {font.get('style_name', '?')} ({stem})"
+
+
+def resolve_style(dataset: Dataset, spec: str | int | None) -> int:
+    """The target style id named by ``spec``: an id, or a font's family, style name,
+    "family style name" or file stem (case-insensitive). ``None`` means the only style."""
+    fonts = dataset.target_fonts
+    listing = "; ".join(f"{f['style_id']}: {describe_style(f)}" for f in fonts)
+    if spec is None:
+        if len(fonts) == 1:
+            return int(fonts[0]["style_id"])
+        raise Zi2ziError(
+            f"{dataset.path}: the dataset has {len(fonts)} target styles; choose one with "
+            f"--style ({listing})"
+        )
+    text = str(spec).strip()
+    if text.isdigit():
+        style_id = int(text)
+        if not any(int(f["style_id"]) == style_id for f in fonts):
+            raise Zi2ziError(f"{dataset.path}: no style id {style_id} (styles: {listing})")
+        return style_id
+    wanted = text.casefold()
+    matches = []
+    for f in fonts:
+        family, style_name = str(f.get("family", "")), str(f.get("style_name", ""))
+        names = {family, style_name, f"{family} {style_name}", Path(str(f.get("path", ""))).stem}
+        if wanted in {n.casefold() for n in names}:
+            matches.append(f)
+    if len(matches) == 1:
+        return int(matches[0]["style_id"])
+    if not matches:
+        raise Zi2ziError(f"{dataset.path}: no target style named {text!r} (styles: {listing})")
+    ids = ", ".join(str(f["style_id"]) for f in matches)
+    raise Zi2ziError(
+        f"{dataset.path}: style name {text!r} matches styles {ids}; give an id or a file stem "
+        f"(styles: {listing})"
+    )
+
+
+def sources_from_split(dataset: Dataset, split: str, style_id: int) -> SourceGlyphs:
+    """The source glyphs of one split for one style, sorted by code point."""
+    batch = dataset.read_split(split)
+    keep = batch.style.astype(np.int64) == style_id
+    codepoints = batch.codepoint[keep].astype(np.uint32)
+    order = np.argsort(codepoints, kind="stable")
+    codepoints = codepoints[order]
+    if len(np.unique(codepoints)) != len(codepoints):
+        raise Zi2ziError(
+            f"{dataset.path}: split {split!r} lists a character twice for style {style_id}"
+        )
+    return SourceGlyphs(codepoints, batch.source[keep][order], style_id)
+
+
+def codepoints_for(chars: str | None, charset_file: Path | None) -> list[int]:
+    """The code points named by ``--chars`` (the characters themselves; whitespace ignored)
+    or ``--charset`` (a charset file, read by ``glyphrender.charsets.resolve_charset``)."""
+    if charset_file is not None:
+        from glyphrender.charsets import resolve_charset
+
+        return sorted({int(cp) for cp in resolve_charset(str(charset_file))})
+    return sorted({ord(c) for c in (chars or "") if not c.isspace()})
+
+
+def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: int) -> SourceGlyphs:
+    """Chosen characters rendered from the dataset's source font exactly as its shards were.
+
+    Raises ``glyphrender.errors.FontError`` listing the characters the source font lacks.
+    """
+    from glyphrender.render import render_for_dataset  # freetype: imported only when needed
+
+    unique = sorted({int(cp) for cp in codepoints})
+    if not unique:
+        raise Zi2ziError("no characters to generate (the character list is empty)")
+    images = render_for_dataset(dataset, unique, role="source")
+    return SourceGlyphs(np.asarray(unique, dtype=np.uint32), np.asarray(images), style_id)
+
+
+def check_compatible(model_config: Any, dataset: Dataset) -> None:
+    """Refuse a dataset whose glyph size or style count differs from the model's."""
+    if int(model_config.glyph_px) != dataset.glyph_px:
+        raise Zi2ziError(
+            f"{dataset.path}: glyphs are {dataset.glyph_px} px, the model was built for "
+            f"{model_config.glyph_px} px"
+        )
+    if int(model_config.num_styles) != dataset.num_styles:
+        raise Zi2ziError(
+            f"{dataset.path}: has {dataset.num_styles} target styles, the model knows "
+            f"{model_config.num_styles}"
+        )
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to torch."""
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, ValueError) as exc:
+        raise Zi2ziError(f"--device {spec!r}: {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise Zi2ziError(f"--device {spec!r}: CUDA is not available on this machine")
+    return device
+
+
+def prepare_inputs(
+    source_u8: np.ndarray, style_ids: np.ndarray | list[int], device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generator inputs for (B, H, W) uint8 source glyphs: ((B, 1, H, W) float in [-1, 1],
+    (B,) long style ids), both on ``device``. The uint8 data travel; conversion happens there."""
+    images = torch.from_numpy(np.ascontiguousarray(source_u8)).to(device)
+    source = to_model(images.unsqueeze(1))
+    style = torch.as_tensor(np.asarray(style_ids, dtype=np.int64), device=device)
+    return source, style
+
+
+def iter_generated(
+    generator: torch.nn.Module,
+    source_u8: np.ndarray,
+    style_ids: np.ndarray,
+    batch_size: int,
+    device: torch.device | str,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield (start index, generator output (B, 1, H, W) in [-1, 1] on the CPU) per batch."""
+    if batch_size < 1:
+        raise Zi2ziError(f"--batch-size must be at least 1, got {batch_size}")
+    generator.eval()
+    with torch.inference_mode():
+        for start in range(0, len(source_u8), batch_size):
+            stop = start + batch_size
+            source, style = prepare_inputs(source_u8[start:stop], style_ids[start:stop], device)
+            yield start, generator(source, style).float().cpu()
+
+
+def generate_images(
+    generator: torch.nn.Module,
+    glyphs: SourceGlyphs,
+    batch_size: int,
+    device: torch.device | str,
+) -> np.ndarray:
+    """Generated (N, H, W) uint8 coverage for every source glyph, in the same order."""
+    out = np.zeros_like(glyphs.images)
+    styles = np.full(len(glyphs.codepoints), glyphs.style_id, dtype=np.int64)
+    for start, fake in iter_generated(generator, glyphs.images, styles, batch_size, device):
+        out[start : start + len(fake)] = from_model(fake[:, 0]).numpy()
+    return out
+
+
+def generated_meta(dataset: Dataset, style_id: int) -> GeneratedMeta:
+    """What the assembler needs to place the glyphs: the target font, its transform, placement."""
+    font = next(f for f in dataset.target_fonts if int(f["style_id"]) == style_id)
+    return GeneratedMeta(
+        style_id=style_id,
+        style_name=f"{font.get('family', '')} {font.get('style_name', '')}".strip(),
+        glyph_px=dataset.glyph_px,
+        placement=str(dataset.manifest.get("render", {}).get("placement", "font")),
+        target_font_sha256=str(font.get("sha256", "")),
+        target_font_path=str(font.get("path", "")),
+        transform=Transform.from_dict(font["transform"]),
+        dataset_manifest_sha256=sha256_file(dataset.path / MANIFEST_NAME),
+    )
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], force: bool) -> None:
+    """Refuse an existing non-empty output folder (or a file there) unless ``force``."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise Zi2ziError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise Zi2ziError(f"{out}: exists and is not empty (use --force to replace it)")
+
+
+def write_glyphs(
+    out_dir: str | os.PathLike[str],
+    dataset: Dataset,
+    glyphs: SourceGlyphs,
+    images: np.ndarray,
+    *,
+    force: bool = False,
+) -> Path:
+    """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``."""
+    meta = generated_meta(dataset, glyphs.style_id)
+    return write_generated(out_dir, images, glyphs.codepoints, meta, force=force)
