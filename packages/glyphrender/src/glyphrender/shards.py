@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,11 @@ MANIFEST_NAME = "manifest.json"
 SPLITS = ("train", "val", "missing")
 PAIRED_SPLITS = ("train", "val")
 
-# The codec is settled by bench/bench_shard_codec.py; see bench/results for the figures.
+# Settled by bench/bench_shard_codec.py (bench/results/shard_codec.json): gzip level 1 is
+# within ~10% of the size of levels 3-6 at a fraction of their write time; lzf is faster to
+# write but ~25% larger and only readable where h5py's own filter is installed, while gzip
+# (deflate) is built into every HDF5 (h5dump, C, MATLAB, HDFView). Shuffle is the identity
+# on 1-byte samples, so it is off.
 DEFAULT_COMPRESSION: dict[str, Any] = {
     "compression": "gzip",
     "compression_opts": 1,
@@ -103,6 +108,83 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def encode_chunk(image: np.ndarray, compression: dict[str, Any] | None = None) -> bytes:
+    """One (H, W) uint8 image as the bytes of its HDF5 chunk under ``compression``.
+
+    Build workers encode in parallel and the writer stores the bytes as they are
+    (:func:`write_encoded_shard`); the result is what HDF5's own filter would have stored.
+    Only gzip (deflate) and no compression can be encoded here.
+    """
+    opts = DEFAULT_COMPRESSION if compression is None else compression
+    data = np.ascontiguousarray(image, dtype=np.uint8).tobytes()
+    codec = opts.get("compression")
+    if codec is None:
+        return data
+    if codec == "gzip":
+        # HDF5's deflate filter stores a zlib stream; shuffle of 1-byte data is the identity.
+        return zlib.compress(data, int(opts.get("compression_opts", 4)))
+    raise ValueError(f"chunks cannot be pre-encoded for compression {codec!r}")
+
+
+def can_encode(compression: dict[str, Any] | None) -> bool:
+    opts = DEFAULT_COMPRESSION if compression is None else compression
+    return opts.get("compression") in (None, "gzip")
+
+
+def _create_image_dataset(
+    f: h5py.File, name: str, n: int, px: int, opts: dict[str, Any]
+) -> h5py.Dataset:
+    return f.create_dataset(
+        name,
+        shape=(n, px, px),
+        dtype=np.uint8,
+        maxshape=(None, px, px),
+        chunks=(1, px, px),
+        track_times=False,  # no timestamps: same inputs give byte-identical files
+        **opts,
+    )
+
+
+def _write_common(
+    f: h5py.File, split: str, px: int, codepoint: np.ndarray, style: np.ndarray
+) -> None:
+    f.attrs["schema_version"] = SCHEMA_VERSION
+    f.attrs["split"] = split
+    f.attrs["glyph_px"] = px
+    f.create_dataset("codepoint", data=np.asarray(codepoint, np.uint32), track_times=False)
+    f.create_dataset("style", data=np.asarray(style, np.uint16), track_times=False)
+
+
+def write_encoded_shard(
+    path: Path,
+    split: str,
+    glyph_px: int,
+    source_chunks: list[bytes],
+    target_chunks: list[bytes] | None,
+    codepoint: np.ndarray,
+    style: np.ndarray,
+    compression: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write one shard from chunks made by :func:`encode_chunk`; return its manifest entry."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    paired = split in PAIRED_SPLITS
+    if paired != (target_chunks is not None):
+        raise ValueError(f"split {split!r} {'needs' if paired else 'must not have'} target images")
+    n = len(codepoint)
+    if len(source_chunks) != n or (target_chunks is not None and len(target_chunks) != n):
+        raise ValueError("one source (and target) chunk per sample is needed")
+    opts = dict(DEFAULT_COMPRESSION if compression is None else compression)
+    with h5py.File(path, "w", track_order=True) as f:
+        _write_common(f, split, glyph_px, codepoint, style)
+        images = {"source": source_chunks} | ({"target": target_chunks} if paired else {})
+        for name, chunks in images.items():
+            ds = _create_image_dataset(f, name, n, glyph_px, opts)
+            for i, chunk in enumerate(chunks):
+                ds.id.write_direct_chunk((i, 0, 0), chunk)
+    return {"file": path.name, "count": n, "sha256": sha256_file(path)}
+
+
 def write_shard(
     path: Path, split: str, batch: GlyphBatch, compression: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -113,25 +195,27 @@ def write_shard(
     if paired != (batch.target is not None):
         raise ValueError(f"split {split!r} {'needs' if paired else 'must not have'} target images")
     opts = dict(DEFAULT_COMPRESSION if compression is None else compression)
+    if can_encode(opts):
+        # One storage path for every writer: the same samples give the same bytes whether
+        # they come from a build's workers or from this function.
+        return write_encoded_shard(
+            path,
+            split,
+            batch.glyph_px,
+            [encode_chunk(img, opts) for img in batch.source],
+            [encode_chunk(img, opts) for img in batch.target] if paired else None,
+            batch.codepoint,
+            batch.style,
+            opts,
+        )
     px = batch.glyph_px
     with h5py.File(path, "w", track_order=True) as f:
-        f.attrs["schema_version"] = SCHEMA_VERSION
-        f.attrs["split"] = split
-        f.attrs["glyph_px"] = px
+        _write_common(f, split, px, batch.codepoint, batch.style)
         images = {"source": batch.source} | ({"target": batch.target} if paired else {})
         for name, array in images.items():
+            ds = _create_image_dataset(f, name, len(batch), px, opts)
             if len(batch):
-                f.create_dataset(name, data=array, chunks=(1, px, px), **opts)
-            else:
-                f.create_dataset(
-                    name,
-                    shape=(0, px, px),
-                    dtype=np.uint8,
-                    maxshape=(None, px, px),
-                    chunks=(1, px, px),
-                )
-        f.create_dataset("codepoint", data=batch.codepoint.astype(np.uint32))
-        f.create_dataset("style", data=batch.style.astype(np.uint16))
+                ds[...] = array
     return {"file": path.name, "count": len(batch), "sha256": sha256_file(path)}
 
 

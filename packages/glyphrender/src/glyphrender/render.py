@@ -1,0 +1,257 @@
+"""The renderer: one FreeType face, glyph outlines placed by a :class:`Transform`, rasterised
+anti-aliased into a square canvas of ink coverage (0 paper, 255 full ink).
+
+The face is set to one pixel per font unit (so outlines come out of FreeType unhinted, in
+font units with 1/64 precision), then each outline is scaled and translated by the glyph's
+:class:`~glyphrender.transform.Transform` (26.6 fixed point, i.e. 1/64 px) and rasterised
+straight into the canvas with ``FT_Outline_Get_Bitmap``. The glyph therefore lands exactly
+where the transform says, whatever the font's hinting flags.
+
+Ink that falls outside the canvas is never dropped silently: :meth:`GlyphRenderer.render_into`
+returns how many pixels of ink fell off, and the build reports those glyphs.
+
+``glyphrender build`` and :func:`render_for_dataset` (used by ``zi2zi generate``) both render
+through :class:`GlyphRenderer` built by :func:`renderer_for`, so they match pixel for pixel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glyphrender.errors import DatasetError, FontError
+from glyphrender.placement import DEFAULT_MARGIN, Placement, centred
+from glyphrender.transform import Transform
+
+if TYPE_CHECKING:
+    from glyphrender.shards import Dataset
+
+DEFAULT_GLYPH_PX = 256
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How glyphs are drawn; recorded in the manifest as ``render``."""
+
+    glyph_px: int = DEFAULT_GLYPH_PX
+    placement: Placement = Placement.FONT
+    margin: float = DEFAULT_MARGIN
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.glyph_px <= 4096:
+            raise ValueError(f"glyph size must be between 8 and 4096 px, got {self.glyph_px}")
+        if not 0 <= self.margin < 0.5:
+            raise ValueError(f"margin must be in [0, 0.5), got {self.margin}")
+        object.__setattr__(self, "placement", Placement(self.placement))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.glyph_px,
+            "placement": self.placement.value,
+            "margin": self.margin,
+            "renderer": "freetype",
+            "antialias": "grayscale-256",
+            "hinting": False,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderOptions:
+        return cls(
+            glyph_px=int(data["size"]),
+            placement=Placement(data["placement"]),
+            margin=float(data["margin"]),
+        )
+
+
+def _ft():
+    # freetype is imported on first use so that `glyphrender --help` stays fast.
+    import freetype
+
+    return freetype
+
+
+class GlyphRenderer:
+    """Renders code points of one face; open one per process and reuse it."""
+
+    def __init__(
+        self,
+        sfnt_bytes: bytes,
+        transform: Transform,
+        options: RenderOptions,
+        face_index: int = 0,
+        name: str = "font",
+    ) -> None:
+        ft = _ft()
+        self.name = name
+        self.transform = transform
+        self.options = options
+        try:
+            self._face = ft.Face(io.BytesIO(sfnt_bytes), index=face_index)
+        except ft.FT_Exception as exc:
+            raise FontError(f"{name}: FreeType cannot open face {face_index} ({exc})") from None
+        if not self._face.is_scalable:
+            raise FontError(f"{name}: not a scalable (outline) font")
+        upm = self._face.units_per_EM
+        # One pixel per font unit: outlines load unhinted in font units (26.6), and the
+        # TrueType "round ppem" head flag cannot alter the scale since upm is an integer.
+        self._face.set_char_size(upm * 64, upm * 64, 72, 72)
+        self._raw = self._face._FT_Face
+        self._lib = ft.get_handle()
+        self._load_flags = ft.FT_LOAD_NO_HINTING | ft.FT_LOAD_NO_BITMAP
+        self._bitmap = ft.FT_Bitmap()
+        self._bitmap.num_grays = 256
+        self._bitmap.pixel_mode = ft.FT_PIXEL_MODE_GRAY
+        self._bbox = ft.FT_BBox()
+        self._matrix = ft.FT_Matrix()
+
+    def glyph_index(self, codepoint: int) -> int:
+        return int(_ft().raw.FT_Get_Char_Index(self._raw, codepoint))
+
+    def render(self, codepoint: int) -> tuple[np.ndarray, int]:
+        """The glyph on a fresh canvas, and how many ink pixels fell outside it."""
+        px = self.options.glyph_px
+        canvas = np.zeros((px, px), np.uint8)
+        return canvas, self.render_into(codepoint, canvas)
+
+    def render_into(self, codepoint: int, canvas: np.ndarray) -> int:
+        """Draw ``codepoint`` into a zeroed (px, px) C-contiguous uint8 array.
+
+        Returns the number of pixels with ink that fell outside the canvas (0 normally).
+        """
+        ft = _ft()
+        raw = ft.raw
+        gid = raw.FT_Get_Char_Index(self._raw, codepoint)
+        if gid == 0:
+            raise FontError(f"{self.name}: has no glyph for U+{codepoint:04X}")
+        err = raw.FT_Load_Glyph(self._raw, gid, self._load_flags)
+        if err:
+            raise FontError(f"{self.name}: FreeType cannot load the glyph of U+{codepoint:04X}")
+        slot = self._raw.contents.glyph.contents
+        if slot.format != ft.FT_GLYPH_FORMAT_OUTLINE:
+            raise FontError(f"{self.name}: the glyph of U+{codepoint:04X} is not an outline")
+        outline = ctypes.byref(slot.outline)
+        if slot.outline.n_points == 0:
+            return 0  # blank glyph (a space): nothing to draw
+        t = self.transform
+        if self.options.placement is Placement.CENTER:
+            raw.FT_Outline_Get_BBox(outline, ctypes.byref(self._bbox))
+            b = self._bbox
+            t = centred(t, canvas.shape[1], (b.xMin / 64, b.yMin / 64, b.xMax / 64, b.yMax / 64))
+        # Outline is in 26.6 font units; scale to 26.6 pixels, y up from the canvas bottom.
+        m = self._matrix
+        m.xx = m.yy = round(t.scale * 65536)
+        m.xy = m.yx = 0
+        raw.FT_Outline_Transform(outline, ctypes.byref(m))
+        height, width = canvas.shape
+        raw.FT_Outline_Translate(
+            outline, ft.FT_Pos(round(t.x_offset * 64)), ft.FT_Pos(round((height - t.y_offset) * 64))
+        )
+        raw.FT_Outline_Get_CBox(outline, ctypes.byref(self._bbox))
+        b = self._bbox
+        if b.xMin >= 0 and b.yMin >= 0 and b.xMax <= width * 64 and b.yMax <= height * 64:
+            self._rasterise(outline, canvas)
+            return 0
+        return self._render_clipped(outline, canvas, b.xMin, b.yMin, b.xMax, b.yMax)
+
+    def _rasterise(self, outline: Any, target: np.ndarray) -> None:
+        ft = _ft()
+        bm = self._bitmap
+        bm.rows, bm.width = target.shape
+        bm.pitch = target.strides[0]  # positive pitch: row 0 is the top row
+        bm.buffer = target.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte))
+        err = ft.raw.FT_Outline_Get_Bitmap(self._lib, outline, ctypes.byref(bm))
+        if err:
+            raise FontError(f"{self.name}: FreeType failed to rasterise a glyph (error {err})")
+
+    def _render_clipped(
+        self, outline: Any, canvas: np.ndarray, x0: int, y0: int, x1: int, y1: int
+    ) -> int:
+        """Rasterise onto a canvas grown to hold the whole glyph, count what lies outside."""
+        height, width = canvas.shape
+        left = min(0, math.floor(x0 / 64))
+        bottom = min(0, math.floor(y0 / 64))
+        right = max(width, math.ceil(x1 / 64))
+        top = max(height, math.ceil(y1 / 64))
+        big = np.zeros((top - bottom, right - left), np.uint8)
+        ft = _ft()
+        ft.raw.FT_Outline_Translate(outline, ft.FT_Pos(-left * 64), ft.FT_Pos(-bottom * 64))
+        self._rasterise(outline, big)
+        row0, col0 = top - height, -left  # canvas' top-left corner inside `big`
+        inside = big[row0 : row0 + height, col0 : col0 + width]
+        canvas[...] = inside
+        return int(np.count_nonzero(big)) - int(np.count_nonzero(inside))
+
+
+def render_codepoints(renderer: GlyphRenderer, codepoints: Sequence[int]) -> np.ndarray:
+    """(N, px, px) uint8 images of ``codepoints``, in order."""
+    px = renderer.options.glyph_px
+    out = np.zeros((len(codepoints), px, px), np.uint8)
+    for i, cp in enumerate(codepoints):
+        renderer.render_into(int(cp), out[i])
+    return out
+
+
+def renderer_for(
+    sfnt_bytes: bytes, font_entry: dict[str, Any], options: RenderOptions
+) -> GlyphRenderer:
+    """The renderer of one manifest font entry (its transform and face index)."""
+    return GlyphRenderer(
+        sfnt_bytes,
+        Transform.from_dict(font_entry["transform"]),
+        options,
+        face_index=int(font_entry.get("face_index") or 0),
+        name=str(font_entry["path"]),
+    )
+
+
+def render_for_dataset(
+    dataset: Dataset,
+    codepoints: Sequence[int],
+    role: str = "source",
+    style_id: int = 0,
+) -> np.ndarray:
+    """Render ``codepoints`` exactly as the dataset's build rendered them: (N, H, W) uint8.
+
+    Reopens the font recorded in the manifest (``role`` "source", or "target" with
+    ``style_id``), checks it still has the recorded sha256, and raises :class:`FontError`
+    naming the characters the font does not draw.
+    """
+    from glyphrender.fonts import FontRef, open_font, present_codepoints
+
+    if role == "source":
+        entry = dataset.source_font
+    elif role == "target":
+        targets = dataset.target_fonts
+        if not 0 <= style_id < len(targets):
+            raise DatasetError(
+                f"{dataset.path}: no target style {style_id} (it has {len(targets)})"
+            )
+        entry = targets[style_id]
+    else:
+        raise ValueError(f"role must be 'source' or 'target', got {role!r}")
+    try:
+        options = RenderOptions.from_dict(dataset.manifest["render"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DatasetError(
+            f"{dataset.path}: manifest has no usable render options ({exc})"
+        ) from None
+    font = open_font(FontRef(entry["path"], entry.get("face_index")))
+    if font.sha256 != entry["sha256"]:
+        raise FontError(
+            f"{entry['path']}: the font changed since the dataset was built "
+            f"(sha256 {font.sha256[:12]}..., manifest says {entry['sha256'][:12]}...)"
+        )
+    cps = [int(c) for c in codepoints]
+    present = present_codepoints(font)
+    lacking = [c for c in cps if c not in present]
+    if lacking:
+        shown = ", ".join(f"U+{c:04X} {chr(c)}" for c in lacking[:20])
+        more = f" and {len(lacking) - 20} more" if len(lacking) > 20 else ""
+        raise FontError(f"{entry['path']}: has no glyph for {shown}{more}")
+    return render_codepoints(renderer_for(font.sfnt_bytes, entry, options), cps)
