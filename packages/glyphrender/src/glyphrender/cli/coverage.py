@@ -1,0 +1,121 @@
+"""``glyphrender coverage``: which characters a source font and target fonts share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS
+from glyphrender.errors import GlyphrenderError
+
+_CHARSET_HELP = (
+    "Characters to consider (repeatable; the union is used): a named set ("
+    + ", ".join(NAMED_SETS)
+    + "), a range U+4E00-U+4E0F, or a text file of characters / U+XXXX lines. "
+    + f"Default: {' '.join(DEFAULT_CHARSET)} (U+4E00-U+9FFF and U+3400-U+4DBF)."
+)
+
+
+@click.command("coverage")
+@click.option("--src", "src", required=True, help="Source font (path or path#N for a TTC face).")
+@click.option(
+    "--dst",
+    "dsts",
+    required=True,
+    multiple=True,
+    help="Target font (path or path#N); repeat for several targets (styles 0, 1, ...).",
+)
+@click.option("--src-index", type=click.IntRange(min=0), help="Face index of --src in a TTC.")
+@click.option(
+    "--dst-index",
+    "dst_indices",
+    type=click.IntRange(min=0),
+    multiple=True,
+    help="Face index of --dst in a TTC: once for every target, or once per --dst in order.",
+)
+@click.option("--charset", "charset_specs", multiple=True, metavar="SPEC", help=_CHARSET_HELP)
+@click.option(
+    "--write-lists",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write shared.txt, source_only.txt, target_only.txt into "
+    "(U+XXXX<TAB>char per line; with several targets also per-style files *_styleN.txt).",
+)
+def coverage(
+    src: str,
+    dsts: Sequence[str],
+    src_index: int | None,
+    dst_indices: Sequence[int],
+    charset_specs: Sequence[str],
+    write_lists: Path | None,
+) -> None:
+    """Count the characters SRC and each DST draw (non-empty outline, not .notdef).
+
+    Prints per target: shared (both draw: training pairs), source-only (the source draws,
+    the target lacks: what a model would generate) and target-only.
+    """
+    from glyphrender.charsets import resolve_charset
+    from glyphrender.coverage import compute_coverage
+    from glyphrender.fonts import FontRef, open_font
+
+    if dst_indices and len(dst_indices) not in (1, len(dsts)):
+        raise click.UsageError(
+            f"--dst-index given {len(dst_indices)} times for {len(dsts)} --dst fonts; "
+            "give it once (for all) or once per --dst"
+        )
+    indices: list[int | None] = (
+        list(dst_indices) * len(dsts) if len(dst_indices) == 1 else list(dst_indices)
+    ) or [None] * len(dsts)
+
+    charset = resolve_charset(charset_specs or DEFAULT_CHARSET)
+    source = open_font(FontRef.parse(src, src_index))
+    targets = [open_font(FontRef.parse(d, i)) for d, i in zip(dsts, indices, strict=True)]
+    result = compute_coverage(source, targets, charset)
+
+    click.echo(f"charset: {' '.join(charset.spec)} ({len(charset):,} characters)")
+    click.echo(f"source: {source.ref} ({source.display_name}): {result.source_present:,} drawn")
+    for style_id, t in enumerate(result.targets):
+        click.echo(f"target {style_id}: {targets[style_id].ref} ({t.name}): {t.present:,} drawn")
+        click.echo(
+            f"  shared: {len(t.shared):,}  source-only: {len(t.missing):,}  "
+            f"target-only: {len(t.target_only):,}"
+        )
+    if len(targets) > 1:
+        click.echo(
+            f"all targets: shared by source and every target: {len(result.shared):,}  "
+            f"source-only (no target draws it): {len(result.source_only):,}"
+        )
+
+    if write_lists is not None:
+        lists: dict[str, Sequence[int]] = {}
+        if len(targets) == 1:
+            only = result.targets[0]
+            lists = {
+                "shared.txt": only.shared,
+                "source_only.txt": only.missing,
+                "target_only.txt": only.target_only,
+            }
+        else:
+            lists = {"shared.txt": result.shared, "source_only.txt": result.source_only}
+            for style_id, t in enumerate(result.targets):
+                lists[f"shared_style{style_id}.txt"] = t.shared
+                lists[f"source_only_style{style_id}.txt"] = t.missing
+                lists[f"target_only_style{style_id}.txt"] = t.target_only
+        try:
+            write_lists.mkdir(parents=True, exist_ok=True)
+            for name, codepoints in lists.items():
+                _write_list(write_lists / name, codepoints)
+        except OSError as exc:
+            raise GlyphrenderError(
+                f"{write_lists}: cannot write lists: {exc.strerror or exc}"
+            ) from None
+        click.echo(f"wrote {len(lists)} lists to {write_lists}")
+
+
+def _write_list(path: Path, codepoints: Sequence[int]) -> None:
+    """One `U+XXXX<TAB>char` line per codepoint; written to a temp name, then renamed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(f"U+{cp:04X}\t{chr(cp)}\n" for cp in codepoints), encoding="utf-8")
+    os.replace(tmp, path)
