@@ -1,0 +1,236 @@
+"""Training configuration: the frozen ``TrainConfig`` and the TOML / flag precedence.
+
+A run is described by three sections, each a frozen dataclass with ``to_dict``/``from_dict``:
+``model`` (:class:`zi2zi_core.model_config.ModelConfig`), ``loss``
+(:class:`zi2zi_core.model_config.LossConfig`) and ``train`` (:class:`TrainConfig`, here).
+Values come from, highest first: command-line flags, the ``--config`` TOML file, the checkpoint
+being resumed, the dataset (``glyph_px``, ``num_styles``), built-in defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from zi2zi_core.errors import ConfigError
+
+SECTIONS = ("model", "loss", "train")
+LR_SCHEDULES = ("constant", "linear", "cosine", "step")
+PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+BEST_METRICS = {"val_l1": "min", "val_ssim": "max", "val_iou": "max"}
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "kib": 2**10,
+    "m": 10**6,
+    "mb": 10**6,
+    "mib": 2**20,
+    "g": 10**9,
+    "gb": 10**9,
+    "gib": 2**30,
+    "t": 10**12,
+    "tb": 10**12,
+    "tib": 2**40,
+}
+
+
+def parse_size(text: str | int) -> int:
+    """``"512MiB"``, ``"2G"``, ``"1000000"`` -> bytes."""
+    if isinstance(text, int):
+        return text
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _SIZE_UNITS:
+        raise ConfigError(f"data memory budget {text!r}: expected a size like 512MiB, 2G or 'auto'")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: data, optimisation, schedule of side tasks, devices, fault handling."""
+
+    shards: str = ""
+    run_dir: str = ""
+    steps: int = 100_000
+    batch_size: int = 16
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lr_schedule: str = "constant"
+    lr_final_ratio: float = 0.0  # linear / cosine: the lr at the last step, as a fraction of lr
+    lr_step_every: int = 20_000  # step schedule: multiply by lr_step_gamma every this many steps
+    lr_step_gamma: float = 0.5
+    seed: int = 0
+    log_every: int = 50  # a "tick": losses are read back and logged once per tick
+    val_every: int = 1000
+    sample_every: int = 1000
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    best_metric: str = "val_l1"
+    val_max_samples: int = 0  # 0: the whole val split
+    sample_count: int = 8  # characters in the sample grid
+    ema_decay: float = 0.999
+    precision: str = "auto"
+    device: str = "auto"
+    compile: bool = False
+    channels_last: bool = False
+    data_memory_budget: str = "auto"
+    augment: bool = True
+    augment_max_scale: float = 0.12  # zi2zi's 256 -> 286 px scale-up, then a random 256 crop
+    nan_tolerance: int = 3
+    init_from: str = ""
+    # Testing hook: losses at these steps are replaced by NaN (once per step per process) so the
+    # skip-and-rollback path can be exercised. Not meant for real runs.
+    debug_inject_nan_at_steps: tuple[int, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        positive = (
+            "steps",
+            "batch_size",
+            "log_every",
+            "val_every",
+            "sample_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+            "lr_step_every",
+            "nan_tolerance",
+        )
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"train.{name} must be at least 1, got {getattr(self, name)}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"train.lr must be a positive number, got {self.lr}")
+        for name in ("beta1", "beta2", "ema_decay"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"train.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(
+                f"train.lr_schedule {self.lr_schedule!r}: choose from {', '.join(LR_SCHEDULES)}"
+            )
+        if not 0.0 <= self.lr_final_ratio <= 1.0:
+            raise ConfigError(f"train.lr_final_ratio must be in [0, 1], got {self.lr_final_ratio}")
+        if self.best_metric not in BEST_METRICS:
+            raise ConfigError(
+                f"train.best_metric {self.best_metric!r}: choose from {', '.join(BEST_METRICS)}"
+            )
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"train.precision {self.precision!r}: choose from {', '.join(PRECISIONS)}"
+            )
+        if self.device.split(":")[0] not in DEVICES:
+            raise ConfigError(f"train.device {self.device!r}: choose from {', '.join(DEVICES)}")
+        if self.augment_max_scale < 0:
+            raise ConfigError(f"train.augment_max_scale must be >= 0, got {self.augment_max_scale}")
+        if self.val_max_samples < 0 or self.sample_count < 0:
+            raise ConfigError("train.val_max_samples and train.sample_count must be >= 0")
+        if self.data_memory_budget != "auto":
+            parse_size(self.data_memory_budget)
+        object.__setattr__(
+            self, "debug_inject_nan_at_steps", tuple(int(s) for s in self.debug_inject_nan_at_steps)
+        )
+
+    def memory_budget_bytes(self) -> int | None:
+        """The data budget in bytes, or None for the device-dependent default."""
+        return None if self.data_memory_budget == "auto" else parse_size(self.data_memory_budget)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["debug_inject_nan_at_steps"] = list(self.debug_inject_nan_at_steps)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown train setting(s): {', '.join(unknown)}")
+        data = dict(data)
+        if "debug_inject_nan_at_steps" in data:
+            data["debug_inject_nan_at_steps"] = tuple(data["debug_inject_nan_at_steps"])
+        return cls(**data)
+
+
+def _load_toml_module():
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:
+        import tomli  # type: ignore[import-not-found]
+    except ImportError:
+        raise ConfigError(
+            "reading a --config TOML file needs Python 3.11+ or the 'tomli' package"
+        ) from None
+    return tomli
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read a run TOML file into ``{"model": {...}, "loss": {...}, "train": {...}}``.
+
+    Keys may use dashes or underscores (``base-channels`` = ``base_channels``); anything outside
+    the three tables, or an unknown table, is an error naming the file.
+    """
+    path = Path(path)
+    toml = _load_toml_module()
+    try:
+        with open(path, "rb") as f:
+            raw = toml.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    except toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for key, value in raw.items():
+        if key not in SECTIONS or not isinstance(value, dict):
+            raise ConfigError(
+                f"{path}: unexpected top-level key {key!r} (expected tables [model], [loss], [train])"
+            )
+        out[key] = {k.replace("-", "_"): v for k, v in value.items()}
+    return out
+
+
+def merge_layers(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Merge section dicts; later layers win key by key (defaults first, flags last)."""
+    merged: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for layer in layers:
+        for section in SECTIONS:
+            merged[section].update(layer.get(section, {}))
+    return merged
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types only (enums -> values, tuples -> lists), for config.json and checkpoints."""
+    return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(config: dict[str, dict[str, Any]]) -> str:
+    """The resolved config as a TOML file usable with ``--config`` (None values are omitted)."""
+    lines = []
+    for section in SECTIONS:
+        lines.append(f"[{section}]")
+        for key, value in config.get(section, {}).items():
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
