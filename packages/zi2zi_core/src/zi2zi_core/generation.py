@@ -90,13 +90,14 @@ def sources_from_split(dataset: Dataset, split: str, style_id: int) -> SourceGly
     return SourceGlyphs(codepoints, batch.source[keep][order], style_id)
 
 
-def codepoints_for(chars: str | None, charset_file: Path | None) -> list[int]:
+def codepoints_for(chars: str | None, charset_spec: str | None) -> list[int]:
     """The code points named by ``--chars`` (the characters themselves; whitespace ignored)
-    or ``--charset`` (a charset file, read by ``glyphrender.charsets.resolve_charset``)."""
-    if charset_file is not None:
+    or ``--charset`` (a file, named set or range, by ``glyphrender.charsets.resolve_charset``),
+    sorted and unique."""
+    if charset_spec is not None:
         from glyphrender.charsets import resolve_charset
 
-        return sorted({int(cp) for cp in resolve_charset(str(charset_file))})
+        return list(resolve_charset([charset_spec]).codepoints)
     return sorted({ord(c) for c in (chars or "") if not c.isspace()})
 
 
