@@ -4,7 +4,8 @@ A glyph's shape is a list of parts in font units (UPM 1000, baseline y=0, ascend
 descender -120): a part is a rectangle ``(x0, y0, x1, y1)`` (drawn clockwise, filled) or a
 polygon ``[(x, y), ...]`` (drawn in the given order; give holes the opposite direction, see
 `frame`). An empty list makes a mapped glyph without contours. `NOTDEF` maps the character
-to `.notdef` itself; `NOTDEF_COPY` to a separate glyph with `.notdef`'s outline.
+to `.notdef` itself (fontTools' cmap compiler drops such mappings, as in real fonts);
+`NOTDEF_COPY` maps it to a separate glyph with `.notdef`'s outline.
 
     make_font(path, {0x4E00: [(100, 400, 900, 500)]}, flavor="otf")
     make_font(path, standard_glyphs(40, stroke=90))   # 40 distinct CJK glyphs, thick strokes

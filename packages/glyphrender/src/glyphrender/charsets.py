@@ -28,7 +28,7 @@ DEFAULT_CHARSET: tuple[str, ...] = ("cjk",)
 
 _MAX_CODEPOINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
-_RANGE = re.compile(r"^(?:U\+)?([0-9A-Fa-f]{1,6})\s*-\s*(?:U\+)?([0-9A-Fa-f]{1,6})$")
+_RANGE = re.compile(r"^(?:U\+)?([0-9A-F]{1,6})\s*-\s*(?:U\+)?([0-9A-F]{1,6})$", re.IGNORECASE)
 _SINGLE = re.compile(r"^U\+([0-9A-Fa-f]{1,6})$", re.IGNORECASE)
 _FILE_LINE = re.compile(r"^[Uu]\+([0-9A-Fa-f]{1,6})(?:\s*-\s*[Uu]\+([0-9A-Fa-f]{1,6}))?(?:\s.*)?$")
 
