@@ -77,14 +77,17 @@ def _ft():
 
 
 class GlyphRenderer:
-    """Renders code points of one face; open one per process and reuse it."""
+    """Renders code points of one face; open one per process and reuse it.
+
+    ``sfnt_bytes`` is the face as a plain sfnt (``LoadedFont.sfnt_bytes``: a collection's
+    face already extracted, WOFF already decompressed), so FreeType opens face 0 of it.
+    """
 
     def __init__(
         self,
         sfnt_bytes: bytes,
         transform: Transform,
         options: RenderOptions,
-        face_index: int = 0,
         name: str = "font",
     ) -> None:
         ft = _ft()
@@ -92,9 +95,9 @@ class GlyphRenderer:
         self.transform = transform
         self.options = options
         try:
-            self._face = ft.Face(io.BytesIO(sfnt_bytes), index=face_index)
+            self._face = ft.Face(io.BytesIO(sfnt_bytes), index=0)
         except ft.FT_Exception as exc:
-            raise FontError(f"{name}: FreeType cannot open face {face_index} ({exc})") from None
+            raise FontError(f"{name}: FreeType cannot open the font ({exc})") from None
         if not self._face.is_scalable:
             raise FontError(f"{name}: not a scalable (outline) font")
         upm = self._face.units_per_EM
@@ -200,12 +203,11 @@ def render_codepoints(renderer: GlyphRenderer, codepoints: Sequence[int]) -> np.
 def renderer_for(
     sfnt_bytes: bytes, font_entry: dict[str, Any], options: RenderOptions
 ) -> GlyphRenderer:
-    """The renderer of one manifest font entry (its transform and face index)."""
+    """The renderer of one manifest font entry (``fonts[i]``: its transform and path)."""
     return GlyphRenderer(
         sfnt_bytes,
         Transform.from_dict(font_entry["transform"]),
         options,
-        face_index=int(font_entry.get("face_index") or 0),
         name=str(font_entry["path"]),
     )
 

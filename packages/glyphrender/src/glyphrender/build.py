@@ -1,0 +1,418 @@
+"""``glyphrender build``: a source font and target fonts -> a dataset directory of shards.
+
+Pipeline: open and check the fonts, resolve the charset, compute coverage, assign splits
+(:mod:`glyphrender.splits`), then render and compress every sample in worker processes
+(one FreeType face per font per worker, opened once) and write the encoded chunks into
+shards in the main process. Work is cut into fixed runs of samples whatever the number of
+workers, and results are consumed in order, so the output does not depend on ``workers``.
+
+The dataset is written into a temporary directory next to ``out`` and moved into place at
+the end, ``manifest.json`` last: an interrupted or failed build never leaves a manifest (and
+so never a dataset) under the final name, and removes its temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glyphrender import __version__
+from glyphrender.charsets import DEFAULT_CHARSET
+from glyphrender.errors import DatasetError, GlyphrenderError
+from glyphrender.fonts import FontRef, LoadedFont
+from glyphrender.placement import EmBox, em_box, font_transform
+from glyphrender.render import GlyphRenderer, RenderOptions
+from glyphrender.shards import (
+    DEFAULT_COMPRESSION,
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    SPLITS,
+    can_encode,
+    encode_chunk,
+    shard_name,
+    write_encoded_shard,
+)
+from glyphrender.splits import DEFAULT_SEED, DEFAULT_VAL_FRACTION, SPLIT_RULE, Sample, plan_splits
+
+DEFAULT_OUT = Path("data")
+DEFAULT_SHARD_SIZE = 1000
+TASK_SIZE = 64  # samples per worker task: small enough to balance, large enough to amortise
+_SHARD_FILE = re.compile(r"^(train|val|missing)-\d{5}\.h5$")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides a dataset's content (plus how to run and where to write)."""
+
+    source: FontRef
+    targets: tuple[FontRef, ...]
+    out: Path = DEFAULT_OUT
+    charset: tuple[str, ...] = DEFAULT_CHARSET
+    render: RenderOptions = field(default_factory=RenderOptions)
+    val_fraction: float = DEFAULT_VAL_FRACTION
+    seed: int = DEFAULT_SEED
+    shard_size: int = DEFAULT_SHARD_SIZE
+    workers: int | None = None  # None: os.cpu_count()
+    force: bool = False
+    compression: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_COMPRESSION))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets", tuple(self.targets))
+        object.__setattr__(self, "charset", tuple(self.charset) or DEFAULT_CHARSET)
+        object.__setattr__(self, "out", Path(self.out))
+        if not self.targets:
+            raise ValueError("at least one target font is needed")
+        if not 0 <= self.val_fraction <= 1:
+            raise ValueError(f"val fraction must be in [0, 1], got {self.val_fraction}")
+        if self.shard_size < 1:
+            raise ValueError(f"shard size must be at least 1, got {self.shard_size}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if not can_encode(self.compression):
+            raise ValueError(f"compression {self.compression} cannot be encoded by workers")
+
+    @property
+    def num_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ClippedGlyph:
+    role: str  # "source" or "target"
+    style: int | None
+    codepoint: int
+    pixels_outside: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "style_id": self.style,
+            "codepoint": f"U+{self.codepoint:04X}",
+            "pixels_outside": self.pixels_outside,
+        }
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    manifest: dict[str, Any]
+    clipped: tuple[ClippedGlyph, ...]
+
+    def count(self, split: str) -> int:
+        return int(self.manifest["splits"][split]["count"])
+
+
+ProgressFn = Callable[[int, int], None]  # (samples done, samples total)
+
+
+# --- worker side ----------------------------------------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(fonts: list[tuple[bytes, dict[str, float], str]], options, compression) -> None:
+    """Open one FreeType face per font, once per worker process."""
+    from glyphrender.transform import Transform
+
+    with contextlib.suppress(ValueError):  # not the main thread of the main process
+        # Ctrl-C goes to the whole process group; the main process alone handles it.
+        if multiprocessing.parent_process() is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE["renderers"] = [
+        GlyphRenderer(data, Transform.from_dict(t), options, name=name) for data, t, name in fonts
+    ]
+    _STATE["compression"] = compression
+    _STATE["px"] = options.glyph_px
+
+
+Task = tuple[str, int, tuple[tuple[int, int], ...]]  # split, shard index, (codepoint, style)
+TaskResult = tuple[list[bytes], list[bytes] | None, list[ClippedGlyph]]
+
+
+def _render_task(task: Task) -> TaskResult:
+    split, _, samples = task
+    renderers: list[GlyphRenderer] = _STATE["renderers"]
+    compression = _STATE["compression"]
+    px = _STATE["px"]
+    canvas = np.zeros((px, px), np.uint8)
+    source_chunks: list[bytes] = []
+    target_chunks: list[bytes] | None = [] if split != "missing" else None
+    clipped: list[ClippedGlyph] = []
+    source_cache: dict[int, bytes] = {}
+
+    def draw(renderer: GlyphRenderer, cp: int, role: str, style: int | None) -> bytes:
+        canvas.fill(0)
+        outside = renderer.render_into(cp, canvas)
+        if outside:
+            clipped.append(ClippedGlyph(role, style, cp, outside))
+        return encode_chunk(canvas, compression)
+
+    for cp, style in samples:
+        if cp not in source_cache:  # several styles of one character share the source image
+            source_cache[cp] = draw(renderers[0], cp, "source", None)
+        source_chunks.append(source_cache[cp])
+        if target_chunks is not None:
+            target_chunks.append(draw(renderers[1 + style], cp, "target", style))
+    return source_chunks, target_chunks, clipped
+
+
+# --- main side ------------------------------------------------------------------------------
+
+
+def _tasks(plan: dict[str, tuple[Sample, ...]], shard_size: int) -> Iterator[Task]:
+    for split in SPLITS:
+        samples = plan[split]
+        for shard_index, start in enumerate(range(0, len(samples), shard_size)):
+            shard = samples[start : start + shard_size]
+            for t in range(0, len(shard), TASK_SIZE):
+                yield (
+                    split,
+                    shard_index,
+                    tuple((s.codepoint, s.style) for s in shard[t : t + TASK_SIZE]),
+                )
+
+
+def _run_tasks(
+    tasks: list[Task], init_args: tuple, workers: int
+) -> Iterator[tuple[Task, TaskResult]]:
+    """Results in task order, rendered inline (workers == 1) or by a process pool."""
+    if workers == 1 or len(tasks) <= 1:
+        saved = dict(_STATE)
+        _init_worker(*init_args)
+        try:
+            for task in tasks:
+                yield task, _render_task(task)
+        finally:
+            _STATE.clear()
+            _STATE.update(saved)
+        return
+    # fork starts workers in milliseconds; elsewhere (macOS, Windows) spawn is the safe choice.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    ctx = multiprocessing.get_context(method)
+    executor = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=init_args,
+    )
+    try:
+        yield from zip(tasks, executor.map(_render_task, tasks, chunksize=1), strict=True)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _font_entry(
+    font: LoadedFont, role: str, style_id: int | None, box: EmBox, transform_dict: dict
+) -> dict[str, Any]:
+    return {
+        "role": role,
+        "style_id": style_id,
+        "path": str(font.path.resolve()),
+        "sha256": font.sha256,
+        "family": font.family,
+        "style_name": font.style_name,
+        "face_index": font.face_index,
+        "units_per_em": font.units_per_em,
+        "em_box": {"top": box.top, "bottom": box.bottom, "metrics": box.source},
+        "transform": transform_dict,
+    }
+
+
+def build_dataset(config: BuildConfig, progress: ProgressFn | None = None) -> BuildResult:
+    """Build the dataset ``config`` describes; raise GlyphrenderError on bad input."""
+    from glyphrender.charsets import resolve_charset
+    from glyphrender.coverage import compute_coverage
+    from glyphrender.fonts import open_font
+
+    out = config.out
+    _check_out(out, config.force)
+    source = open_font(config.source)
+    targets = [open_font(ref) for ref in config.targets]
+    charset = resolve_charset(config.charset)
+    coverage = compute_coverage(source, targets, charset)
+    for ref, cov in zip(config.targets, coverage.targets, strict=True):
+        if not cov.shared:
+            raise GlyphrenderError(
+                f"{ref}: shares no characters with {config.source} within charset "
+                f"{' '.join(charset.spec)} ({len(charset)} characters): nothing to train on"
+            )
+    plan = plan_splits(
+        [c.shared for c in coverage.targets],
+        [c.missing for c in coverage.targets],
+        seed=config.seed,
+        val_fraction=config.val_fraction,
+    ).by_name()
+
+    px = config.render.glyph_px
+    fonts = [source, *targets]
+    boxes = [em_box(f) for f in fonts]
+    transforms = [font_transform(b, px, config.render.margin).to_dict() for b in boxes]
+    entries = [_font_entry(source, "source", None, boxes[0], transforms[0])] + [
+        _font_entry(f, "target", i, boxes[i + 1], transforms[i + 1]) for i, f in enumerate(targets)
+    ]
+    init_args = (
+        [(f.sfnt_bytes, t, str(f.path)) for f, t in zip(fonts, transforms, strict=True)],
+        config.render,
+        config.compression,
+    )
+
+    tmp = _make_temp_dir(out)
+    try:
+        splits, clipped = _render_and_write(tmp, plan, config, init_args, progress)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "glyphrender", "version": __version__},
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "glyph_px": px,
+            "render": config.render.to_dict()
+            | {
+                "clipped": {
+                    "count": len(clipped),
+                    "glyphs": [c.to_dict() for c in clipped],
+                }
+            },
+            "fonts": entries,
+            "charset": charset.to_dict(),
+            "split": {
+                "rule": SPLIT_RULE,
+                "seed": config.seed,
+                "val_fraction": config.val_fraction,
+            },
+            "coverage": coverage.to_dict(),
+            "splits": splits,
+            "compression": dict(config.compression),
+        }
+        _write_manifest_file(tmp, manifest)
+        _move_into_place(tmp, out, config.force)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(out, manifest, tuple(clipped))
+
+
+def _render_and_write(
+    tmp: Path,
+    plan: dict[str, tuple[Sample, ...]],
+    config: BuildConfig,
+    init_args: tuple,
+    progress: ProgressFn | None,
+) -> tuple[dict[str, Any], list[ClippedGlyph]]:
+    tasks = list(_tasks(plan, config.shard_size))
+    total = sum(len(plan[s]) for s in SPLITS)
+    done = 0
+    clipped: list[ClippedGlyph] = []
+    splits: dict[str, Any] = {s: {"count": len(plan[s]), "shards": []} for s in SPLITS}
+    pending: dict[str, list] = {}  # the shard being filled: source chunks, target chunks
+
+    def flush(split: str, shard_index: int) -> None:
+        src, dst = pending.pop("chunks")
+        start = shard_index * config.shard_size
+        samples = plan[split][start : start + len(src)]
+        entry = write_encoded_shard(
+            tmp / shard_name(split, shard_index),
+            split,
+            config.render.glyph_px,
+            src,
+            dst,
+            np.array([s.codepoint for s in samples], np.uint32),
+            np.array([s.style for s in samples], np.uint16),
+            config.compression,
+        )
+        splits[split]["shards"].append(entry)
+
+    current: tuple[str, int] | None = None
+    if progress:
+        progress(0, total)
+    for (split, shard_index, samples), (src, dst, clip) in _run_tasks(
+        tasks, init_args, config.num_workers
+    ):
+        if current != (split, shard_index):
+            if current is not None:
+                flush(*current)
+            current = (split, shard_index)
+            pending["chunks"] = ([], [] if dst is not None else None)
+        pending["chunks"][0].extend(src)
+        if dst is not None:
+            pending["chunks"][1].extend(dst)
+        clipped.extend(clip)
+        done += len(samples)
+        if progress:
+            progress(done, total)
+    if current is not None:
+        flush(*current)
+    return splits, clipped
+
+
+def _write_manifest_file(directory: Path, manifest: dict[str, Any]) -> None:
+    from glyphrender.shards import write_manifest
+
+    write_manifest(directory, manifest)
+
+
+# --- the output directory -------------------------------------------------------------------
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse an existing dataset without ``force``, and anything that is not a directory."""
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out}: exists and is not a directory")
+    if (out / MANIFEST_NAME).exists() and not force:
+        raise DatasetError(
+            f"{out}: already holds a dataset ({MANIFEST_NAME}); use --force to replace it"
+        )
+
+
+def _make_temp_dir(out: Path) -> Path:
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would become the dataset's mode
+        return tmp
+    except OSError as exc:
+        raise DatasetError(
+            f"{out}: cannot write the dataset here ({exc.strerror or exc})"
+        ) from None
+
+
+def _move_into_place(tmp: Path, out: Path, force: bool) -> None:
+    """Publish the finished dataset; manifest.json arrives last.
+
+    A missing or empty ``out`` is replaced by one rename. An existing directory keeps its
+    other files (``data/README.md``): the old manifest goes first (so it never lists shards
+    it did not write), then old shards, then the new shards and finally the new manifest.
+    """
+    try:
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        if not out.exists():
+            os.replace(tmp, out)
+            return
+        _check_out(out, force)  # it may have appeared while we rendered
+        old_manifest = out / MANIFEST_NAME
+        if old_manifest.exists():
+            old_manifest.unlink()
+        for path in out.iterdir():
+            if _SHARD_FILE.match(path.name) and path.is_file():
+                path.unlink()
+        for path in sorted(tmp.iterdir()):
+            if path.name != MANIFEST_NAME:
+                os.replace(path, out / path.name)
+        os.replace(tmp / MANIFEST_NAME, out / MANIFEST_NAME)
+    except OSError as exc:
+        raise DatasetError(f"{out}: cannot move the dataset into place ({exc})") from None

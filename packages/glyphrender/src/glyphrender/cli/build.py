@@ -1,0 +1,200 @@
+"""``glyphrender build``: render a source font and target fonts into a dataset of HDF5 shards."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+# Kept in sync with glyphrender.render / placement / splits / build defaults (tested), and
+# written out here so `glyphrender --help` does not import the renderer.
+DEFAULT_SIZE = 256
+DEFAULT_MARGIN = 0.05
+DEFAULT_VAL_FRACTION = 0.1
+DEFAULT_SHARD_SIZE = 1000
+PLACEMENTS = ("font", "center")
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream=None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        width = 30
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        rate = done / max(now - self.start, 1e-9)
+        self.stream.write(
+            f"\r{self.label} [{bar}] {done}/{total} ({frac:4.0%}) {rate:,.0f} glyphs/s"
+        )
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+@click.command("build")
+@click.option(
+    "--src",
+    "src",
+    required=True,
+    metavar="FONT",
+    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
+)
+@click.option(
+    "--dst",
+    "dst",
+    required=True,
+    multiple=True,
+    metavar="FONT",
+    help="Target font; repeat for a multi-style dataset (style ids 0.. in this order).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="Dataset directory. Other files in it (a README) are kept.",
+)
+@click.option("--src-index", type=click.IntRange(min=0), help="Face index of a --src collection.")
+@click.option(
+    "--dst-index",
+    type=click.IntRange(min=0),
+    multiple=True,
+    help="Face index of a --dst collection; give once per --dst, in order.",
+)
+@click.option(
+    "--charset",
+    "charset",
+    multiple=True,
+    metavar="SPEC",
+    help="Named set (cjk, kana, gb2312, ...), range U+4E00-U+4FFF or text file; repeat to "
+    "combine. Default: cjk.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(8, 4096),
+    default=DEFAULT_SIZE,
+    show_default=True,
+    help="Canvas size in pixels (square).",
+)
+@click.option(
+    "--placement",
+    type=click.Choice(PLACEMENTS),
+    default="font",
+    show_default=True,
+    help="font: one transform per font (em box fitted to the canvas); center: each glyph's "
+    "ink box centred at the same scale.",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 0.5, max_open=True),
+    default=DEFAULT_MARGIN,
+    show_default=True,
+    help="Empty border on each side of the em box, as a fraction of the canvas.",
+)
+@click.option(
+    "--val-fraction",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_VAL_FRACTION,
+    show_default=True,
+    help="Share of the shared characters held out for validation.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split hash.")
+@click.option(
+    "--shard-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_SHARD_SIZE,
+    show_default=True,
+    help="Most samples per shard file.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rendering processes [default: all cores].",
+)
+@click.option("--force", is_flag=True, help="Replace a dataset already at --out.")
+def build(
+    src: str,
+    dst: tuple[str, ...],
+    out: Path,
+    src_index: int | None,
+    dst_index: tuple[int, ...],
+    charset: tuple[str, ...],
+    size: int,
+    placement: str,
+    margin: float,
+    val_fraction: float,
+    seed: int,
+    shard_size: int,
+    workers: int | None,
+    force: bool,
+) -> None:
+    """Render paired glyphs of --src and each --dst font into train/val/missing shards.
+
+    Characters both fonts draw become train/val pairs (split by a seeded hash of the code
+    point); characters only the source draws go to `missing` (source image only).
+
+    \b
+    Exit status: 0 built, 1 bad input (a one-line message names the file), 2 usage error.
+    """
+    from glyphrender.build import BuildConfig, build_dataset
+    from glyphrender.fonts import FontRef
+    from glyphrender.render import RenderOptions
+
+    if dst_index and len(dst_index) != len(dst):
+        raise click.UsageError(
+            f"--dst-index given {len(dst_index)} times for {len(dst)} --dst fonts; "
+            "give it once per --dst or not at all"
+        )
+    source = FontRef.parse(src, src_index)
+    targets = tuple(
+        FontRef.parse(d, dst_index[i] if dst_index else None) for i, d in enumerate(dst)
+    )
+    config = BuildConfig(
+        source=source,
+        targets=targets,
+        out=out,
+        charset=charset,
+        render=RenderOptions(glyph_px=size, placement=placement, margin=margin),
+        val_fraction=val_fraction,
+        seed=seed,
+        shard_size=shard_size,
+        workers=workers,
+        force=force,
+    )
+    started = time.perf_counter()
+    result = build_dataset(config, progress=Progress("rendering"))
+    elapsed = time.perf_counter() - started
+    m = result.manifest
+    counts = ", ".join(f"{s} {result.count(s)}" for s in ("train", "val", "missing"))
+    total = sum(result.count(s) for s in ("train", "val", "missing"))
+    click.echo(
+        f"wrote {out}{os.sep}: {counts} samples of {size} px, "
+        f"{len(m['fonts']) - 1} style(s), in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} samples/s)"
+    )
+    if result.clipped:
+        shown = ", ".join(f"U+{c.codepoint:04X}" for c in result.clipped[:10])
+        more = f" and {len(result.clipped) - 10} more" if len(result.clipped) > 10 else ""
+        click.echo(
+            f"glyphrender: warning: {len(result.clipped)} glyph image(s) spill off the {size} px "
+            f"canvas ({shown}{more}); listed in {out / 'manifest.json'} under render.clipped "
+            "(try a larger --margin or --placement center)",
+            err=True,
+        )
