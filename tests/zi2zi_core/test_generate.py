@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import make_dataset
 from glyphrender.generated import read_generated
 from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, write_manifest
 from glyphrender.transform import Transform
@@ -52,14 +51,14 @@ def _shuffle_missing(root, seed: int = 1) -> None:
 
 
 @pytest.fixture
-def two_style_data(tmp_path):
-    root = make_dataset(tmp_path / "data", px=PX, n_train=4, n_val=2, n_missing=9, num_styles=2)
+def two_style_data(dataset_factory):
+    root = dataset_factory("data", px=PX, n_train=4, n_val=2, n_missing=9, num_styles=2)
     _shuffle_missing(root)
     return Dataset.open(root)
 
 
-def test_style_selection(tmp_path, two_style_data):
-    one = Dataset.open(make_dataset(tmp_path / "one", px=PX, n_train=2, n_val=1, n_missing=1))
+def test_style_selection(dataset_factory, two_style_data):
+    one = Dataset.open(dataset_factory("one", px=PX, n_train=2, n_val=1, n_missing=1))
     assert resolve_style(one, None) == 0
     ds = two_style_data
     with pytest.raises(Zi2ziError, match=r"2 target styles; choose one with --style .*1: "):
