@@ -370,6 +370,43 @@ class Dataset:
             list(self.iter_shards(split)), self.glyph_px, split in PAIRED_SPLITS
         )
 
+    def read_samples(self, split: str, indices: list[int]) -> GlyphBatch:
+        """Only the samples at ``indices`` (positions in the split, in the order given)."""
+        paired = split in PAIRED_SPLITS
+        total = self.count(split)
+        for i in indices:
+            if not 0 <= i < total:
+                raise DatasetError(
+                    f"{self.path}: sample {i} is out of range for {split!r} ({total})"
+                )
+        parts: dict[int, GlyphBatch] = {}
+        start = 0
+        for entry in self.shard_entries(split):
+            stop = start + int(entry["count"])
+            wanted = sorted({i for i in indices if start <= i < stop})
+            if wanted:
+                path = self.path / entry["file"]
+                if not path.is_file():
+                    raise DatasetError(f"{path}: shard listed in the manifest is missing")
+                try:
+                    with h5py.File(path, "r") as f:
+                        local = [i - start for i in wanted]
+                        src = f["source"][local]
+                        dst = f["target"][local] if paired else None
+                        cps = f["codepoint"][local]
+                        sty = f["style"][local]
+                except (OSError, KeyError, ValueError) as exc:
+                    raise DatasetError(f"{path}: unreadable shard ({exc})") from None
+                for k, i in enumerate(wanted):
+                    parts[i] = GlyphBatch(
+                        src[k : k + 1],
+                        None if dst is None else dst[k : k + 1],
+                        cps[k : k + 1],
+                        sty[k : k + 1],
+                    )
+            start = stop
+        return GlyphBatch.concatenate([parts[i] for i in indices], self.glyph_px, paired)
+
     def _read_shard(self, path: Path, split: str, expected: int) -> GlyphBatch:
         if not path.is_file():
             raise DatasetError(f"{path}: shard listed in the manifest is missing")

@@ -1,0 +1,36 @@
+"""``glyphrender inspect``: what a dataset holds, and whether its shards are intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("inspect")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--verify", is_flag=True, help="Check every shard's sha256 against the manifest.")
+def inspect_cmd(dataset: Path, as_json: bool, verify: bool) -> None:
+    """Print a dataset's fonts, counts per split, image size, placement and size on disk.
+
+    \b
+    Exit status: 0 fine, 1 not a dataset or (with --verify) a shard missing or changed,
+    2 usage error.
+    """
+    from glyphrender.inspect import format_summary, summarize
+    from glyphrender.shards import Dataset
+
+    summary = summarize(Dataset.open(dataset), verify=verify)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_summary(summary))
+    if verify and summary["problems"]:
+        click.echo(
+            f"glyphrender: error: {dataset}: {len(summary['problems'])} shard(s) missing or "
+            "changed since the build",
+            err=True,
+        )
+        raise SystemExit(1)
