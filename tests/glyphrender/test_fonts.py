@@ -112,7 +112,8 @@ def test_loaded_font_pickles(otf_font):
     font.ttfont()  # a cached TTFont must not travel
     clone = pickle.loads(pickle.dumps(font))
     assert isinstance(clone, LoadedFont)
-    assert clone == font
+    assert clone == font and hash(clone) == hash(font)
+    assert len({font, clone}) == 1  # usable as a dict key / in sets
     assert clone.ttfont()["maxp"].numGlyphs == font.ttfont()["maxp"].numGlyphs
 
 

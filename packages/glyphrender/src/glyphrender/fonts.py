@@ -86,6 +86,10 @@ class LoadedFont:
             object.__setattr__(self, "_ttfont", TTFont(io.BytesIO(self.sfnt_bytes), lazy=True))
         return self._ttfont
 
+    def __hash__(self) -> int:
+        # The generated hash would try to hash the cmap dict; file hash + face identify a face.
+        return hash((self.sha256, self.face_index))
+
     def __getstate__(self) -> dict[str, Any]:
         # The TTFont holds an open stream and caches; workers reopen it from the bytes.
         state = dict(self.__dict__)
