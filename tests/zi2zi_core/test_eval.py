@@ -142,3 +142,56 @@ def test_report_files(tmp_path):
     table = format_table(saved["systems"])
     assert table.splitlines()[0].split() == ["system", *METRIC_NAMES]
     assert [line.split()[0] for line in table.splitlines()[1:]] == list(SYSTEMS)
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def make_run(run_dir, dataset, num_styles: int, glyph_px: int = PX, step: int = 7):
+    """A run directory holding one checkpoint of an untrained tiny generator."""
+    from zi2zi_core.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        glyph_px=glyph_px, base_channels=4, num_styles=num_styles, style_dim=4, d_base_channels=4
+    ).resolve(4)
+    state = {
+        "format_version": 1,
+        "step": step,
+        "config": {"model": cfg.to_dict(), "loss": {}, "train": {}},
+        "dataset": {"path": str(dataset)},
+        "ema": build_generator(cfg).state_dict(),
+    }
+    save_checkpoint(state, checkpoint_dir(run_dir) / BEST_NAME)
+    return run_dir
+
+
+def test_eval_command_writes_report_with_baselines(tmp_path, dataset_factory):
+    from click.testing import CliRunner
+    from zi2zi_core.cli import main
+
+    data = dataset_factory("data", px=PX, n_train=4, n_val=5, n_missing=1, num_styles=2)
+    run = make_run(tmp_path / "runs" / "tiny", data, num_styles=2)
+    result = CliRunner().invoke(main, ["eval", "--run", str(run), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    out = run / "eval" / "best-val"
+    saved = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["count"] == 10 and saved["split"] == "val" and saved["step"] == 7
+    assert saved["checkpoint"] == "best"
+    assert set(saved["systems"]) == {"model", "copy_source", "blank"}
+    assert (out / "review.png").is_file() and (out / "per_glyph.csv").is_file()
+    lines = result.output.splitlines()
+    assert any(line.split()[:1] == ["copy_source"] for line in lines)
+    assert any(line.split()[:1] == ["blank"] for line in lines)
+
+
+def test_eval_command_refuses_a_dataset_of_another_size(tmp_path, dataset_factory):
+    from click.testing import CliRunner
+    from zi2zi_core.cli import main
+
+    data = dataset_factory("data", px=16, n_train=2, n_val=2, n_missing=1)
+    run = make_run(tmp_path / "run", data, num_styles=1, glyph_px=PX)
+    result = CliRunner().invoke(main, ["eval", "--run", str(run), "--device", "cpu"])
+    assert result.exit_code == 1
+    assert "glyphs are 16 px, the model was built for 32 px" in result.output
+    assert not (run / "eval").exists()

@@ -11,6 +11,7 @@ from glyphrender.generated import read_generated
 from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, write_manifest
 from glyphrender.transform import Transform
 from PIL import Image
+from test_eval import make_run
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.generation import (
     SourceGlyphs,
@@ -19,6 +20,7 @@ from zi2zi_core.generation import (
     generate_images,
     prepare_inputs,
     resolve_style,
+    sources_from_codepoints,
     sources_from_split,
     write_glyphs,
 )
@@ -148,3 +150,116 @@ def test_chars_are_unique_and_sorted(tmp_path):
     charset = tmp_path / "chars.txt"
     charset.write_text("# mine\nU+4E01\n永\n", encoding="utf-8")
     assert codepoints_for(None, str(charset)) == [0x4E01, 0x6C38]
+
+
+# --- the command, and characters rendered like the shards ----------------------------------
+
+
+def _invoke(*args: str):
+    from click.testing import CliRunner
+    from zi2zi_core.cli import main
+
+    return CliRunner().invoke(main, ["generate", *args, "--device", "cpu"])
+
+
+def test_generate_command_missing_split(tmp_path, two_style_data):
+    run = make_run(tmp_path / "run", two_style_data.path, num_styles=2)
+    out = tmp_path / "gen" / "tiny"
+    result = _invoke("--run", str(run), "--out", str(out))
+    assert result.exit_code == 1
+    assert "2 target styles; choose one with --style" in result.output
+    assert not out.exists()
+
+    result = _invoke("--run", str(run), "--out", str(out), "--style", "Dilate2")
+    assert result.exit_code == 0, result.output
+    meta, images, codepoints = read_generated(out)
+    expected = sources_from_split(two_style_data, "missing", 1).codepoints
+    assert codepoints.tolist() == expected.tolist() and len(codepoints) == 9
+    assert meta.style_id == 1
+    assert len(list(out.glob("U+*.png"))) == 9
+
+    again = _invoke("--run", str(run), "--out", str(out), "--style", "0")
+    assert again.exit_code == 1 and "not empty" in again.output
+    assert read_generated(out)[0].style_id == 1  # untouched
+    forced = _invoke("--run", str(run), "--out", str(out), "--style", "0", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert read_generated(out)[0].style_id == 0
+
+
+@pytest.fixture
+def built_data(tmp_path, font_factory):
+    """A dataset built by `glyphrender build` from test fonts: the source draws U+4E00-4E27,
+    the target the first 30 of them (so 10 are in the missing split)."""
+    from click.testing import CliRunner
+    from glyphrender.cli import main as glyphrender_main
+
+    src, dst = font_factory.pair(src_count=40, dst_count=30)
+    out = tmp_path / "built"
+    args = ["build", "--src", str(src), "--dst", str(dst), "--out", str(out), "--size", str(PX)]
+    args += ["--charset", "U+4E00-U+4E27", "--workers", "1", "--shard-size", "7"]
+    result = CliRunner().invoke(glyphrender_main, args)
+    assert result.exit_code == 0, result.output
+    return Dataset.open(out)
+
+
+class _Recorder(torch.nn.Module):
+    """Records the inputs the generator is given and returns them unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[torch.Tensor] = []
+
+    def forward(self, source: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        self.sources.append(source.clone())
+        return source
+
+
+def test_chosen_characters_are_rendered_exactly_like_the_shards(built_data):
+    ds = built_data
+    shards, split_of = {}, {}
+    for split in ("train", "val", "missing"):
+        batch = ds.read_split(split)
+        for cp, image in zip(batch.codepoint, batch.source, strict=True):
+            shards[int(cp)], split_of[int(cp)] = image, split
+    chosen = [0x4E27, 0x4E26, 0x4E00, 0x4E05] + [cp for cp, s in split_of.items() if s == "val"]
+    assert {split_of[cp] for cp in chosen} == {"train", "val", "missing"}
+    glyphs = sources_from_codepoints(ds, chosen, style_id=0)
+    assert glyphs.codepoints.tolist() == sorted(chosen)
+    recorder = _Recorder()
+    images = generate_images(recorder, glyphs, batch_size=3, device="cpu")
+    fed = torch.cat(recorder.sources)
+    expected, _ = prepare_inputs(
+        np.stack([shards[cp] for cp in sorted(chosen)]), [0] * len(chosen), "cpu"
+    )
+    assert torch.equal(fed, expected)  # the generator sees the shard's source, bit for bit
+    np.testing.assert_array_equal(images, np.stack([shards[cp] for cp in sorted(chosen)]))
+
+
+def test_generate_command_chars_and_charset(tmp_path, built_data):
+    run = make_run(tmp_path / "run", built_data.path, num_styles=1)
+    out = tmp_path / "gen"
+    result = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e05\u4e01 \u4e01")
+    assert result.exit_code == 0, result.output
+    assert read_generated(out)[2].tolist() == [0x4E01, 0x4E05]
+
+    charset = tmp_path / "few.txt"
+    charset.write_text("U+4E20-U+4E22\n", encoding="utf-8")
+    result = _invoke("--run", str(run), "--out", str(out), "--charset", str(charset), "--force")
+    assert result.exit_code == 0, result.output
+    assert read_generated(out)[2].tolist() == [0x4E20, 0x4E21, 0x4E22]
+
+    both = _invoke(
+        "--run", str(run), "--out", str(tmp_path / "x"), "--chars", "a", "--split", "val"
+    )
+    assert both.exit_code == 2 and "exclude each other" in both.output
+
+
+def test_characters_the_source_font_lacks_are_listed(tmp_path, built_data):
+    run = make_run(tmp_path / "run", built_data.path, num_styles=1)
+    out = tmp_path / "gen"
+    result = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e00\u4e30\u6c38")
+    assert result.exit_code == 1
+    message = result.output.strip().splitlines()[-1]
+    assert message.startswith("zi2zi: error: ")
+    assert "U+4E30" in message and "U+6C38" in message and "U+4E00" not in message
+    assert not out.exists()

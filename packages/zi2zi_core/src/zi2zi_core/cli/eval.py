@@ -1,0 +1,104 @@
+"""``zi2zi eval``: score a trained run on a paired split, beside the copy-source and blank
+baselines, and write metrics.json, per_glyph.csv and review.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zi2zi_core.metrics import METRIC_NAMES
+
+
+def checkpoint_label(which: str) -> str:
+    """``best``/``last`` as given, a checkpoint path by its file stem (for the out dir name)."""
+    return which if which in ("best", "last") else Path(which).stem
+
+
+@click.command("eval")
+@click.option(
+    "--run",
+    "run_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run directory written by `zi2zi train` (runs/NAME).",
+)
+@click.option(
+    "--checkpoint",
+    "which",
+    default="best",
+    show_default=True,
+    help="best, last, or the path of a checkpoint file.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["val", "train"]),
+    default="val",
+    show_default=True,
+    help="Paired split of the run's dataset to score.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [default: RUN/eval/<checkpoint>-<split>/].",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps...")
+@click.option(
+    "--rank-by",
+    type=click.Choice(METRIC_NAMES),
+    default="l1",
+    show_default=True,
+    help="Model metric that picks the worst and best glyphs of the review sheet.",
+)
+def eval_cmd(
+    run_dir: Path,
+    which: str,
+    split: str,
+    out_dir: Path | None,
+    batch_size: int,
+    device: str,
+    rank_by: str,
+) -> None:
+    """Evaluate a run's generator on the val split and compare it with two baselines.
+
+    Metrics per character (L1, RMSE, SSIM, ink IoU on ink coverage in [0, 1]) for the model,
+    for copying the source glyph and for a blank page; averages go to metrics.json, per
+    character values to per_glyph.csv, the worst and best characters to review.png.
+    """
+    from glyphrender.shards import Dataset
+
+    from zi2zi_core.checkpoint import load_for_inference
+    from zi2zi_core.errors import Zi2ziError
+    from zi2zi_core.evaluation import evaluate, format_table, write_report
+    from zi2zi_core.generation import check_compatible, resolve_device
+
+    torch_device = resolve_device(device)
+    bundle = load_for_inference(run_dir, which=which, device=torch_device)
+    dataset = Dataset.open(bundle.dataset_path)
+    batch = dataset.read_split(split)
+    check_compatible(bundle.model_config, dataset)
+    if not len(batch):
+        raise Zi2ziError(f"{dataset.path}: the {split} split is empty; nothing to evaluate")
+    result = evaluate(bundle.generator, batch, batch_size, torch_device)
+    out = (
+        out_dir if out_dir is not None else run_dir / "eval" / f"{checkpoint_label(which)}-{split}"
+    )
+    info = {
+        "run": str(run_dir),
+        "checkpoint": checkpoint_label(which),
+        "checkpoint_path": str(bundle.checkpoint_path),
+        "step": int(bundle.step),
+        "split": split,
+        "dataset": str(dataset.path),
+        "glyph_px": dataset.glyph_px,
+        "rank_by": rank_by,
+    }
+    content = write_report(out, result, info, rank_by=rank_by)
+    click.echo(
+        f"{content['count']} glyphs of {split}, checkpoint {info['checkpoint']} (step {info['step']})"
+    )
+    click.echo(format_table(content["systems"]))
+    click.echo(f"wrote {out}")

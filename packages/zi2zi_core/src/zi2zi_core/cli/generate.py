@@ -1,0 +1,118 @@
+"""``zi2zi generate``: draw characters in a trained target style and write them for
+``glyphrender assemble`` (one U+XXXX.png per glyph plus glyphs.h5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("generate")
+@click.option(
+    "--run",
+    "run_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run directory written by `zi2zi train` (runs/NAME).",
+)
+@click.option(
+    "--checkpoint",
+    "which",
+    default="best",
+    show_default=True,
+    help="best, last, or the path of a checkpoint file.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["missing", "val", "train"]),
+    default=None,
+    help="Generate every character of this split of the run's dataset [default: missing].",
+)
+@click.option(
+    "--chars",
+    default=None,
+    help='Generate these characters instead of a split, e.g. --chars "永東國".',
+)
+@click.option(
+    "--charset",
+    "charset_spec",
+    default=None,
+    help="Generate a charset instead of a split: a text file, a named set or a range "
+    "(as `glyphrender build --charset`).",
+)
+@click.option(
+    "--style",
+    default=None,
+    help="Target style: id, family, style name or font file stem (required with several).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force.",
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps...")
+def generate(
+    run_dir: Path,
+    which: str,
+    split: str | None,
+    chars: str | None,
+    charset_spec: str | None,
+    style: str | None,
+    out_dir: Path,
+    force: bool,
+    batch_size: int,
+    device: str,
+) -> None:
+    """Generate glyphs in a run's target style, in code-point order.
+
+    By default every character of the dataset's missing split (the characters the target
+    font lacks). With --chars or --charset, the chosen characters are rendered from the source
+    font exactly as the dataset's shards were, then generated.
+    """
+    chosen = [name for name, value in (("--split", split), ("--chars", chars)) if value]
+    if charset_spec is not None:
+        chosen.append("--charset")
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
+
+    from glyphrender.shards import Dataset
+
+    from zi2zi_core.checkpoint import load_for_inference
+    from zi2zi_core.generation import (
+        check_compatible,
+        check_out_dir,
+        codepoints_for,
+        generate_images,
+        resolve_device,
+        resolve_style,
+        sources_from_codepoints,
+        sources_from_split,
+        write_glyphs,
+    )
+
+    check_out_dir(out_dir, force)  # before any work, so a refused run costs nothing
+    torch_device = resolve_device(device)
+    bundle = load_for_inference(run_dir, which=which, device=torch_device)
+    dataset = Dataset.open(bundle.dataset_path)
+    check_compatible(bundle.model_config, dataset)
+    style_id = resolve_style(dataset, style)
+    if chars is not None or charset_spec is not None:
+        codepoints = codepoints_for(chars, charset_spec)
+        glyphs = sources_from_codepoints(dataset, codepoints, style_id)
+        what = f"{len(glyphs.codepoints)} chosen characters"
+    else:
+        glyphs = sources_from_split(dataset, split or "missing", style_id)
+        what = f"the {split or 'missing'} split ({len(glyphs.codepoints)} characters)"
+    images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
+    out = write_glyphs(out_dir, dataset, glyphs, images, force=force)
+    font = dataset.target_fonts[style_id]
+    click.echo(
+        f"generated {what} in style {style_id} ({font.get('family')} {font.get('style_name')}) "
+        f"with checkpoint step {bundle.step}"
+    )
+    click.echo(f"wrote {out}")
