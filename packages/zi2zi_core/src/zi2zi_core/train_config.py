@@ -234,3 +234,86 @@ def to_toml(config: dict[str, dict[str, Any]]) -> str:
                 lines.append(f"{key} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The three resolved sections of a run (model norms resolved, no 'auto' left)."""
+
+    model: Any  # ModelConfig
+    loss: Any  # LossConfig
+    train: TrainConfig
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return jsonable(
+            {
+                "model": self.model.to_dict(),
+                "loss": self.loss.to_dict(),
+                "train": self.train.to_dict(),
+            }
+        )
+
+
+# Model settings a dataset decides; a flag may restate them but not change them.
+DATASET_MODEL_KEYS = ("glyph_px", "num_styles")
+
+
+def resolve_run_config(
+    *,
+    flags: dict[str, dict[str, Any]],
+    file_layer: dict[str, dict[str, Any]] | None,
+    dataset_glyph_px: int,
+    dataset_num_styles: int,
+    checkpoint_config: dict[str, dict[str, Any]] | None = None,
+    init_model: dict[str, Any] | None = None,
+    source: str = "flags",
+) -> RunConfig:
+    """Merge the layers (flags > file > checkpoint > dataset > defaults) and resolve norms.
+
+    ``checkpoint_config`` is the resumed run's config: its model section is fixed and any
+    override that changes it is a ConfigError. ``init_model`` (from ``--init-from``) supplies
+    the architecture defaults of a fine-tuning run, except the style count.
+    """
+    from zi2zi_core.model_config import LossConfig, ModelConfig
+
+    overrides = merge_layers(file_layer or {}, flags)
+    base = checkpoint_config or {s: {} for s in SECTIONS}
+    loss = LossConfig.from_dict({**base.get("loss", {}), **overrides["loss"]})
+    train = TrainConfig.from_dict({**base.get("train", {}), **overrides["train"]})
+
+    requested = overrides["model"]
+    if requested.get("glyph_px", dataset_glyph_px) != dataset_glyph_px:
+        raise ConfigError(
+            f"glyph_px {requested['glyph_px']} does not match the dataset ({dataset_glyph_px} px)"
+        )
+    if checkpoint_config is not None:
+        saved = ModelConfig.from_dict(checkpoint_config["model"])
+        if (saved.glyph_px, saved.num_styles) != (dataset_glyph_px, dataset_num_styles):
+            raise ConfigError(
+                f"the dataset ({dataset_glyph_px} px, {dataset_num_styles} styles) does not match "
+                f"the checkpoint ({saved.glyph_px} px, {saved.num_styles} styles)"
+            )
+        candidate = ModelConfig.from_dict({**saved.to_dict(), **requested}).resolve(
+            train.batch_size
+        )
+        conflicts = [
+            f"{key}={candidate.to_dict()[key]!r} (checkpoint: {saved.to_dict()[key]!r})"
+            for key in requested
+            if candidate.to_dict()[key] != saved.to_dict()[key]
+        ]
+        if conflicts:
+            raise ConfigError(
+                f"{source}: shape-defining settings come from the checkpoint being resumed; "
+                f"conflicting: {', '.join(conflicts)}"
+            )
+        return RunConfig(saved, loss, train)
+    start = {k: v for k, v in (init_model or {}).items() if k not in DATASET_MODEL_KEYS}
+    model = ModelConfig.from_dict(
+        {
+            **start,
+            **requested,
+            "glyph_px": dataset_glyph_px,
+            "num_styles": dataset_num_styles,
+        }
+    ).resolve(train.batch_size)
+    return RunConfig(model, loss, train)

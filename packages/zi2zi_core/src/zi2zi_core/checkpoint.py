@@ -1,0 +1,215 @@
+"""Checkpoints and run directories: atomic save, safe load, pruning, loading for inference.
+
+A checkpoint is one dict of tensors and plain containers (loadable with
+``torch.load(weights_only=True)``, so loading never runs code)::
+
+    format_version, step, config {model, loss, train}, dataset {path, manifest_sha256},
+    generator, discriminator, ema (state dicts), opt_g, opt_d, scaler, schedule {lr_scale},
+    rng {torch_cpu, torch_cuda}, best {metric, value, step}
+
+Run directory layout::
+
+    RUN/config.json  config.toml  metrics.jsonl  samples/step-XXXXXXX.png  tensorboard/
+    RUN/checkpoints/ckpt-XXXXXXXX.pt (the last K)  checkpoints/best.pt
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from zi2zi_core.errors import CheckpointError, ConfigError
+from zi2zi_core.model_config import ModelConfig
+
+FORMAT_VERSION = 1
+CHECKPOINT_DIR = "checkpoints"
+BEST_NAME = "best.pt"
+_CKPT_RE = re.compile(r"ckpt-(\d{8,})\.pt")
+# State-dict keys whose first dimension is the number of styles (resized by --init-from).
+STYLE_KEYS = ("embedding.", "style_head.")
+
+
+def checkpoint_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return checkpoint_dir(run_dir) / f"ckpt-{step:08d}.pt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Step checkpoints of a run, oldest first (``best.pt`` excluded)."""
+    directory = checkpoint_dir(run_dir)
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _CKPT_RE.fullmatch(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    found = list_checkpoints(run_dir)
+    return found[-1] if found else None
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> Path:
+    """Write ``state`` to ``path`` through a temporary name in the same directory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` step checkpoints; return the deleted paths."""
+    found = list_checkpoints(run_dir)
+    doomed = found[:-keep] if keep > 0 else found
+    for p in doomed:
+        p.unlink(missing_ok=True)
+    return doomed
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and check a checkpoint dict (weights only; CheckpointError on any problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt / foreign files
+        raise CheckpointError(f"{path}: not a readable zi2zi checkpoint ({exc})") from None
+    if not isinstance(state, dict) or "format_version" not in state:
+        raise CheckpointError(f"{path}: not a zi2zi checkpoint (no format_version)")
+    if state["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {state['format_version']} is not supported "
+            f"(this zi2zi reads {FORMAT_VERSION})"
+        )
+    return state
+
+
+def resolve_checkpoint(run_dir_or_file: Path, which: str = "best") -> Path:
+    """``which`` = "best" (falls back to the latest when no validation has run), "last",
+    or a checkpoint file path; ``run_dir_or_file`` may itself be a checkpoint file."""
+    target = Path(run_dir_or_file)
+    if target.is_file():
+        return target
+    if which not in ("best", "last"):
+        path = Path(which)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: checkpoint not found")
+        return path
+    if not target.is_dir():
+        raise CheckpointError(f"{target}: run directory not found")
+    if which == "best" and (checkpoint_dir(target) / BEST_NAME).is_file():
+        return checkpoint_dir(target) / BEST_NAME
+    latest = latest_checkpoint(target)
+    if latest is None:
+        raise CheckpointError(f"{target}: no checkpoints in {checkpoint_dir(target)}")
+    return latest
+
+
+def model_config_of(state: dict[str, Any], path: Path) -> ModelConfig:
+    try:
+        return ModelConfig.from_dict(state["config"]["model"])
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: checkpoint holds no valid model config ({exc})") from None
+
+
+@dataclass(frozen=True)
+class InferenceBundle:
+    """What eval/generate need from a run: the EMA generator and where it came from."""
+
+    generator: nn.Module
+    model_config: ModelConfig
+    train_config: dict[str, Any]
+    loss_config: dict[str, Any]
+    dataset_path: Path
+    step: int
+    checkpoint_path: Path
+
+
+def load_for_inference(
+    run_dir: Path, which: str = "best", device: str | torch.device = "cpu"
+) -> InferenceBundle:
+    """The EMA generator of a run (eval mode, on ``device``) with its configs."""
+    from zi2zi_core.networks import build_generator
+
+    path = resolve_checkpoint(Path(run_dir), which)
+    state = load_checkpoint(path, map_location="cpu")
+    cfg = model_config_of(state, path)
+    generator = build_generator(cfg)
+    try:
+        generator.load_state_dict(state["ema"])
+    except (KeyError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path}: EMA weights do not fit the stored model config ({exc})"
+        ) from None
+    generator.eval().requires_grad_(False).to(device)
+    return InferenceBundle(
+        generator=generator,
+        model_config=cfg,
+        train_config=dict(state["config"].get("train", {})),
+        loss_config=dict(state["config"].get("loss", {})),
+        dataset_path=Path(state.get("dataset", {}).get("path", "")),
+        step=int(state["step"]),
+        checkpoint_path=path,
+    )
+
+
+def transfer_weights(
+    source: dict[str, torch.Tensor], network: nn.Module, what: str, origin: Path
+) -> list[str]:
+    """Copy ``source`` weights into ``network`` for fine-tuning (``--init-from``).
+
+    Every tensor must match in shape, except the style-dependent ones (G's style embedding,
+    D's style head, first dimension = number of styles): their rows for style ids present in
+    both are copied and extra new styles keep their fresh initialization. Returns the keys
+    that were resized. Anything else that differs is an architecture mismatch.
+    """
+    target = network.state_dict()
+    missing = sorted(set(target) - set(source))
+    extra = sorted(set(source) - set(target))
+    if missing or extra:
+        raise CheckpointError(
+            f"{origin}: {what} architecture differs (missing {missing[:3]}, unexpected {extra[:3]})"
+        )
+    resized = []
+    merged = {}
+    for key, fresh in target.items():
+        old = source[key]
+        if old.shape == fresh.shape:
+            merged[key] = old
+            continue
+        style_dim_only = (
+            key.startswith(STYLE_KEYS)
+            and old.dim() == fresh.dim()
+            and old.shape[1:] == fresh.shape[1:]
+        )
+        if not style_dim_only:
+            raise CheckpointError(
+                f"{origin}: {what} tensor {key} has shape {tuple(old.shape)}, "
+                f"this model needs {tuple(fresh.shape)}"
+            )
+        rows = min(len(old), len(fresh))
+        value = fresh.clone()
+        if not key.endswith(("_u", "_v")):  # power-iteration vectors restart from fresh
+            value[:rows] = old[:rows]
+        merged[key] = value
+        resized.append(key)
+    network.load_state_dict(merged)
+    return resized

@@ -1,0 +1,42 @@
+"""An exponential moving average of the generator's weights: what gets evaluated and exported.
+
+The average runs over parameters only. Buffers (batch-norm running statistics, spectral-norm
+power-iteration vectors ``_u``/``_v``) are copied from the live network: they are estimates
+tied to the current weights, not quantities to average. With spectral norm as a
+parametrization, the unnormalized ``...parametrizations.weight.original`` is a parameter, so
+it is averaged and the EMA network normalizes it itself.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """Holds ``module`` (a deep copy of the generator, eval mode, no grads) and updates it."""
+
+    def __init__(self, network: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.module = copy.deepcopy(network).eval().requires_grad_(False)
+
+    def decay_at(self, step: int) -> float:
+        """The decay warms up as (1 + step) / (10 + step) so early weights do not dominate."""
+        return min(self.decay, (1.0 + step) / (10.0 + step))
+
+    @torch.no_grad()
+    def update(self, network: nn.Module, step: int) -> None:
+        weight = 1.0 - self.decay_at(step)
+        ema_params = list(self.module.parameters())
+        live_params = [p.detach() for p in network.parameters()]
+        torch._foreach_lerp_(ema_params, live_params, weight)
+        for ema_buf, buf in zip(self.module.buffers(), network.buffers(), strict=True):
+            ema_buf.copy_(buf)
+
+    def state_dict(self) -> dict:
+        return self.module.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.module.load_state_dict(state)
