@@ -1,0 +1,143 @@
+"""``glyphrender assemble``: trace generated glyphs and add them to a copy of a font."""
+
+from __future__ import annotations
+
+import statistics
+
+import click
+
+# Kept in sync with glyphrender.trace.TraceOptions (tested), and written out here so that
+# `glyphrender --help` does not import numpy and the tracer.
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_MIN_AREA = 4.0
+DEFAULT_TOLERANCE = 0.5
+DEFAULT_CORNER_ANGLE = 60.0
+
+
+def _codes(codepoints: tuple[int, ...]) -> str:
+    return " ".join(f"U+{cp:04X}" for cp in codepoints)
+
+
+@click.command("assemble")
+@click.option(
+    "--base",
+    required=True,
+    metavar="FONT",
+    help="Font to extend (TTF or CFF-based OTF); normally the dataset's target font.",
+)
+@click.option(
+    "--glyphs",
+    "glyph_dir",
+    required=True,
+    metavar="DIR",
+    help="Generated-glyph folder (glyphs.h5 + PNGs) written by `zi2zi generate`.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    metavar="FONT",
+    help="Font file to write (written under a temporary name, then renamed).",
+)
+@click.option(
+    "--family-suffix",
+    default=None,
+    metavar="TEXT",
+    help='Append TEXT to the family name (e.g. " TC"): name IDs 1, 3, 4, 6, 16.',
+)
+@click.option(
+    "--dataset",
+    "dataset_dir",
+    default=None,
+    metavar="DIR",
+    help="Also check the glyphs against the dataset they were generated from.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Coverage level the outline follows (fraction of full ink).",
+)
+@click.option(
+    "--min-area",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MIN_AREA,
+    show_default=True,
+    help="Drop contours (specks, pin-holes) enclosing fewer square pixels than this.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TOLERANCE,
+    show_default=True,
+    help="How far (pixels) the fitted curves may stray from the traced outline.",
+)
+@click.option(
+    "--corner-angle",
+    type=click.FloatRange(0, 180, min_open=True, max_open=True),
+    default=DEFAULT_CORNER_ANGLE,
+    show_default=True,
+    help="Turn (degrees, over about 2 px) that makes a corner instead of a curve.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing --out file, and accept a base font other than the one the "
+    "glyphs were generated for.",
+)
+def assemble(
+    base: str,
+    glyph_dir: str,
+    out_path: str,
+    family_suffix: str | None,
+    dataset_dir: str | None,
+    threshold: float,
+    min_area: float,
+    tolerance: float,
+    corner_angle: float,
+    force: bool,
+) -> None:
+    """Trace generated bitmaps into outlines and add them to a copy of the base font.
+
+    Characters the base font already has are left as they are (and listed). Exit codes:
+    0 written, 1 bad input (nothing written), 2 usage error.
+    """
+    from glyphrender.assemble import AssembleOptions
+    from glyphrender.assemble import assemble as run_assemble
+    from glyphrender.trace import TraceOptions
+
+    options = AssembleOptions(
+        trace=TraceOptions(
+            threshold=threshold, min_area=min_area, tolerance=tolerance, corner_angle=corner_angle
+        ),
+        family_suffix=family_suffix,
+        force=force,
+        overwrite=force,
+    )
+    report = run_assemble(base, glyph_dir, out_path, options, dataset_dir=dataset_dir)
+    if report.base_mismatch:
+        click.echo(
+            f"warning: {base} is not the font the glyphs were generated for (--force)", err=True
+        )
+    kind = "quadratic glyf" if report.outline == "glyf" else "cubic CFF"
+    vertical = (
+        f", vertical advance {report.advance_height}" if report.advance_height is not None else ""
+    )
+    click.echo(
+        f"added {len(report.added)} glyphs ({kind}) to {report.out_path}: "
+        f"advance {report.advance_width}{vertical}"
+    )
+    if report.already_present:
+        click.echo(
+            f"kept {len(report.already_present)} characters the base already has: "
+            f"{_codes(report.already_present)}"
+        )
+    if report.blank:
+        click.echo(f"skipped {len(report.blank)} blank bitmaps: {_codes(report.blank)}")
+    if report.added:
+        click.echo(
+            f"re-rendered at the build size: ink IoU mean {statistics.fmean(report.iou):.4f}, "
+            f"median {statistics.median(report.iou):.4f}, min {min(report.iou):.4f}; "
+            f"outline points per glyph: median {statistics.median(report.points):g}"
+        )
