@@ -130,20 +130,14 @@ def check_compatible(model_config: Any, dataset: Dataset) -> None:
 
 
 def resolve_device(spec: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to torch."""
-    if spec == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+    """The device named by ``--device`` (``auto``: CUDA, then MPS, then CPU), chosen by the
+    trainer's rule so that training and inference agree; bad names become Zi2ziError."""
+    from zi2zi_core.trainer import pick_device
+
     try:
-        device = torch.device(spec)
+        return pick_device(spec)
     except (RuntimeError, ValueError) as exc:
         raise Zi2ziError(f"--device {spec!r}: {exc}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise Zi2ziError(f"--device {spec!r}: CUDA is not available on this machine")
-    return device
 
 
 def prepare_inputs(
