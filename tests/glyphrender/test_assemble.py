@@ -1,0 +1,342 @@
+"""glyphrender assemble with small FontBuilder fonts: render -> assemble -> re-render, font
+tables of the added glyphs, untouched existing glyphs, and the refusals."""
+
+from __future__ import annotations
+
+import io
+
+import freetype
+import glyphrender.assemble as assemble_mod
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from fontfactory import build_ttfont, make_font, standard_glyphs
+from fontTools.ttLib import TTFont
+from glyphrender.assemble import AssembleOptions, assemble, ink_iou
+from glyphrender.cli import main
+from glyphrender.errors import AssembleError, DatasetError, GlyphrenderError
+from glyphrender.fonts import open_font
+from glyphrender.generated import GLYPHS_NAME, GeneratedMeta, write_generated
+from glyphrender.placement import em_box, font_transform
+from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+
+PX = 96
+N_BASE = 12  # the base font draws the first N_BASE standard glyphs
+N_ALL = 30
+SUPPLEMENTARY = 0x20000  # where supplementary-plane copies of glyphs go
+
+
+def _render(font_path, codepoints, transform):
+    font = open_font(font_path)
+    renderer = GlyphRenderer(font.sfnt_bytes, transform, RenderOptions(glyph_px=PX))
+    return render_codepoints(renderer, codepoints)
+
+
+@pytest.fixture(scope="module", params=["ttf", "otf"])
+def setup(request, tmp_path_factory):
+    """A base font, the "generated" glyphs (renders of a fuller font) and the assembled font."""
+    flavor = request.param
+    d = tmp_path_factory.mktemp(flavor)
+    glyphs = standard_glyphs(N_ALL, stroke=100)
+    base_glyphs = dict(list(glyphs.items())[:N_BASE])
+    base_font = build_ttfont(base_glyphs, flavor=flavor, family="Test Round")
+    # Vertical metrics like a CJK font: advance 1000, vertical origin at the ascender (880).
+    glyph_set = base_font.getGlyphSet()
+    from fontTools.pens.boundsPen import BoundsPen
+
+    vmtx = {}
+    for name in base_font.getGlyphOrder():
+        pen = BoundsPen(glyph_set)
+        glyph_set[name].draw(pen)
+        vmtx[name] = (1000, 880 - (pen.bounds[3] if pen.bounds else 880))
+    from fontTools.fontBuilder import FontBuilder
+
+    fb = FontBuilder(font=base_font)
+    fb.setupNameTable(
+        {
+            "familyName": "Test Round",
+            "styleName": "Regular",
+            "fullName": "Test Round Regular",
+            "psName": "TestRound-Regular",
+            "uniqueFontIdentifier": "1.000;TEST;TestRound-Regular",
+        }
+    )
+    fb.setupVerticalHeader(ascent=500, descent=-500)
+    fb.setupVerticalMetrics({n: (a, round(t)) for n, (a, t) in vmtx.items()})
+    base = d / f"base.{flavor}"
+    base_font.save(str(base))
+    full = make_font(d / f"full.{flavor}", glyphs, flavor=flavor)
+    transform = font_transform(em_box(open_font(base)), PX)
+    cps = list(glyphs)
+    images = _render(full, cps, transform)
+    # The base's own characters come back too (they must be kept as they were); two glyphs
+    # also go to the supplementary plane, which needs a format 12 cmap.
+    gen_cps = cps + [SUPPLEMENTARY, SUPPLEMENTARY + 1]
+    gen_images = np.concatenate([images, images[-2:]])
+    meta = GeneratedMeta(
+        style_id=0,
+        style_name="Test Round Regular",
+        glyph_px=PX,
+        placement="font",
+        target_font_sha256=open_font(base).sha256,
+        target_font_path=str(base),
+        transform=transform,
+        dataset_manifest_sha256="0" * 64,
+    )
+    gen = write_generated(d / "gen", gen_images, gen_cps, meta)
+    out = d / f"out.{flavor}"
+    report = assemble(base, gen, out, AssembleOptions(family_suffix=" TC"))
+    return {
+        "flavor": flavor,
+        "dir": d,
+        "base": base,
+        "out": out,
+        "gen": gen,
+        "meta": meta,
+        "report": report,
+        "gen_cps": gen_cps,
+        "gen_images": gen_images,
+        "transform": transform,
+    }
+
+
+def test_round_trip_renders_back_closely(setup):
+    report = setup["report"]
+    new = [cp for cp in setup["gen_cps"] if cp not in set(report.already_present)]
+    assert list(report.added) == new
+    rerendered = _render(setup["out"], new, setup["transform"])
+    originals = setup["gen_images"][[setup["gen_cps"].index(cp) for cp in new]]
+    iou = ink_iou(rerendered, originals)
+    np.testing.assert_allclose(iou, report.iou)
+    assert iou.mean() >= 0.95 and iou.min() >= 0.85
+    assert report.outline == ("glyf" if setup["flavor"] == "ttf" else "CFF")
+
+
+def test_existing_characters_are_kept_and_reported(setup):
+    report = setup["report"]
+    assert list(report.already_present) == setup["gen_cps"][:N_BASE]
+    base, out = TTFont(str(setup["base"])), TTFont(str(setup["out"]))
+    base_cmap, out_cmap = base.getBestCmap(), out.getBestCmap()
+    for cp, name in base_cmap.items():
+        assert out_cmap[cp] == name
+
+
+def test_existing_glyphs_are_byte_identical_and_keep_their_ids(setup):
+    base, out = TTFont(str(setup["base"])), TTFont(str(setup["out"]))
+    old_order = base.getGlyphOrder()
+    assert out.getGlyphOrder()[: len(old_order)] == old_order
+    for name in old_order:
+        if setup["flavor"] == "ttf":
+            assert out["glyf"].glyphs[name].data == base["glyf"].glyphs[name].data, name
+        else:
+            old_cs = base["CFF "].cff.topDictIndex[0].CharStrings[name]
+            new_cs = out["CFF "].cff.topDictIndex[0].CharStrings[name]
+            assert new_cs.bytecode == old_cs.bytecode, name
+        assert out["hmtx"][name] == base["hmtx"][name]
+        assert out["vmtx"][name] == base["vmtx"][name]
+
+
+def test_cmap_formats_names_and_metrics_of_added_glyphs(setup):
+    out = TTFont(str(setup["out"]))
+    report = setup["report"]
+    bmp = [cp for cp in report.added if cp <= 0xFFFF]
+    supp = [cp for cp in report.added if cp > 0xFFFF]
+    assert supp == [SUPPLEMENTARY, SUPPLEMENTARY + 1]
+    fmt4 = out["cmap"].getcmap(3, 1)
+    fmt12 = out["cmap"].getcmap(3, 10)
+    assert fmt4.format == 4 and fmt12 is not None and fmt12.format == 12
+    for cp in bmp:
+        assert fmt4.cmap[cp] == f"uni{cp:04X}" == fmt12.cmap[cp]
+    for cp in supp:
+        assert cp not in fmt4.cmap and fmt12.cmap[cp] == f"u{cp:05X}"
+    glyph_set = out.getGlyphSet()
+    from fontTools.pens.boundsPen import BoundsPen
+
+    assert out["maxp"].numGlyphs == len(out.getGlyphOrder())
+    for cp in report.added:
+        name = out.getBestCmap()[cp]
+        pen = BoundsPen(glyph_set)
+        glyph_set[name].draw(pen)
+        x_min, _, _, y_max = pen.bounds
+        advance, lsb = out["hmtx"][name]
+        assert advance == 1000 and abs(lsb - x_min) <= 1
+        assert (
+            out["vmtx"][name] == (1000, round(880 - y_max))
+            or abs(out["vmtx"][name][1] - (880 - y_max)) <= 1
+        )
+        assert out["head"].xMax >= pen.bounds[2] and out["head"].yMin <= pen.bounds[1]
+
+
+def test_glyf_outlines_are_quadratic_and_cff_cubic(setup):
+    from fontTools.pens.recordingPen import RecordingPen
+
+    out = TTFont(str(setup["out"]))
+    ops = set()
+    glyph_set = out.getGlyphSet()
+    for cp in setup["report"].added:
+        pen = RecordingPen()
+        glyph_set[out.getBestCmap()[cp]].draw(pen)
+        ops |= {op for op, _ in pen.value}
+    assert ops <= {"moveTo", "lineTo", "qCurveTo", "curveTo", "closePath"}
+    assert ("curveTo" in ops) == (setup["flavor"] == "otf")
+
+
+def test_family_suffix_renames_the_family(setup):
+    name = TTFont(str(setup["out"]))["name"]
+    assert name.getDebugName(1) == "Test Round TC"
+    assert name.getDebugName(4) == "Test Round TC Regular"
+    assert name.getDebugName(6) == "TestRoundTC-Regular"
+    assert "TestRoundTC-Regular" in name.getDebugName(3)
+
+
+def test_freetype_loads_the_output_and_draws_a_new_glyph(setup):
+    face = freetype.Face(str(setup["out"]))
+    face.set_pixel_sizes(0, 64)
+    cp = setup["report"].added[0]
+    assert face.get_char_index(cp) > 0
+    face.load_char(chr(cp))
+    bitmap = np.array(face.glyph.bitmap.buffer, np.uint8)
+    assert bitmap.size and bitmap.max() > 128
+    face.load_char(chr(SUPPLEMENTARY))
+    assert max(face.glyph.bitmap.buffer) > 128
+
+
+# --- refusals: one clear error, nothing written ---------------------------------------------------
+
+
+def _meta_like(setup, **changes) -> GeneratedMeta:
+    fields = {**setup["meta"].__dict__, **changes}
+    return GeneratedMeta(**fields)
+
+
+def test_base_that_is_not_the_target_font_needs_force(setup, tmp_path):
+    gen = write_generated(
+        tmp_path / "gen",
+        setup["gen_images"],
+        setup["gen_cps"],
+        _meta_like(setup, target_font_sha256="f" * 64),
+    )
+    out = tmp_path / "out.ttf"
+    with pytest.raises(AssembleError, match="not the font these glyphs were generated for"):
+        assemble(setup["base"], gen, out)
+    assert list(tmp_path.iterdir()) == [gen]
+    report = assemble(setup["base"], gen, out, AssembleOptions(force=True))
+    assert report.base_mismatch and out.is_file()
+
+
+def test_existing_output_needs_force(setup, tmp_path):
+    out = tmp_path / "out.ttf"
+    out.write_bytes(b"keep me")
+    with pytest.raises(AssembleError, match="exists"):
+        assemble(setup["base"], setup["gen"], out)
+    assert out.read_bytes() == b"keep me"
+    assemble(setup["base"], setup["gen"], out, AssembleOptions(overwrite=True))
+    assert TTFont(str(out)).getBestCmap()[setup["report"].added[0]]
+
+
+def test_missing_or_empty_glyph_folder(setup, tmp_path):
+    with pytest.raises(DatasetError, match="missing or not a directory"):
+        assemble(setup["base"], tmp_path / "nope", tmp_path / "o.ttf")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=f"no {GLYPHS_NAME}"):
+        assemble(setup["base"], tmp_path / "empty", tmp_path / "o.ttf")
+    empty = write_generated(tmp_path / "none", np.zeros((0, PX, PX), np.uint8), [], setup["meta"])
+    with pytest.raises(AssembleError, match="holds no glyphs"):
+        assemble(setup["base"], empty, tmp_path / "o.ttf")
+    assert not (tmp_path / "o.ttf").exists()
+
+
+def test_bitmaps_of_another_size_are_refused(setup, tmp_path):
+    gen = write_generated(tmp_path / "gen", setup["gen_images"], setup["gen_cps"], setup["meta"])
+    with h5py.File(gen / GLYPHS_NAME, "a") as f:
+        f.attrs["glyph_px"] = PX // 2
+    with pytest.raises(DatasetError, match="glyph_px says"):
+        assemble(setup["base"], gen, tmp_path / "o.ttf")
+    # Images and glyph_px agree, but the recorded transform was made for 96 px.
+    small = setup["gen_images"][:, ::4, ::4].copy()
+    gen2 = write_generated(
+        tmp_path / "gen2", small, setup["gen_cps"], _meta_like(setup, glyph_px=PX // 4)
+    )
+    with pytest.raises(AssembleError, match="does not fit 24 px bitmaps"):
+        assemble(setup["base"], gen2, tmp_path / "o.ttf")
+    assert not (tmp_path / "o.ttf").exists()
+
+
+def test_glyph_limit_is_checked(setup, tmp_path, monkeypatch):
+    monkeypatch.setattr(assemble_mod, "MAX_GLYPHS", N_BASE + 5)
+    with pytest.raises(AssembleError, match="glyph limit"):
+        assemble(setup["base"], setup["gen"], tmp_path / "o.ttf")
+    assert not (tmp_path / "o.ttf").exists()
+
+
+def test_blank_bitmaps_are_not_added(setup, tmp_path):
+    images = np.zeros((2, PX, PX), np.uint8)
+    images[1, 40:42, 40:42] = 255  # specks of about 4 and 1 px^2
+    images[1, 10:11, 10:11] = 255
+    gen = write_generated(tmp_path / "gen", images, [0x9000, 0x9001], setup["meta"])
+    from glyphrender.trace import TraceOptions
+
+    opts = AssembleOptions(trace=TraceOptions(min_area=6.0))
+    report = assemble(setup["base"], gen, tmp_path / "o.ttf", opts)
+    assert report.blank == (0x9000, 0x9001) and report.added == ()
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def test_cli_reports_added_kept_and_quality(setup, tmp_path):
+    out = tmp_path / "o.ttf"
+    result = CliRunner().invoke(
+        main,
+        [
+            "assemble",
+            "--base",
+            str(setup["base"]),
+            "--glyphs",
+            str(setup["gen"]),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = setup["report"]
+    assert f"added {len(report.added)} glyphs" in result.output
+    assert f"kept {N_BASE} characters the base already has: U+4E00 U+4E01" in result.output
+    assert "ink IoU mean" in result.output and "outline points per glyph: median" in result.output
+
+
+def test_cli_bad_input_is_one_line_and_writes_nothing(setup, tmp_path):
+    out = tmp_path / "o.ttf"
+    other = make_font(tmp_path / "other.ttf", standard_glyphs(3))
+    args = ["assemble", "--base", str(other), "--glyphs", str(setup["gen"]), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"glyphrender: error: {other}:")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["other.ttf"]
+
+
+def test_cli_defaults_match_the_library():
+    from glyphrender.cli import assemble as cli_assemble
+    from glyphrender.trace import TraceOptions
+
+    opts = TraceOptions()
+    assert opts.threshold == cli_assemble.DEFAULT_THRESHOLD
+    assert opts.min_area == cli_assemble.DEFAULT_MIN_AREA
+    assert opts.tolerance == cli_assemble.DEFAULT_TOLERANCE
+    assert opts.corner_angle == cli_assemble.DEFAULT_CORNER_ANGLE
+
+
+def test_variable_fonts_are_refused(setup, tmp_path):
+    font = TTFont(str(setup["base"]))
+    from fontTools.ttLib import newTable
+
+    font["fvar"] = newTable("fvar")
+    font["fvar"].axes, font["fvar"].instances = [], []
+    var = tmp_path / "var.ttf"
+    buf = io.BytesIO()
+    font.save(buf)
+    var.write_bytes(buf.getvalue())
+    with pytest.raises(GlyphrenderError, match="variable fonts"):
+        assemble(var, setup["gen"], tmp_path / "o.ttf", AssembleOptions(force=True))
