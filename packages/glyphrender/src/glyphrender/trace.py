@@ -64,10 +64,12 @@ class Contour:
 
     @property
     def area(self) -> float:
-        """Signed area of the polygon through the on-curve points (> 0 for outer contours)."""
-        pts = np.array([self.start] + [s[-1] for s in self.segments])
-        x, y = pts[:, 0], pts[:, 1]
-        return float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y) / 2)
+        """Signed area enclosed, curves included (> 0 for outer contours, < 0 for holes)."""
+        from fontTools.pens.areaPen import AreaPen
+
+        pen = AreaPen()
+        draw_contours([self], pen)
+        return float(pen.value)  # AreaPen's sign matches polygon_area's in y-down space
 
     @property
     def num_points(self) -> int:
