@@ -26,6 +26,16 @@ NORM_TYPES = (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)
 CONV_TYPES = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a loaded 2-core machine the
+    thread hand-offs stall (85 s for this file with 2 threads vs 8 s with 1, measured)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def tiny(px: int, **kw) -> ModelConfig:
     base = dict(glyph_px=px, base_channels=4, d_base_channels=4, num_styles=3, style_dim=8)
     base.update(kw)
