@@ -87,3 +87,19 @@ def test_total_variation_of_a_step():
     img = torch.zeros(1, 1, 4, 4)
     img[..., :, 2:] = 1.0  # one vertical edge: 4 of the 12 horizontal neighbour pairs differ
     assert total_variation(img).item() == pytest.approx(4 / 12)
+
+
+def test_parts_are_float32_under_autocast():
+    # the trainer runs losses inside autocast; hinge/TV means must not stay in bfloat16
+    style = torch.tensor([0, 1])
+    logits = torch.zeros(2, 2, dtype=torch.bfloat16)
+    out = (torch.zeros(2, 1, 3, 3, dtype=torch.bfloat16), logits)
+    img = torch.rand(2, 1, 4, 4).bfloat16()
+    enc = torch.ones(2, 5, dtype=torch.bfloat16)
+    cfg = LossConfig(adversarial="hinge", tv_weight=1.0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        g = generator_loss(out, img, img, style, enc, enc, cfg)
+        d = discriminator_loss(out, out, style, cfg)
+    for terms in (g, d):
+        assert terms.total.dtype == torch.float32
+        assert all(v.dtype == torch.float32 for v in terms.parts.values())

@@ -73,8 +73,9 @@ def discriminator_loss(
     ``d_adv`` = real term + fake term (summed, as zi2zi); ``d_cat`` = category_weight *
     (CE(real) + CE(fake)) / 2, as zi2zi's ``category_loss / 2``.
     """
-    real_patch, real_style = real_out
-    fake_patch, fake_style = fake_out
+    # losses in float32 even under autocast: reductions in fp16/bf16 lose precision
+    real_patch, real_style = (t.float() for t in real_out)
+    fake_patch, fake_style = (t.float() for t in fake_out)
     adv = _adv_real(real_patch, cfg.adversarial, for_generator=False) + _adv_fake(
         fake_patch, cfg.adversarial
     )
@@ -96,7 +97,9 @@ def generator_loss(
     (``forward(..., return_encoding=True)``). Gradients flow through both encodings, as in
     zi2zi; detach ``source_encoding`` before calling to hold the source side fixed.
     """
-    fake_patch, fake_style = fake_out
+    fake_patch, fake_style = (t.float() for t in fake_out)
+    fake, target = fake.float(), target.float()
+    fake_encoding, source_encoding = fake_encoding.float(), source_encoding.float()
     terms = {
         "g_adv": _adv_real(fake_patch, cfg.adversarial, for_generator=True),
         "g_l1": cfg.l1_weight * F.l1_loss(fake, target),
