@@ -14,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest
+
+# Tiny models run fastest on one thread, and a shared 2-core CI box thrashes with more.
+torch.set_num_threads(1)
 
 
 def _strokes(rng: np.random.Generator, n: int, px: int) -> np.ndarray:
@@ -124,3 +128,34 @@ def dataset_factory(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def tiny_dataset(dataset_factory) -> Path:
     return dataset_factory()
+
+
+TINY_MODEL = {"base_channels": 4, "d_base_channels": 4, "d_layers": 2, "style_dim": 4}
+TINY_TRAIN = {
+    "batch_size": 8,
+    "steps": 10,
+    "log_every": 1,
+    "val_every": 5,
+    "sample_every": 5,
+    "checkpoint_every": 5,
+    "device": "cpu",
+}
+
+
+def tiny_config(dataset: Path, run_dir: Path, model: dict | None = None, **train):
+    """A resolved RunConfig for a tiny model on ``dataset`` (train settings as keywords)."""
+    from glyphrender.shards import Dataset
+    from zi2zi_core.train_config import resolve_run_config
+
+    ds = Dataset.open(dataset)
+    flags = {
+        "model": {**TINY_MODEL, **(model or {})},
+        "loss": {},
+        "train": {**TINY_TRAIN, "shards": str(dataset), "run_dir": str(run_dir), **train},
+    }
+    return resolve_run_config(
+        flags=flags,
+        file_layer=None,
+        dataset_glyph_px=ds.glyph_px,
+        dataset_num_styles=ds.num_styles,
+    )
