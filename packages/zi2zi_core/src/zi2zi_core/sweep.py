@@ -1,0 +1,537 @@
+"""The normalization sweep: grid files, their expansion into named runs, and running them.
+
+A grid TOML has three parts (keys may use dashes or underscores)::
+
+    [base]                # settings shared by every run: any model / loss / train key
+    base_channels = 8     # (flat keys, or [base.model] / [base.loss] / [base.train] tables)
+
+    [axes]                # lists whose product gives the runs
+    g = ["batch", "instance", "none"]        # generator norm token
+    d = ["spectral", "batch", "spectral+batch"]  # discriminator norm token
+    batch_size = [4, 16, 64]                 # any other model / loss / train key works too
+
+    [[extra]]             # single runs added after the product (same keys, plus an
+    g = "spectral-deep"   # optional name)
+    d = "spectral"
+    batch_size = 4
+
+A norm token is ``+``-joined parts: at most one norm (``batch``, ``instance``, ``group``,
+``layer``, ``none``) and at most one spectral part (``spectral`` = spectral norm on every layer,
+``spectral-deep`` = all but the input and output layers). A missing part means "none" / "off",
+so D ``spectral`` is the PatchGAN with spectral norm and no norm layer.
+
+Each run is its own ``zi2zi train`` process with a per-run ``--config`` TOML, so runs are
+isolated, resumable and can be spread over machines (``--part i/n``, ``--only``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from zi2zi_core.errors import ConfigError
+from zi2zi_core.model_config import LossConfig, ModelConfig, NormKind, SpectralMode
+from zi2zi_core.train_config import SECTIONS, TrainConfig, to_toml
+
+RUNS_DIR = "runs"
+GRID_JSON = "sweep.json"
+RUN_TOML = "sweep-run.toml"
+TRAIN_LOG = "train.log"
+
+# Keys the sweep itself decides (from the data, --steps, --device or the run directory).
+RESERVED_KEYS = {"glyph_px", "num_styles", "shards", "run_dir", "steps", "device", "init_from"}
+# Short labels of axis keys in run names.
+NAME_LABELS = {"batch_size": "b"}
+
+# The default grid: 3 G norms x 3 D choices x 3 batch sizes, then the generator with spectral
+# norm on its deep layers (each G norm, no norm included) against the spectral D at every
+# batch size: 27 + 9 = 36 runs. Schedules derive from --steps (see schedule_defaults).
+DEFAULT_GRID_TOML = """\
+[base]
+seed = 0
+
+[axes]
+g = ["batch", "instance", "none"]
+d = ["spectral", "batch", "spectral+batch"]
+batch_size = [4, 16, 64]
+
+[[extra]]
+g = "spectral-deep+batch"
+d = "spectral"
+batch_size = 4
+
+[[extra]]
+g = "spectral-deep+batch"
+d = "spectral"
+batch_size = 16
+
+[[extra]]
+g = "spectral-deep+batch"
+d = "spectral"
+batch_size = 64
+
+[[extra]]
+g = "spectral-deep+instance"
+d = "spectral"
+batch_size = 4
+
+[[extra]]
+g = "spectral-deep+instance"
+d = "spectral"
+batch_size = 16
+
+[[extra]]
+g = "spectral-deep+instance"
+d = "spectral"
+batch_size = 64
+
+[[extra]]
+g = "spectral-deep"
+d = "spectral"
+batch_size = 4
+
+[[extra]]
+g = "spectral-deep"
+d = "spectral"
+batch_size = 16
+
+[[extra]]
+g = "spectral-deep"
+d = "spectral"
+batch_size = 64
+"""
+
+
+class SweepError(ConfigError):
+    """A grid file or sweep request is invalid."""
+
+
+def _section_of_key() -> dict[str, str]:
+    """Config key -> its section, from the three config dataclasses (one source of truth)."""
+    out: dict[str, str] = {}
+    for section, cls in (("model", ModelConfig), ("loss", LossConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(cls):
+            out[f.name] = section
+    return out
+
+
+SECTION_OF = _section_of_key()
+
+
+@dataclass(frozen=True)
+class NormChoice:
+    """One network's normalization: a norm layer kind and a spectral-norm mode."""
+
+    norm: NormKind
+    spectral: SpectralMode
+
+    @property
+    def token(self) -> str:
+        """Canonical token: spectral part first, then the norm (``none`` left out)."""
+        parts = []
+        if self.spectral is SpectralMode.ALL:
+            parts.append("spectral")
+        elif self.spectral is SpectralMode.DEEP:
+            parts.append("spectral-deep")
+        if self.norm is not NormKind.NONE or not parts:
+            parts.append(self.norm.value)
+        return "+".join(parts)
+
+
+_SPECTRAL_TOKENS = {"spectral": SpectralMode.ALL, "spectral-deep": SpectralMode.DEEP}
+
+
+def parse_norm_token(text: Any, what: str) -> NormChoice:
+    """``"spectral+batch"`` -> NormChoice(BATCH, ALL); SweepError naming ``what`` otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise SweepError(f"{what}: expected a norm token like 'batch' or 'spectral+batch'")
+    norm: NormKind | None = None
+    spectral: SpectralMode | None = None
+    norms = [k.value for k in NormKind if k is not NormKind.AUTO]
+    for part in text.strip().lower().split("+"):
+        part = part.strip()
+        if part in _SPECTRAL_TOKENS and spectral is None:
+            spectral = _SPECTRAL_TOKENS[part]
+        elif part in norms and norm is None:
+            norm = NormKind(part)
+        else:
+            raise SweepError(
+                f"{what}: {text!r} is not a norm token (one of {', '.join(norms)}, optionally "
+                "joined by '+' with spectral or spectral-deep)"
+            )
+    return NormChoice(norm or NormKind.NONE, spectral or SpectralMode.OFF)
+
+
+def _value_label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One configuration of the grid: its name and its config sections (without the data)."""
+
+    name: str
+    sections: dict[str, dict[str, Any]]
+    labels: dict[str, str]  # axis -> value label, for tables and plots
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.sections["train"].get("batch_size", TrainConfig().batch_size))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The expanded grid, in a fixed order (product first, extras after)."""
+
+    runs: tuple[SweepRun, ...]
+    source: str
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.runs]
+
+
+def _flat_settings(table: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """Flat keys and/or [model]/[loss]/[train] sub-tables -> config sections."""
+    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for raw_key, value in table.items():
+        key = raw_key.replace("-", "_")
+        if key in SECTIONS and isinstance(value, dict):
+            for k, v in value.items():
+                k = k.replace("-", "_")
+                if SECTION_OF.get(k) != key:
+                    raise SweepError(f"{where}: {k!r} is not a [{key}] setting")
+                _set(out, key, k, v, where)
+            continue
+        if key not in SECTION_OF:
+            raise SweepError(f"{where}: unknown setting {raw_key!r}")
+        _set(out, SECTION_OF[key], key, value, where)
+    return out
+
+
+def _set(out: dict[str, dict[str, Any]], section: str, key: str, value: Any, where: str) -> None:
+    if key in RESERVED_KEYS:
+        raise SweepError(
+            f"{where}: {key!r} is set by the sweep (data, --steps, --device), not the grid"
+        )
+    out[section][key] = value
+
+
+def _apply_axis(
+    sections: dict[str, dict[str, Any]], key: str, value: Any, where: str
+) -> tuple[str, str]:
+    """Set one axis value; return (label key, label value) for the run name."""
+    if key in ("g", "d"):
+        choice = parse_norm_token(value, f"{where}: {key}")
+        sections["model"][f"{key}_norm"] = choice.norm.value
+        sections["model"][f"{key}_spectral"] = choice.spectral.value
+        return key, choice.token
+    if key not in SECTION_OF:
+        raise SweepError(f"{where}: unknown axis {key!r} (use g, d or a model/loss/train key)")
+    _set(sections, SECTION_OF[key], key, value, where)
+    return key, _value_label(value)
+
+
+def run_name(labels: dict[str, str]) -> str:
+    """``{"g": "batch", "d": "spectral", "batch_size": "16"}`` -> ``g-batch_d-spectral_b16``."""
+    parts = []
+    for key, value in labels.items():
+        label = NAME_LABELS.get(key)
+        parts.append(f"{label}{value}" if label else f"{key}-{value}")
+    name = "_".join(parts) or "base"
+    return re.sub(r"[^A-Za-z0-9+._-]", "-", name)
+
+
+def _merge(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for layer in layers:
+        for s in SECTIONS:
+            out[s].update(layer.get(s, {}))
+    return out
+
+
+def _validate(run: SweepRun, where: str, glyph_px: int | None) -> None:
+    """Build the three config objects so a bad value fails before any training starts."""
+    model = dict(run.sections["model"])
+    if glyph_px is not None:
+        model["glyph_px"] = glyph_px
+    try:
+        ModelConfig.from_dict(model).resolve(run.batch_size)
+        LossConfig.from_dict(run.sections["loss"])
+        TrainConfig.from_dict(run.sections["train"])
+    except ConfigError as exc:
+        raise SweepError(f"{where}: run {run.name}: {exc}") from None
+    except TypeError as exc:  # a value of the wrong type deep in a dataclass check
+        raise SweepError(f"{where}: run {run.name}: {exc}") from None
+
+
+def parse_grid(raw: dict[str, Any], source: str, glyph_px: int | None = None) -> Grid:
+    """Expand a parsed grid TOML (``[base]``, ``[axes]``, ``[[extra]]``) into named runs."""
+    unknown = sorted(set(raw) - {"base", "axes", "extra"})
+    if unknown:
+        raise SweepError(
+            f"{source}: unexpected top-level key(s) {', '.join(unknown)} "
+            "(expected [base], [axes], [[extra]])"
+        )
+    base_table = raw.get("base", {})
+    axes = raw.get("axes", {})
+    extras = raw.get("extra", [])
+    if not isinstance(base_table, dict) or not isinstance(axes, dict):
+        raise SweepError(f"{source}: [base] and [axes] must be tables")
+    if not isinstance(extras, list) or not all(isinstance(e, dict) for e in extras):
+        raise SweepError(f"{source}: extra runs must be [[extra]] tables")
+    base = _flat_settings(base_table, f"{source} [base]")
+
+    runs: list[SweepRun] = []
+    axis_keys = [k.replace("-", "_") for k in axes]
+    values = []
+    for raw_key in axes:
+        v = axes[raw_key]
+        if not isinstance(v, list) or not v:
+            raise SweepError(f"{source} [axes]: {raw_key} must be a non-empty list")
+        values.append(v)
+    if axis_keys:
+        for combo in product(*values):
+            sections = _merge(base)
+            labels = dict(
+                _apply_axis(sections, k, v, f"{source} [axes]")
+                for k, v in zip(axis_keys, combo, strict=True)
+            )
+            runs.append(SweepRun(run_name(labels), sections, labels))
+    for i, extra in enumerate(extras, 1):
+        where = f"{source} [[extra]] #{i}"
+        extra = {k.replace("-", "_"): v for k, v in extra.items()}
+        name = extra.pop("name", None)
+        sections = _merge(base)
+        labels = {}
+        # Extras are labelled like the product runs: g, d, then the axis keys, then the rest.
+        order = [k for k in ("g", "d") if k in extra] + [
+            k for k in axis_keys if k in extra and k not in ("g", "d")
+        ]
+        order += [k for k in extra if k not in order]
+        for key in order:
+            k, label = _apply_axis(sections, key, extra[key], where)
+            labels[k] = label
+        if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[\w+.-]+", name)):
+            raise SweepError(f"{where}: name {name!r} must be letters, digits, + . - _")
+        runs.append(SweepRun(name or run_name(labels), sections, labels))
+    if not runs:
+        runs.append(SweepRun("base", base, {}))
+    seen: set[str] = set()
+    for run in runs:
+        if run.name in seen:
+            raise SweepError(f"{source}: two runs are both named {run.name}")
+        seen.add(run.name)
+        _validate(run, source, glyph_px)
+    return Grid(tuple(runs), source)
+
+
+def load_grid(path: str | os.PathLike[str] | None, glyph_px: int | None = None) -> Grid:
+    """Read a grid TOML file (None: the built-in default grid)."""
+    if path is None:
+        return default_grid(glyph_px)
+    return parse_grid(_read_toml(path), str(path), glyph_px)
+
+
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    from zi2zi_core.train_config import _load_toml_module
+
+    toml = _load_toml_module()
+    try:
+        with open(path, "rb") as f:
+            return toml.load(f)
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot read grid file ({exc.strerror})") from None
+    except toml.TOMLDecodeError as exc:
+        raise SweepError(f"{path}: invalid TOML ({exc})") from None
+
+
+def default_grid(glyph_px: int | None = None) -> Grid:
+    """The built-in grid (see ``DEFAULT_GRID_TOML``)."""
+    from zi2zi_core.train_config import _load_toml_module
+
+    return parse_grid(_load_toml_module().loads(DEFAULT_GRID_TOML), "default grid", glyph_px)
+
+
+def parse_part(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> (2, 4); 1-based part index."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise SweepError(f"--part {text!r}: expected i/n with 1 <= i <= n, e.g. 1/2")
+    return int(match.group(1)), int(match.group(2))
+
+
+def select_runs(
+    grid: Grid, only: Iterable[str] = (), part: tuple[int, int] | None = None
+) -> list[SweepRun]:
+    """Runs named in ``only`` (all when empty), then part i of n: every n-th run of the grid
+    order starting at the i-th, so each part gets a mix of batch sizes."""
+    runs = list(grid.runs)
+    wanted = [n for n in only if n]
+    if wanted:
+        known = set(grid.names())
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise SweepError(
+                f"--only: no run named {', '.join(missing)} in {grid.source} "
+                f"(runs: {', '.join(grid.names()[:6])}{', ...' if len(known) > 6 else ''})"
+            )
+        runs = [r for r in runs if r.name in wanted]
+    if part is not None:
+        i, n = part
+        runs = [r for k, r in enumerate(grid.runs) if k % n == i - 1 and r in runs]
+    return runs
+
+
+def schedule_defaults(steps: int) -> dict[str, int]:
+    """Train-section defaults of a sweep run, from its step budget: about 50 ticks (collapse
+    detection needs a loss curve), 10 validations and checkpoints, one sample grid at the end."""
+    every = max(1, steps // 10)
+    return {
+        "log_every": max(1, steps // 50),
+        "val_every": every,
+        "checkpoint_every": every,
+        "sample_every": steps,
+        "keep_checkpoints": 1,
+    }
+
+
+def run_sections(run: SweepRun, steps: int) -> dict[str, dict[str, Any]]:
+    """The per-run config file's sections: schedule defaults < grid settings; steps fixed."""
+    sections = _merge({"train": schedule_defaults(steps)}, run.sections)
+    sections["train"]["steps"] = steps
+    return sections
+
+
+# -- run state ------------------------------------------------------------------------------
+
+_CKPT_STEP = re.compile(r"ckpt-(\d+)\.pt")
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    """Step of the newest step checkpoint of a run (0 when none)."""
+    from zi2zi_core.checkpoint import latest_checkpoint
+
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        return 0
+    match = _CKPT_STEP.fullmatch(path.name)
+    return int(match.group(1)) if match else 0
+
+
+def run_state(run_dir: Path, steps: int) -> str:
+    """``finished`` (a checkpoint at >= steps), ``partial`` (some checkpoint) or ``new``."""
+    done = checkpoint_step(run_dir)
+    if done >= steps:
+        return "finished"
+    return "partial" if done > 0 else "new"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    name: str
+    action: str  # skipped | trained | resumed
+    returncode: int
+    seconds: float
+
+
+def train_command(
+    shards: Path, run_dir: Path, config_path: Path, device: str, resume: bool
+) -> list[str]:
+    """The ``zi2zi train`` invocation of one sweep run (the current interpreter)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "zi2zi_core.cli.train",
+        "--shards",
+        str(shards),
+        "--run",
+        str(run_dir),
+        "--config",
+        str(config_path),
+        "--device",
+        device,
+    ]
+    return cmd + (["--resume"] if resume else [])
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_grid_record(out: Path, grid: Grid, shards: Path, steps: int) -> None:
+    """``OUT/sweep.json``: what was asked (the grid's runs with their settings)."""
+    record = {
+        "grid": grid.source,
+        "shards": str(shards),
+        "steps": steps,
+        "runs": [
+            {"name": r.name, "labels": r.labels, "config": run_sections(r, steps)}
+            for r in grid.runs
+        ],
+    }
+    write_atomic(out / GRID_JSON, json.dumps(record, indent=2) + "\n")
+
+
+def execute_run(
+    run: SweepRun,
+    *,
+    shards: Path,
+    out: Path,
+    steps: int,
+    device: str,
+    env: dict[str, str] | None = None,
+    say: Callable[[str], None] = lambda _m: None,
+) -> RunOutcome:
+    """Train one run to ``steps`` in its own process: skip it when finished, resume it when
+    it has a checkpoint, start it fresh otherwise. The child's output goes to train.log."""
+    run_dir = out / RUNS_DIR / run.name
+    state = run_state(run_dir, steps)
+    if state == "finished":
+        say(f"{run.name}: finished earlier, skipped")
+        return RunOutcome(run.name, "skipped", 0, 0.0)
+    config_path = run_dir / RUN_TOML
+    write_atomic(config_path, to_toml(run_sections(run, steps)))
+    if state == "new":
+        # A run killed before its first checkpoint left a log of steps that will be redone.
+        for stale in ("metrics.jsonl", TRAIN_LOG):
+            (run_dir / stale).unlink(missing_ok=True)
+    cmd = train_command(shards, run_dir, config_path, device, resume=state == "partial")
+    say(f"{run.name}: {'resuming' if state == 'partial' else 'training'} to step {steps}")
+    start = time.perf_counter()
+    with open(run_dir / TRAIN_LOG, "a", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(cmd)}\n")
+        log.flush()
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        last = _last_line(run_dir / TRAIN_LOG)
+        say(f"{run.name}: failed (exit {proc.returncode}): {last}")
+    else:
+        say(f"{run.name}: done in {seconds:.0f} s")
+    action = "resumed" if state == "partial" else "trained"
+    return RunOutcome(run.name, action, proc.returncode, seconds)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError:
+        return "?"
+    return lines[-1] if lines else "?"

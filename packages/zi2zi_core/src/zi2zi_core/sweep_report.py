@@ -1,0 +1,313 @@
+"""The sweep report: per-run numbers from ``metrics.jsonl``, ``report.md``, ``summary.json``
+and PNG charts drawn with PIL (no plotting library).
+
+Definitions (also written into the report):
+
+* final val L1 / SSIM / ink IoU: the run's last ``val`` record (EMA generator).
+* best step: the ``val`` record with the lowest L1.
+* D collapse event: a maximal stretch of at least ``ticks`` consecutive logged ticks whose mean
+  discriminator adversarial loss (``d_adv``; ``d_loss`` when absent) is below ``threshold``:
+  the discriminator separates real from generated pairs almost perfectly for that long.
+* D-loss spread: standard deviation of the per-tick ``d_adv`` over the second half of the run.
+* grad norms: mean over ticks of ``grad_norm_g`` / ``grad_norm_d`` when the trainer logs them.
+* s/step: median over ticks of ``batch_size / images_per_s`` (the median ignores the ticks
+  that also ran a validation).
+
+Reads only JSON, so it needs neither torch nor a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zi2zi_core.model_config import NormKind, SpectralMode
+from zi2zi_core.sweep import RUNS_DIR, NormChoice, write_atomic
+
+REPORT_MD = "report.md"
+SUMMARY_JSON = "summary.json"
+PLOTS_DIR = "plots"
+COLLAPSE_THRESHOLD = 0.05
+COLLAPSE_TICKS = 3
+
+
+@dataclass(frozen=True)
+class CollapseRule:
+    """D collapse: adversarial D loss below ``threshold`` for >= ``ticks`` ticks in a row."""
+
+    threshold: float = COLLAPSE_THRESHOLD
+    ticks: int = COLLAPSE_TICKS
+
+
+# -- reading runs ---------------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None (NaN/inf are logged as strings; absent keys are None)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """metrics.jsonl records; a line cut short (a run still writing or killed) is skipped."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def collapse_events(steps: list[int], d_adv: list[float | None], rule: CollapseRule) -> list[dict]:
+    """Maximal stretches of >= rule.ticks consecutive ticks with d_adv < rule.threshold."""
+    events = []
+    start = None
+    count = 0
+    for i, value in enumerate(d_adv):
+        low = value is not None and value < rule.threshold
+        if low:
+            if start is None:
+                start = i
+            count += 1
+        if not low or i == len(steps) - 1:
+            if start is not None and count >= rule.ticks:
+                end = i if low else i - 1
+                events.append({"start_step": steps[start], "end_step": steps[end], "ticks": count})
+            start, count = None, 0
+    return events
+
+
+def _mean(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
+    """Every number the report shows for one run; None when the run has no config.json yet."""
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        return None
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    model, train = config.get("model", {}), config.get("train", {})
+    batch = int(train.get("batch_size", 0)) or None
+    records = read_records(run_dir / "metrics.jsonl")
+    ticks = [r for r in records if r.get("kind") == "train"]
+    vals = [r for r in records if r.get("kind") == "val" and _num(r.get("val_l1")) is not None]
+    base = next((r for r in records if r.get("kind") == "baseline"), None)
+    events = [r for r in records if r.get("kind") == "event"]
+
+    steps = [int(r["step"]) for r in ticks]
+    d_adv = [_num(r.get("d_adv", r.get("d_loss"))) for r in ticks]
+    second_half = [
+        v
+        for s, v in zip(steps, d_adv, strict=True)
+        if v is not None and steps and s > steps[-1] / 2
+    ]
+    s_per_step = [
+        batch / ips for r in ticks if batch and (ips := _num(r.get("images_per_s"))) and ips > 0
+    ]
+    val_curve = [
+        {
+            "step": int(r["step"]),
+            "val_l1": _num(r.get("val_l1")),
+            "val_ssim": _num(r.get("val_ssim")),
+            "val_iou": _num(r.get("val_iou")),
+        }
+        for r in vals
+    ]
+    final = val_curve[-1] if val_curve else None
+    best = min(val_curve, key=lambda v: v["val_l1"]) if val_curve else None
+    target = int(train.get("steps", 0))
+    last_step = max([int(r.get("step", 0)) for r in records], default=0)
+    collapse = collapse_events(steps, d_adv, rule)
+    return {
+        "name": run_dir.name,
+        "g": NormChoice(
+            NormKind(model.get("g_norm", "none")), SpectralMode(model.get("g_spectral", "off"))
+        ).token,
+        "d": NormChoice(
+            NormKind(model.get("d_norm", "none")), SpectralMode(model.get("d_spectral", "off"))
+        ).token,
+        "batch_size": batch,
+        "status": "finished" if target and last_step >= target else "unfinished",
+        "steps_target": target,
+        "last_step": last_step,
+        "final": final,
+        "best": best,
+        "baseline": (
+            {k: _num(base.get(k)) for k in ("val_l1", "val_ssim", "val_iou")} if base else None
+        ),
+        "collapse_events": collapse,
+        "d_adv_spread": statistics.pstdev(second_half) if len(second_half) >= 2 else None,
+        "d_adv_mean_second_half": _mean(list(second_half)),
+        "grad_norm_g": _mean([_num(r.get("grad_norm_g")) for r in ticks]),
+        "grad_norm_d": _mean([_num(r.get("grad_norm_d")) for r in ticks]),
+        "s_per_step": statistics.median(s_per_step) if s_per_step else None,
+        "skipped_updates": sum(int(_num(r.get("skipped")) or 0) for r in ticks),
+        "rollbacks": sum(1 for r in events if r.get("event") == "nan_rollback"),
+        "val_curve": val_curve,
+        "train_curve": {
+            "step": steps,
+            "d_adv": d_adv,
+            "d_loss": [_num(r.get("d_loss")) for r in ticks],
+            "g_loss": [_num(r.get("g_loss")) for r in ticks],
+            "g_adv": [_num(r.get("g_adv")) for r in ticks],
+            "g_l1": [_num(r.get("g_l1")) for r in ticks],
+        },
+        "config": config,
+    }
+
+
+def rank_key(run: dict[str, Any]) -> tuple:
+    """Runs with a val L1 first, by final val L1; then the rest by name."""
+    final = run["final"]["val_l1"] if run["final"] else None
+    return (final is None, final if final is not None else 0.0, run["name"])
+
+
+def collect(out: Path, rule: CollapseRule) -> list[dict[str, Any]]:
+    runs_root = out / RUNS_DIR
+    if not runs_root.is_dir():
+        return []
+    found = [analyze_run(d, rule) for d in sorted(runs_root.iterdir()) if d.is_dir()]
+    return sorted([r for r in found if r is not None], key=rank_key)
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _fmt_g(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def marginal_means(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Mean final val L1 and collapse events of the runs sharing each value of ``key``."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for run in runs:
+        if run["final"] is not None:
+            groups.setdefault(run[key], []).append(run)
+    rows = []
+    for value, members in groups.items():
+        rows.append(
+            {
+                key: value,
+                "runs": len(members),
+                "mean_final_val_l1": _mean([m["final"]["val_l1"] for m in members]),
+                "collapse_runs": sum(1 for m in members if m["collapse_events"]),
+            }
+        )
+    return sorted(rows, key=lambda r: r["mean_final_val_l1"])
+
+
+def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[str]) -> str:
+    lines = ["# Normalization sweep report", ""]
+    finished = sum(1 for r in runs if r["status"] == "finished")
+    lines.append(
+        f"{len(runs)} run(s), {finished} finished. Ranked by the final val L1 of the EMA "
+        "generator (lower is better; pixel values in [0, 1])."
+    )
+    lines.append("")
+    header = (
+        "| rank | run | G | D | batch | final val L1 | SSIM | ink IoU | best L1 @ step "
+        "| copy-source L1 | D collapses | D-loss spread | grad G | grad D | s/step | status |"
+    )
+    lines += [header, "|" + "---|" * 16]
+    for i, r in enumerate(runs, 1):
+        final, best, base = r["final"] or {}, r["best"], r["baseline"] or {}
+        best_text = f"{_fmt(best['val_l1'])} @ {best['step']}" if best else "n/a"
+        status = (
+            r["status"] if r["status"] == "finished" else f"at {r['last_step']}/{r['steps_target']}"
+        )
+        lines.append(
+            f"| {i} | `{r['name']}` | {r['g']} | {r['d']} | {r['batch_size']} "
+            f"| {_fmt(final.get('val_l1'))} | {_fmt(final.get('val_ssim'))} "
+            f"| {_fmt(final.get('val_iou'))} | {best_text} | {_fmt(base.get('val_l1'))} "
+            f"| {len(r['collapse_events'])} | {_fmt_g(r['d_adv_spread'])} "
+            f"| {_fmt_g(r['grad_norm_g'])} | {_fmt_g(r['grad_norm_d'])} "
+            f"| {_fmt_g(r['s_per_step'])} | {status} |"
+        )
+    lines.append("")
+    for key, title in (
+        ("g", "generator norm"),
+        ("d", "discriminator"),
+        ("batch_size", "batch size"),
+    ):
+        rows = marginal_means(runs, key)
+        if len(rows) < 2:
+            continue
+        lines += [
+            f"## Mean over runs, by {title}",
+            "",
+            f"| {key} | runs | mean final val L1 | runs with D collapse |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r[key]} | {r['runs']} | {_fmt(r['mean_final_val_l1'])} | {r['collapse_runs']} |"
+            for r in rows
+        ]
+        lines.append("")
+    if plots:
+        lines += ["## Plots", ""]
+        lines += [f"![{Path(p).stem}]({p})" for p in plots]
+        lines.append("")
+    lines += [
+        "## Definitions",
+        "",
+        "- final val L1 / SSIM / ink IoU: the last validation of the EMA generator; best L1 @ "
+        "step: the validation with the lowest L1.",
+        "- copy-source L1: the same metrics for copying the source glyph unchanged (a model "
+        "should beat it).",
+        f"- D collapse: a stretch of at least {rule.ticks} consecutive logged ticks whose mean "
+        f"discriminator adversarial loss (d_adv) is below {rule.threshold:g}; the column counts "
+        "such stretches.",
+        "- D-loss spread: standard deviation of the per-tick d_adv over the second half of the run.",
+        "- grad G / grad D: mean total L2 gradient norm before clipping, per tick (n/a: the "
+        "trainer did not log it).",
+        "- s/step: median over ticks of batch size / images per second.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
+    """Write ``report.md``, ``summary.json`` and ``plots/*.png`` for the runs under ``out``."""
+    from zi2zi_core import sweep_plots
+
+    rule = rule or CollapseRule()
+    out = Path(out)
+    runs = collect(out, rule)
+    plots = []
+    if runs:
+        plots = sweep_plots.draw_all(runs, out / PLOTS_DIR)
+    rel = [str(p.relative_to(out)) for p in plots]
+    summary = {
+        "collapse_rule": {"threshold": rule.threshold, "ticks": rule.ticks, "loss": "d_adv"},
+        "ranking": [r["name"] for r in runs],
+        "marginals": {k: marginal_means(runs, k) for k in ("g", "d", "batch_size")},
+        "runs": runs,
+        "plots": rel,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=1) + "\n")
+    write_atomic(out / REPORT_MD, render_markdown(runs, rule, rel))
+    return summary
