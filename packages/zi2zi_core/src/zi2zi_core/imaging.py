@@ -12,8 +12,11 @@ import torch
 
 def to_model(coverage: torch.Tensor) -> torch.Tensor:
     """uint8 coverage (any shape) -> float32 in [-1, 1]: x = u8 / 127.5 - 1."""
-    if coverage.dtype != torch.uint8:
-        raise TypeError(f"to_model expects uint8 coverage, got {coverage.dtype}")
+    if not isinstance(coverage, torch.Tensor) or coverage.dtype != torch.uint8:
+        what = getattr(coverage, "dtype", type(coverage).__name__)
+        raise TypeError(
+            f"to_model expects a uint8 torch tensor, got {type(coverage).__name__} {what}"
+        )
     return coverage.to(torch.float32).div_(127.5).sub_(1.0)
 
 
