@@ -13,6 +13,7 @@ reloads the last checkpoint and halves the learning rate.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import math
 import os
@@ -202,14 +203,20 @@ class Trainer:
             self.generator.compile()
             self.discriminator.compile()
         if self.info.enabled:
-            # broadcast_buffers=False: D runs several forwards per backward, and broadcasting
+            # No buffer sync in forward: D runs several forwards per backward, and overwriting
             # BN / spectral-norm buffers in between would modify tensors autograd still needs.
-            # Each rank keeps batch statistics of its own batch; u/v vectors evolve identically
-            # because the weights do.
-            ids = [self.device.index] if self.device.type == "cuda" else None
+            # Each rank keeps the batch statistics of its own batch; u/v vectors evolve alike
+            # on all ranks because the weights do.
             ddp = nn.parallel.DistributedDataParallel
-            self.g_train = ddp(self.generator, device_ids=ids, broadcast_buffers=False)
-            self.d_train = ddp(self.discriminator, device_ids=ids, broadcast_buffers=False)
+            kwargs: dict[str, Any] = {
+                "device_ids": [self.device.index] if self.device.type == "cuda" else None
+            }
+            if "forward_sync_buffers" in inspect.signature(ddp.__init__).parameters:
+                kwargs["forward_sync_buffers"] = False  # torch >= 2.13 spelling
+            else:
+                kwargs["broadcast_buffers"] = False
+            self.g_train = ddp(self.generator, **kwargs)
+            self.d_train = ddp(self.discriminator, **kwargs)
 
         budget = self.cfg.memory_budget_bytes()
         self.sampler = open_train_sampler(

@@ -2,7 +2,8 @@
 
 Settings come from flags, then ``--config run.toml``, then (with ``--resume``) the checkpoint,
 then built-in defaults. Torch is imported inside the command so ``zi2zi --help`` stays fast.
-Multi-GPU: ``torchrun --nproc-per-node N -m zi2zi_core.cli.train --shards ... --run ...``.
+Multi-GPU: ``torchrun --nproc-per-node N -m zi2zi_core.cli.train --shards ... --run-dir ...``
+(torchrun takes ``--run`` as an abbreviation of its own ``--run-path``).
 """
 
 from __future__ import annotations
@@ -110,9 +111,11 @@ def default_run_dir(shards: Path) -> Path:
 )
 @click.option(
     "--run",
+    "--run-dir",
     "run_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Run directory [default: runs/DATASET-TIMESTAMP].",
+    help="Run directory [default: runs/DATASET-TIMESTAMP]. Under torchrun write --run-dir: "
+    "torchrun takes --run for its own --run-path.",
 )
 @click.option(
     "--config",
@@ -202,7 +205,7 @@ def train(**params: Any) -> None:
         raise click.UsageError("--shards DATASET is required (unless resuming)")
     if run_dir is None:
         if info.enabled:
-            raise click.UsageError("--run is required with torchrun (all ranks must agree)")
+            raise click.UsageError("--run-dir is required with torchrun (all ranks must agree)")
         run_dir = default_run_dir(shards)
     if not params["resume"] and latest_checkpoint(run_dir) is not None:
         raise ConfigError(
