@@ -374,12 +374,32 @@ def parse_part(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def partition(runs: list[SweepRun], n: int) -> list[list[SweepRun]]:
+    """Split runs into ``n`` parts of about equal cost, deterministically.
+
+    Batch size stands in for a run's cost (same steps, so the work is about proportional to it):
+    runs are dealt, most expensive first, each to the part with the least cost so far (lowest
+    part index on ties); each part keeps the grid order.
+    """
+    index = {id(r): k for k, r in enumerate(runs)}
+    load = [0] * n
+    parts: list[list[SweepRun]] = [[] for _ in range(n)]
+    for run in sorted(runs, key=lambda r: (-r.batch_size, index[id(r)])):
+        target = min(range(n), key=lambda p: (load[p], p))
+        parts[target].append(run)
+        load[target] += run.batch_size
+    return [sorted(p, key=lambda r: index[id(r)]) for p in parts]
+
+
 def select_runs(
     grid: Grid, only: Iterable[str] = (), part: tuple[int, int] | None = None
 ) -> list[SweepRun]:
-    """Runs named in ``only`` (all when empty), then part i of n: every n-th run of the grid
-    order starting at the i-th, so each part gets a mix of batch sizes."""
+    """Part i of n of the grid (see ``partition``; computed on the whole grid so every machine
+    agrees), then only the runs named in ``only`` (all when empty)."""
     runs = list(grid.runs)
+    if part is not None:
+        i, n = part
+        runs = partition(runs, n)[i - 1]
     wanted = [n for n in only if n]
     if wanted:
         known = set(grid.names())
@@ -390,9 +410,6 @@ def select_runs(
                 f"(runs: {', '.join(grid.names()[:6])}{', ...' if len(known) > 6 else ''})"
             )
         runs = [r for r in runs if r.name in wanted]
-    if part is not None:
-        i, n = part
-        runs = [r for k, r in enumerate(grid.runs) if k % n == i - 1 and r in runs]
     return runs
 
 
