@@ -195,3 +195,17 @@ def test_eval_command_refuses_a_dataset_of_another_size(tmp_path, dataset_factor
     assert result.exit_code == 1
     assert "glyphs are 16 px, the model was built for 32 px" in result.output
     assert not (run / "eval").exists()
+
+
+def test_eval_command_finds_a_moved_dataset_with_shards(tmp_path, dataset_factory):
+    from click.testing import CliRunner
+    from zi2zi_core.cli import main
+
+    data = dataset_factory("data", px=PX, n_train=2, n_val=3, n_missing=1)
+    run = make_run(tmp_path / "run", tmp_path / "moved-away", num_styles=1)
+    args = ["eval", "--run", str(run), "--device", "cpu"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "give its location with --shards" in result.output
+    result = CliRunner().invoke(main, [*args, "--shards", str(data)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "eval" / "best-val" / "metrics.json").read_text())["count"] == 3

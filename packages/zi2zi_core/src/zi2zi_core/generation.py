@@ -115,6 +115,20 @@ def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: i
     return SourceGlyphs(np.asarray(unique, dtype=np.uint32), np.asarray(images), style_id)
 
 
+def open_run_dataset(bundle: Any, shards: Path | None) -> Dataset:
+    """The dataset to read: ``shards`` if given, else the one the checkpoint records; checked
+    against the model's glyph size and style count."""
+    path = Path(shards) if shards is not None else Path(bundle.dataset_path)
+    if shards is None and not path.is_dir():
+        raise Zi2ziError(
+            f"{path}: the dataset recorded in {bundle.checkpoint_path} is not there "
+            "(give its location with --shards)"
+        )
+    dataset = Dataset.open(path)
+    check_compatible(bundle.model_config, dataset)
+    return dataset
+
+
 def check_compatible(model_config: Any, dataset: Dataset) -> None:
     """Refuse a dataset whose glyph size or style count differs from the model's."""
     if int(model_config.glyph_px) != dataset.glyph_px:

@@ -24,6 +24,13 @@ def checkpoint_label(which: str) -> str:
     help="Run directory written by `zi2zi train` (runs/NAME).",
 )
 @click.option(
+    "--shards",
+    "shards",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Dataset directory [default: the one recorded in the checkpoint].",
+)
+@click.option(
     "--checkpoint",
     "which",
     default="best",
@@ -55,6 +62,7 @@ def checkpoint_label(which: str) -> str:
 )
 def eval_cmd(
     run_dir: Path,
+    shards: Path | None,
     which: str,
     split: str,
     out_dir: Path | None,
@@ -68,18 +76,15 @@ def eval_cmd(
     for copying the source glyph and for a blank page; averages go to metrics.json, per
     character values to per_glyph.csv, the worst and best characters to review.png.
     """
-    from glyphrender.shards import Dataset
-
     from zi2zi_core.checkpoint import load_for_inference
     from zi2zi_core.errors import Zi2ziError
     from zi2zi_core.evaluation import evaluate, format_table, write_report
-    from zi2zi_core.generation import check_compatible, resolve_device
+    from zi2zi_core.generation import open_run_dataset, resolve_device
 
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
-    dataset = Dataset.open(bundle.dataset_path)
+    dataset = open_run_dataset(bundle, shards)
     batch = dataset.read_split(split)
-    check_compatible(bundle.model_config, dataset)
     if not len(batch):
         raise Zi2ziError(f"{dataset.path}: the {split} split is empty; nothing to evaluate")
     result = evaluate(bundle.generator, batch, batch_size, torch_device)

@@ -17,6 +17,13 @@ import click
     help="Run directory written by `zi2zi train` (runs/NAME).",
 )
 @click.option(
+    "--shards",
+    "shards",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Dataset directory [default: the one recorded in the checkpoint].",
+)
+@click.option(
     "--checkpoint",
     "which",
     default="best",
@@ -58,6 +65,7 @@ import click
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps...")
 def generate(
     run_dir: Path,
+    shards: Path | None,
     which: str,
     split: str | None,
     chars: str | None,
@@ -80,14 +88,12 @@ def generate(
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
 
-    from glyphrender.shards import Dataset
-
     from zi2zi_core.checkpoint import load_for_inference
     from zi2zi_core.generation import (
-        check_compatible,
         check_out_dir,
         codepoints_for,
         generate_images,
+        open_run_dataset,
         resolve_device,
         resolve_style,
         sources_from_codepoints,
@@ -98,8 +104,7 @@ def generate(
     check_out_dir(out_dir, force)  # before any work, so a refused run costs nothing
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
-    dataset = Dataset.open(bundle.dataset_path)
-    check_compatible(bundle.model_config, dataset)
+    dataset = open_run_dataset(bundle, shards)
     style_id = resolve_style(dataset, style)
     if chars is not None or charset_spec is not None:
         codepoints = codepoints_for(chars, charset_spec)
