@@ -209,3 +209,11 @@ def test_eval_command_finds_a_moved_dataset_with_shards(tmp_path, dataset_factor
     result = CliRunner().invoke(main, [*args, "--shards", str(data)])
     assert result.exit_code == 0, result.output
     assert json.loads((run / "eval" / "best-val" / "metrics.json").read_text())["count"] == 3
+
+
+def test_command_metric_choices_match_the_metrics():
+    from zi2zi_core.cli import eval as eval_cli
+
+    assert eval_cli.METRIC_NAMES == METRIC_NAMES
+    assert eval_cli.checkpoint_label("best") == "best"
+    assert eval_cli.checkpoint_label("runs/a/checkpoints/ckpt-00000400.pt") == "ckpt-00000400"
