@@ -96,6 +96,17 @@ def test_ema_averages_parameters_and_copies_buffers():
     ema.update(net, step=1000)
     assert torch.allclose(ema.module[0].weight, before + 0.5)
     assert torch.equal(ema.module[1].running_mean, torch.full((2,), 3.0))
+    # spectral norm: the unnormalized weight is a parameter (averaged), u/v are buffers (copied)
+    sn = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(3, 3))
+    ema = EMA(sn, decay=0.5)
+    original = ema.module.parametrizations.weight.original.clone()
+    with torch.no_grad():
+        sn.parametrizations.weight.original.add_(2.0)
+    sn(torch.ones(1, 3))  # a training-mode forward advances the power iteration (u, v)
+    ema.update(sn, step=1000)
+    assert torch.allclose(ema.module.parametrizations.weight.original, original + 1.0)
+    u = sn.parametrizations.weight[0]._u
+    assert torch.equal(ema.module.parametrizations.weight[0]._u, u)
 
 
 def test_resume_refuses_a_conflicting_shape_setting(tiny_dataset, tmp_path):

@@ -143,3 +143,14 @@ def test_streaming_data_trains_and_resumes_exactly(tiny_dataset, tmp_path):
     Trainer(tiny_config(tiny_dataset, split, **stream), split, resume=True).run()
     a, b = _train_records(straight), _train_records(split)
     assert [r["g_l1"] for r in a] == [r["g_l1"] for r in b]
+
+
+def test_bf16_autocast_and_channels_last_train_on_cpu(tiny_dataset, tmp_path):
+    run = tmp_path / "run"
+    cfg = tiny_config(tiny_dataset, run, steps=2, precision="bf16", channels_last=True)
+    trainer = Trainer(cfg, run)
+    assert trainer.precision == "bf16"
+    trainer.run()
+    losses = _train_records(run)
+    assert len(losses) == 2 and all(r["skipped"] == 0 for r in losses)
+    assert all(isinstance(r["g_l1"], float) for r in losses)

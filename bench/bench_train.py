@@ -1,0 +1,228 @@
+"""Training speed of ``zi2zi train``: images/s and the split of a step into data, forward,
+backward and optimizer time, for batch sizes x precisions x torch.compile.
+
+The model is the default 256 px zi2zi (base_channels 64) unless overridden; the data are
+synthetic stroke glyphs written as real shards and read through the trainer's own data path.
+A step is what the trainer runs: ``g_steps_per_d`` (2) generator updates and one
+discriminator update plus the EMA update.
+
+Two timings per case: images/s from un-instrumented steps (one device sync at the end), and
+the per-phase split from separate steps with a device sync at each phase boundary.
+
+    python bench/bench_train.py                      # GPU: batch 16,64 x fp32,bf16 x eager,compiled
+    python bench/bench_train.py --device cpu         # CPU: batch 16 fp32 eager, 2 steps (slow)
+    python bench/bench_train.py --batch-sizes 16 --precisions bf16 --compile on --steps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _glyphs import machine, write_result  # noqa: E402
+from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
+from zi2zi_core.train_config import resolve_run_config  # noqa: E402
+from zi2zi_core.trainer import PhaseTimer, Trainer, pick_device  # noqa: E402
+
+PHASES = {
+    "data": ("data",),
+    "forward": ("g_forward", "d_forward"),
+    "backward": ("g_backward", "d_backward"),
+    "optimizer": ("g_optimizer", "d_optimizer_ema"),
+}
+
+
+def synthetic_dataset(root: Path, px: int, count: int, seed: int = 0) -> Path:
+    """Random strokes as sources, their 3x3 dilation as targets, written as real shards."""
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    source = np.zeros((count, px, px), np.uint8)
+    w = max(1, px // 16)
+    for img in source:
+        for _ in range(6):
+            a, b = sorted(rng.integers(px // 8, px - px // 8, 2))
+            c = int(rng.integers(px // 8, px - px // 8))
+            if rng.random() < 0.5:
+                img[c : c + w, a:b] = 255
+            else:
+                img[a:b, c : c + w] = 255
+    padded = np.pad(source, ((0, 0), (1, 1), (1, 1)))
+    target = np.max(
+        [padded[:, dy : dy + px, dx : dx + px] for dy in range(3) for dx in range(3)], axis=0
+    )
+    splits = {}
+    for split, sl in (("train", slice(0, count - 16)), ("val", slice(count - 16, count))):
+        writer = ShardWriter(root, split, shard_size=256)
+        n = len(source[sl])
+        writer.add(
+            GlyphBatch(
+                source[sl],
+                target[sl],
+                np.arange(n, dtype=np.uint32) + 0x4E00,
+                np.zeros(n, np.uint16),
+            )
+        )
+        splits[split] = {"count": n, "shards": writer.close()}
+    fonts = [
+        {"role": "source", "style_id": None, "path": "synthetic", "sha256": "0" * 64},
+        {"role": "target", "style_id": 0, "path": "synthetic-dilated", "sha256": "1" * 64},
+    ]
+    write_manifest(
+        root,
+        {"schema_version": SCHEMA_VERSION, "glyph_px": px, "fonts": fonts, "splits": splits},
+    )
+    return root
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def bench_case(
+    data: Path,
+    run: Path,
+    device: str,
+    batch: int,
+    precision: str,
+    compiled: bool,
+    steps: int,
+    warmup: int,
+    model: dict,
+) -> dict:
+    from glyphrender.shards import Dataset
+
+    ds = Dataset.open(data)
+    flags = {
+        "model": dict(model),
+        "loss": {},
+        "train": {
+            "shards": str(data),
+            "run_dir": str(run),
+            "batch_size": batch,
+            "precision": precision,
+            "compile": compiled,
+            "device": device,
+            "steps": 10**9,
+        },
+    }
+    cfg = resolve_run_config(
+        flags=flags, file_layer=None, dataset_glyph_px=ds.glyph_px, dataset_num_styles=1
+    )
+    trainer = Trainer(cfg, run, write_logs=False)
+    dev = trainer.device
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        trainer.train_step()
+    sync(dev)
+    warmup_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    sync(dev)
+    step_s = (time.perf_counter() - t0) / steps
+    trainer.timer = PhaseTimer(dev)
+    for _ in range(steps):
+        trainer.train_step()
+    split = {
+        name: sum(trainer.timer.totals.get(p, 0.0) for p in parts) / steps
+        for name, parts in PHASES.items()
+    }
+    instrumented = sum(split.values())
+    trainer.sampler.close()
+    result = {
+        "batch_size": batch,
+        "precision": trainer.precision,
+        "compile": compiled,
+        "g_norm": cfg.model.g_norm.value,
+        "timed_steps": steps,
+        "warmup_steps": warmup,
+        "warmup_s": round(warmup_s, 3),
+        "step_s": round(step_s, 4),
+        "images_per_s": round(batch / step_s, 2),
+        "phase_s": {k: round(v, 5) for k, v in split.items()},
+        "phase_share": {k: round(v / instrumented, 4) for k, v in split.items()},
+        "data_mode": trainer.sampler.mode,
+    }
+    if dev.type == "cuda":
+        result["peak_memory_gib"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+        torch.cuda.reset_peak_memory_stats(dev)
+    del trainer
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--glyph-px", type=int, default=256)
+    parser.add_argument("--base-channels", type=int, default=64)
+    parser.add_argument("--batch-sizes", help="comma list [GPU 16,64; CPU 16]")
+    parser.add_argument("--precisions", help="comma list of fp32,bf16 [GPU both; CPU fp32]")
+    parser.add_argument("--compile", choices=("off", "on", "both"), help="[GPU both; CPU off]")
+    parser.add_argument("--steps", type=int, help="timed steps per case [GPU 20; CPU 2]")
+    parser.add_argument("--warmup", type=int, help="untimed steps first [GPU 5; CPU 1]")
+    parser.add_argument("--name", help="result file name under bench/results [train-DEVICE]")
+    args = parser.parse_args()
+
+    device = pick_device(args.device)
+    gpu = device.type != "cpu"
+    batches = [int(b) for b in (args.batch_sizes or ("16,64" if gpu else "16")).split(",")]
+    precisions = (args.precisions or ("fp32,bf16" if gpu else "fp32")).split(",")
+    compile_mode = args.compile or ("both" if gpu else "off")
+    compiles = {"off": [False], "on": [True], "both": [False, True]}[compile_mode]
+    steps = args.steps or (20 if gpu else 2)
+    warmup = args.warmup or (5 if gpu else 1)
+    model = {"base_channels": args.base_channels}
+
+    dev_info = {"type": device.type, "torch_threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        dev_info["name"] = torch.cuda.get_device_name(device)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = synthetic_dataset(Path(tmp) / "data", args.glyph_px, max(batches) * 4 + 16)
+        for compiled in compiles:
+            for precision in precisions:
+                for batch in batches:
+                    print(f"batch {batch} {precision} compile={compiled} ...", file=sys.stderr)
+                    r = bench_case(
+                        data,
+                        Path(tmp) / "run",
+                        str(device),
+                        batch,
+                        precision,
+                        compiled,
+                        steps,
+                        warmup,
+                        model,
+                    )
+                    print(
+                        f"  {r['images_per_s']} img/s, step {r['step_s']} s, {r['phase_share']}",
+                        file=sys.stderr,
+                    )
+                    results.append(r)
+    out = write_result(
+        args.name or f"train-{device.type}",
+        {
+            "benchmark": "train",
+            "machine": machine() | {"torch": torch.__version__},
+            "device": dev_info,
+            "model": {"glyph_px": args.glyph_px, **model},
+            "statistic": "mean over timed steps after warm-up; phase split from separate "
+            "steps synchronized at each phase boundary",
+            "results": results,
+        },
+    )
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
