@@ -30,8 +30,10 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -535,15 +537,52 @@ def execute_run(
     with open(run_dir / TRAIN_LOG, "a", encoding="utf-8") as log:
         log.write(f"$ {' '.join(cmd)}\n")
         log.flush()
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+        returncode = _wait_child(cmd, log, env)
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
+    if returncode != 0:
         last = _last_line(run_dir / TRAIN_LOG)
-        say(f"{run.name}: failed (exit {proc.returncode}): {last}")
+        say(f"{run.name}: failed (exit {returncode}): {last}")
     else:
         say(f"{run.name}: done in {seconds:.0f} s")
     action = "resumed" if state == "partial" else "trained"
-    return RunOutcome(run.name, action, proc.returncode, seconds)
+    return RunOutcome(run.name, action, returncode, seconds)
+
+
+def _wait_child(cmd: list[str], log: Any, env: dict[str, str] | None) -> int:
+    """Run the train process to its end. Ctrl-C reaches the child too (same process group)
+    and SIGTERM is passed on to it: either way the child finishes its step and writes a
+    checkpoint (the next sweep resumes it) and the sweep then stops with KeyboardInterrupt."""
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    stopped = False
+
+    def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopped
+        stopped = True
+        proc.send_signal(signum)
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                returncode = proc.wait()
+                break
+            except KeyboardInterrupt:
+                stopped = True  # wait for the child's checkpoint; a second Ctrl-C kills it
+                try:
+                    returncode = proc.wait()
+                except KeyboardInterrupt:
+                    proc.kill()
+                    proc.wait()
+                    raise
+                break
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        raise KeyboardInterrupt
+    return returncode
 
 
 def _last_line(path: Path) -> str:

@@ -43,13 +43,13 @@ from zi2zi_core.errors import Zi2ziError
     "--collapse-threshold",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="D collapse: D adversarial loss below this ... [default: 0.05]",
+    help="A D collapse event: d_adv below this for --collapse-ticks ticks in a row. [0.05]",
 )
 @click.option(
     "--collapse-ticks",
     type=click.IntRange(min=1),
     default=None,
-    help="... for at least this many consecutive logged ticks. [default: 3]",
+    help="Consecutive logged ticks a D collapse must last. [3]",
 )
 @click.option("--list", "list_runs", is_flag=True, help="Print the grid's run names and exit.")
 def sweep(
