@@ -201,10 +201,11 @@ def _fmt_g(value: float | None) -> str:
 
 
 def marginal_means(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Mean final val L1 and collapse events of the runs sharing each value of ``key``."""
+    """Mean final val L1 and collapse events of the finished runs sharing each value of
+    ``key`` (an unfinished run's last validation is from an earlier step: not comparable)."""
     groups: dict[Any, list[dict[str, Any]]] = {}
     for run in runs:
-        if run["final"] is not None:
+        if run["final"] is not None and run["status"] == "finished":
             groups.setdefault(run[key], []).append(run)
     rows = []
     for value, members in groups.items():
@@ -256,7 +257,7 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
         if len(rows) < 2:
             continue
         lines += [
-            f"## Mean over runs, by {title}",
+            f"## Mean over finished runs, by {title}",
             "",
             f"| {key} | runs | mean final val L1 | runs with D collapse |",
             "|---|---|---|---|",
