@@ -4,7 +4,7 @@
 Runs the project's real command lines as subprocesses, in order, printing each command
 before it runs and stopping at the first failure. Steps whose CLI subcommand does not exist
 yet are skipped with a note, so the demo grows with the project. Everything lands in
-``demo-out/`` (``--out`` to change). Sized to finish in minutes on 2 CPU cores.
+``demo-out/`` (``--out`` to change), emptied at the start of each run. Sized to finish in minutes on 2 CPU cores.
 
     python3 scripts/fetch_fonts.py && python3 scripts/demo.py
 
@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FONTS = "fonts"
 SOURCE_FONT = f"{FONTS}/NotoSansTC_400Regular.ttf"
 TARGET_FONT = f"{FONTS}/ZenMaruGothic_400Regular.ttf"
+MARKER = ".zi2zi-demo"
 
 
 @dataclass(frozen=True)
@@ -38,96 +39,64 @@ class Step:
     needs: tuple[str, str] | None = None
 
 
+def cmd(*parts: str | Path) -> list[str]:
+    return [str(p) for p in parts]
+
+
 STEPS: list[Step] = [
     Step(
         "fetch and verify the real fonts",
-        lambda out: [sys.executable, "scripts/fetch_fonts.py", "--dest", FONTS],
+        lambda out: cmd(sys.executable, "scripts/fetch_fonts.py", "--dest", FONTS),
     ),
     Step(
         "render Noto Sans TC / Zen Maru Gothic pairs into HDF5 shards",
-        lambda out: [
-            "glyphrender",
-            "build",
-            "--src",
-            SOURCE_FONT,
-            "--dst",
-            TARGET_FONT,
-            "--out",
-            str(out / "data"),
-            "--size",
-            "64",
-            "--force",
-        ],  # fmt: skip
+        lambda out: cmd(
+            *("glyphrender", "build", "--src", SOURCE_FONT, "--dst", TARGET_FONT),
+            *("--out", out / "data", "--size", "64", "--force"),
+        ),
         needs=("glyphrender", "build"),
     ),
     Step(
         "summarise the dataset",
-        lambda out: ["glyphrender", "inspect", str(out / "data")],
+        lambda out: cmd("glyphrender", "inspect", out / "data"),
         needs=("glyphrender", "inspect"),
     ),
     Step(
         "preview validation pairs",
-        lambda out: [
-            "glyphrender",
-            "preview",
-            str(out / "data"),
-            "--split",
-            "val",
-            "--out",
-            str(out / "preview.png"),
-        ],  # fmt: skip
+        lambda out: cmd(
+            *("glyphrender", "preview", out / "data"),
+            *("--split", "val", "--out", out / "preview.png"),
+        ),
         needs=("glyphrender", "preview"),
     ),
-    # The steps below use CLIs still being written; options will follow their final form.
     Step(
-        "train a tiny model (a smoke run, not a useful model)",
-        lambda out: [
-            "zi2zi",
-            "train",
-            "--shards",
-            str(out / "data"),
-            "--run",
-            str(out / "run"),
-            "--steps",
-            "20",
-            "--glyph-px",
-            "64",
-            "--batch-size",
-            "8",
-        ],  # fmt: skip
+        "train a tiny model (a smoke run: shows the pipeline, not a useful model)",
+        lambda out: cmd(
+            *("zi2zi", "train", "--shards", out / "data", "--run", out / "run"),
+            *("--steps", "30", "--batch-size", "8", "--base-channels", "8"),
+            *("--d-base-channels", "8", "--val-max-samples", "64", "--device", "cpu"),
+        ),
         needs=("zi2zi", "train"),
     ),
     Step(
-        "evaluate it on the validation split",
-        lambda out: ["zi2zi", "eval", "--run", str(out / "run")],
+        "score it on the validation split",
+        lambda out: cmd("zi2zi", "eval", "--run", out / "run", "--device", "cpu"),
         needs=("zi2zi", "eval"),
     ),
     Step(
         "draw the characters the target font lacks",
-        lambda out: [
-            "zi2zi",
-            "generate",
-            "--run",
-            str(out / "run"),
-            "--split",
-            "missing",
-            "--out",
-            str(out / "gen"),
-        ],  # fmt: skip
+        lambda out: cmd(
+            *("zi2zi", "generate", "--run", out / "run", "--split", "missing"),
+            *("--out", out / "gen", "--device", "cpu"),
+        ),
         needs=("zi2zi", "generate"),
     ),
     Step(
         "assemble the generated glyphs into a font",
-        lambda out: [
-            "glyphrender",
-            "assemble",
-            "--base",
-            TARGET_FONT,
-            "--glyphs",
-            str(out / "gen"),
-            "--out",
-            str(out / "ZenMaruGothicTC.ttf"),
-        ],  # fmt: skip
+        lambda out: cmd(
+            *("glyphrender", "assemble", "--base", TARGET_FONT, "--glyphs", out / "gen"),
+            *("--out", out / "ZenMaruGothicTC.ttf"),
+        ),
         needs=("glyphrender", "assemble"),
     ),
 ]
@@ -155,8 +124,20 @@ def missing_reason(program: str, subcommand: str) -> str | None:
     )
 
 
+def fresh_output(out: Path) -> None:
+    """Start from an empty ``out``; only a directory the demo made itself is deleted."""
+    path = REPO_ROOT / out  # an absolute ``out`` stays as it is
+    if path.exists():
+        if not (path / MARKER).is_file():
+            raise SystemExit(f"demo: error: {out} exists and was not made by the demo")
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    (path / MARKER).write_text("made by scripts/demo.py; replaced on its next run\n")
+
+
 def run_steps(out: Path, stop_after: int | None) -> int:
     started = time.monotonic()
+    fresh_output(out)
     ran = skipped = 0
     first_skipped: int | None = None
     for number, step in enumerate(STEPS[:stop_after], 1):
