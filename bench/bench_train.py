@@ -17,6 +17,7 @@ the per-phase split from separate steps with a device sync at each phase boundar
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -187,6 +188,7 @@ def main() -> None:
     if device.type == "cuda":
         dev_info["name"] = torch.cuda.get_device_name(device)
     results = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         data = synthetic_dataset(Path(tmp) / "data", args.glyph_px, max(batches) * 4 + 16)
         for compiled in compiles:
@@ -215,6 +217,11 @@ def main() -> None:
             "benchmark": "train",
             "machine": machine() | {"torch": torch.__version__},
             "device": dev_info,
+            # other processes on the machine skew CPU numbers; the 1-min load average says how much
+            "load_average_1min": {
+                "before": round(load_before[0], 2),
+                "after": round(os.getloadavg()[0], 2),
+            },
             "model": {"glyph_px": args.glyph_px, **model},
             "statistic": "mean over timed steps after warm-up; phase split from separate "
             "steps synchronized at each phase boundary",

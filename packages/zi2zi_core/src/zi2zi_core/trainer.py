@@ -238,12 +238,12 @@ class Trainer:
 
     # -- construction helpers ----------------------------------------------------------------
     def _adam(self, net: nn.Module) -> torch.optim.Adam:
-        return torch.optim.Adam(
-            net.parameters(),
-            lr=self.cfg.lr,
-            betas=(self.cfg.beta1, self.cfg.beta2),
-            fused=self.device.type in ("cuda", "cpu", "mps"),
-        )
+        """Fused Adam where this torch has it (CPU since 2.4): it can skip a step on the device."""
+        kwargs = {"lr": self.cfg.lr, "betas": (self.cfg.beta1, self.cfg.beta2)}
+        try:
+            return torch.optim.Adam(net.parameters(), fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            return torch.optim.Adam(net.parameters(), **kwargs)
 
     def _init_from(self, path: Path) -> None:
         src_path = resolve_checkpoint(path, "best")
