@@ -24,6 +24,7 @@ COMMANDS = {
     "inspect": "inspect:inspect_cmd",
     "preview": "preview:preview",
     "assemble": "assemble:assemble",
+    "specimen": "specimen:specimen",
 }
 
 

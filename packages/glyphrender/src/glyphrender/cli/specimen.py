@@ -1,0 +1,108 @@
+"""``glyphrender specimen``: a PNG of text set in a font, generated characters highlighted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+DEFAULT_SIZE = 64  # glyphrender.specimen.DEFAULT_SIZE, written out so --help stays light
+
+
+@click.command("specimen")
+@click.option("--font", "font_spec", required=True, metavar="FONT", help="Font to set (FONT#N ok).")
+@click.option(
+    "--font-index", type=click.IntRange(min=0), default=None, help="Face of a collection."
+)
+@click.option("--text", default=None, help="Text to set; \\n in the shell's string starts a line.")
+@click.option(
+    "--text-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="UTF-8 text file to set (after --text), one line per line.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG file to write (through a temporary name).",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(8, 512),
+    default=DEFAULT_SIZE,
+    show_default=True,
+    help="Pixels per em.",
+)
+@click.option(
+    "--highlight-from",
+    "highlight_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Tint the characters of this generated-glyph folder (gen/NAME, from `zi2zi generate`).",
+)
+@click.option("--highlight", "highlight_chars", default=None, help="Tint these characters.")
+@click.option(
+    "--caption",
+    default=None,
+    help="Line written under the text [default: font name, size, highlight count]; '' for none.",
+)
+def specimen(
+    font_spec: str,
+    font_index: int | None,
+    text: str | None,
+    text_file: Path | None,
+    out: Path,
+    size: int,
+    highlight_dir: Path | None,
+    highlight_chars: str | None,
+    caption: str | None,
+) -> None:
+    """Draw lines of text set in FONT (black on white, highlighted characters in red).
+
+    Characters the font lacks are drawn as grey boxes and counted in a warning on stderr.
+
+    \b
+    Exit status: 0 written, 1 bad font / text / glyph folder, 2 usage error.
+    """
+    if text is None and text_file is None:
+        raise click.UsageError("give the text with --text or --text-file")
+
+    from glyphrender.errors import GlyphrenderError
+    from glyphrender.fonts import FontRef, open_font
+    from glyphrender.specimen import render_specimen, text_lines, write_png
+
+    lines = text_lines(text) if text is not None else []
+    if text_file is not None:
+        try:
+            lines += text_lines(text_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GlyphrenderError(f"{text_file}: cannot read the text ({exc})") from None
+    highlight: set[int] = set()
+    if highlight_chars:
+        highlight |= {ord(c) for c in highlight_chars if not c.isspace()}
+    if highlight_dir is not None:
+        from glyphrender.generated import read_generated
+
+        highlight |= {int(cp) for cp in read_generated(highlight_dir)[2]}
+    font = open_font(FontRef.parse(font_spec, font_index))
+    if caption is None:
+        caption = f"{font.display_name}, {size} px per em"
+        if highlight:
+            lit = sum(ord(c) in highlight and ord(c) in font.cmap for line in lines for c in line)
+            caption += f"; in red: {lit} highlighted characters"
+    result = render_specimen(font, lines, size, highlight, caption=caption)
+    write_png(result.image, out)
+    if result.missing:
+        shown = " ".join(f"U+{cp:04X} {chr(cp)}" for cp in result.missing[:20])
+        more = f" and {len(result.missing) - 20} more" if len(result.missing) > 20 else ""
+        click.echo(
+            f"glyphrender: warning: {font.path}: lacks {len(result.missing)} character(s) of the "
+            f"text, drawn as boxes: {shown}{more}",
+            err=True,
+        )
+    w, h = result.image.size
+    click.echo(
+        f"wrote {out} ({w}x{h} px): {result.characters} characters, "
+        f"{result.highlighted} highlighted, {len(result.missing)} missing"
+    )

@@ -1,0 +1,186 @@
+"""Specimens: lines of text set in a font, drawn by glyphrender's own renderer.
+
+Each character is rasterised by :class:`~glyphrender.render.GlyphRenderer` with the font's
+em box fitted to ``size`` pixels (the same placement as ``glyphrender build`` with no margin)
+and the pen advances by the glyph's advance width (``hmtx``), horizontally only: no kerning,
+no shaping. Characters in a highlight set (e.g. the ones ``zi2zi generate`` added) are drawn
+in another colour; characters the font does not map are drawn as an empty box and reported.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from glyphrender.errors import GlyphrenderError
+from glyphrender.fonts import LoadedFont
+from glyphrender.placement import Placement, em_box, font_transform
+from glyphrender.render import GlyphRenderer, RenderOptions
+from glyphrender.transform import Transform
+
+DEFAULT_SIZE = 64
+PAPER = (255, 255, 255)
+INK = (0, 0, 0)
+HIGHLIGHT = (214, 39, 40)  # red: readable on white, distinct from black in greyscale too
+MISSING = (160, 160, 160)
+CAPTION = (90, 90, 90)
+LINE_SPACING = 1.25  # line height in ems
+WHITESPACE_ADVANCE = 0.33  # ems, for a space the font does not map
+
+
+@dataclass(frozen=True)
+class Specimen:
+    """A drawn specimen and what it found: ``missing`` lists the distinct characters the font
+    lacks (first-appearance order); ``highlighted`` counts highlighted characters drawn."""
+
+    image: Image.Image
+    characters: int
+    highlighted: int
+    missing: tuple[int, ...]
+
+
+def text_lines(text: str) -> list[str]:
+    """Lines of ``text`` (``\\n``, ``\\r\\n``), trailing blank lines dropped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _advance_units(font: LoadedFont) -> dict[str, int]:
+    hmtx = font.ttfont()["hmtx"]
+    return {name: int(hmtx[name][0]) for name in set(font.cmap.values())}
+
+
+def _caption_font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=px)
+    except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def render_specimen(
+    font: LoadedFont,
+    lines: Sequence[str],
+    size: int = DEFAULT_SIZE,
+    highlight: Iterable[int] = (),
+    caption: str | None = None,
+) -> Specimen:
+    """Draw ``lines`` set in ``font`` at ``size`` px per em as an RGB image.
+
+    Black ink on white; characters in ``highlight`` in :data:`HIGHLIGHT`; characters the font
+    does not map as a grey box one em wide. ``caption`` (if given) is written underneath.
+    """
+    if not any(ch.strip() for line in lines for ch in line):
+        raise GlyphrenderError("the specimen text is empty")
+    options = RenderOptions(glyph_px=size, placement=Placement.FONT, margin=0.0)
+    base = font_transform(em_box(font), size, margin=0.0)
+    line_h = round(size * LINE_SPACING)
+    pad = size // 2  # room left of the pen for glyphs that overhang their origin
+    # Glyph cells are 2 em wide with the pen at `pad`; the em box sits centred in the line.
+    cell_w = 2 * size + pad
+    transform = Transform(base.scale, pad, base.y_offset + (line_h - size) / 2)
+    renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.path))
+    advances = _advance_units(font)
+    wanted = frozenset(int(c) for c in highlight)
+
+    # Lay out: pen positions (rounded to whole pixels, not accumulated) per character.
+    layout: list[list[tuple[int, int, str]]] = []  # per line: (x, codepoint, kind)
+    widths = []
+    missing: dict[int, None] = {}
+    for line in lines:
+        pen, placed = 0.0, []
+        for ch in line:
+            cp = ord(ch)
+            name = font.cmap.get(cp)
+            if name is not None:
+                kind = "highlight" if cp in wanted else "ink"
+                advance = advances.get(name, font.units_per_em) * base.scale
+            elif ch.isspace():
+                kind, advance = "space", WHITESPACE_ADVANCE * size
+            else:
+                kind, advance = "missing", float(size)
+                missing.setdefault(cp)
+            placed.append((round(pen), cp, kind))
+            pen += advance
+        layout.append(placed)
+        widths.append(round(pen))
+
+    width = max(widths) + 2 * pad
+    height = len(lines) * line_h + 2 * (pad // 2)
+    ink = np.zeros((height, width + cell_w), np.uint8)  # extra room for the last cell
+    lit = np.zeros_like(ink)
+    boxes = []
+    drawn = highlighted = 0
+    for row, placed in enumerate(layout):
+        top = pad // 2 + row * line_h
+        for x, cp, kind in placed:
+            if kind == "space":
+                continue
+            drawn += 1
+            if kind == "missing":
+                inset = max(1, size // 10)
+                y0 = top + (line_h - size) // 2
+                boxes.append(
+                    (pad + x + inset, y0 + inset, pad + x + size - inset, y0 + size - inset)
+                )
+                continue
+            cell = np.zeros((line_h, cell_w), np.uint8)
+            renderer.render_into(cp, cell)  # ink beyond the cell is dropped: a specimen, not data
+            layer = lit if kind == "highlight" else ink
+            highlighted += kind == "highlight"
+            region = layer[top : top + line_h, x : x + cell_w]
+            np.maximum(region, cell[: region.shape[0], : region.shape[1]], out=region)
+    ink, lit = ink[:, :width], lit[:, :width]
+
+    rgb = np.empty((height, width, 3), np.float32)
+    rgb[...] = PAPER
+    for layer, colour in ((ink, INK), (lit, HIGHLIGHT)):
+        alpha = layer[..., None].astype(np.float32) / 255.0
+        rgb = rgb * (1 - alpha) + np.asarray(colour, np.float32) * alpha
+    image = Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    for box in boxes:
+        draw.rectangle(box, outline=MISSING, width=max(1, size // 32))
+    if caption:
+        image = _with_caption(image, caption, max(12, size // 4))
+    return Specimen(image, drawn, highlighted, tuple(missing))
+
+
+def _with_caption(image: Image.Image, caption: str, px: int) -> Image.Image:
+    font = _caption_font(px)
+    probe = ImageDraw.Draw(image)
+    left, top, right, bottom = probe.textbbox((0, 0), caption, font=font)
+    margin = px
+    out = Image.new(
+        "RGB",
+        (max(image.width, right - left + 2 * margin), image.height + bottom - top + margin),
+        PAPER,
+    )
+    out.paste(image, (0, 0))
+    ImageDraw.Draw(out).text((margin - left, image.height - top), caption, fill=CAPTION, font=font)
+    return out
+
+
+def write_png(image: Image.Image, out: Path) -> Path:
+    """Write ``image`` as PNG through a temporary name in the same directory, then rename."""
+    out = Path(out)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
+    except OSError as exc:
+        raise GlyphrenderError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format="PNG", optimize=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
