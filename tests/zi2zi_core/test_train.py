@@ -154,3 +154,36 @@ def test_bf16_autocast_and_channels_last_train_on_cpu(tiny_dataset, tmp_path):
     losses = _train_records(run)
     assert len(losses) == 2 and all(r["skipped"] == 0 for r in losses)
     assert all(isinstance(r["g_l1"], float) for r in losses)
+
+
+def test_tensorboard_gets_scalars_and_sample_grids_when_installed(
+    tiny_dataset, tmp_path, monkeypatch
+):
+    import sys
+    import types
+
+    calls = []
+
+    class FakeWriter:  # stands in for tensorboard's SummaryWriter (an optional extra)
+        def __init__(self, logdir):
+            calls.append(("init", logdir))
+
+        def add_scalar(self, tag, value, step):
+            calls.append(("scalar", tag, step))
+
+        def add_image(self, tag, image, step, dataformats):
+            calls.append(("image", tag, step, dataformats, tuple(image.shape)))
+
+        def close(self):
+            calls.append(("close",))
+
+    module = types.ModuleType("torch.utils.tensorboard")
+    module.SummaryWriter = FakeWriter
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", module)
+    run = tmp_path / "run"
+    Trainer(tiny_config(tiny_dataset, run, steps=2, val_every=2, sample_every=2), run).run()
+    assert calls[0] == ("init", str(run / "tensorboard")) and calls[-1] == ("close",)
+    tags = {c[1] for c in calls if c[0] == "scalar"}
+    assert {"train/g_l1", "train/d_loss", "train/lr", "val/val_l1", "val/val_iou"} <= tags
+    images = [c for c in calls if c[0] == "image"]
+    assert len(images) == 1 and images[0][1:4] == ("samples", 2, "HW")
