@@ -263,3 +263,34 @@ def test_characters_the_source_font_lacks_are_listed(tmp_path, built_data):
     assert message.startswith("zi2zi: error: ")
     assert "U+4E30" in message and "U+6C38" in message and "U+4E00" not in message
     assert not out.exists()
+
+
+def test_limit_keeps_the_first_characters_in_codepoint_order(tmp_path, two_style_data):
+    ds = two_style_data
+    every = sources_from_split(ds, "missing", 1)
+    first = sources_from_split(ds, "missing", 1, limit=4)
+    assert first.codepoints.tolist() == every.codepoints[:4].tolist()
+    np.testing.assert_array_equal(first.images, every.images[:4])
+    assert len(sources_from_split(ds, "missing", 1, limit=100).codepoints) == 9
+    assert codepoints_for("永東一", None, limit=2) == [0x4E00, 0x6771]
+    with pytest.raises(Zi2ziError, match="--limit"):
+        codepoints_for("永", None, limit=0)
+
+    run = make_run(tmp_path / "run", ds.path, num_styles=2)
+    out = tmp_path / "gen"
+    result = _invoke("--run", str(run), "--out", str(out), "--style", "1", "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "first 3 characters of the missing split" in result.output
+    assert read_generated(out)[2].tolist() == every.codepoints[:3].tolist()
+    zero = _invoke("--run", str(run), "--out", str(tmp_path / "z"), "--limit", "0")
+    assert zero.exit_code == 2
+
+
+def test_limit_applies_to_chosen_characters(tmp_path, built_data):
+    run = make_run(tmp_path / "run", built_data.path, num_styles=1)
+    out = tmp_path / "gen"
+    # The source lacks U+6C38 (永); it lies past the limit, so it is never rendered.
+    chars = "\u6c38\u4e05\u4e01\u4e03"
+    result = _invoke("--run", str(run), "--out", str(out), "--chars", chars, "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert read_generated(out)[2].tolist() == [0x4E01, 0x4E03]

@@ -76,8 +76,17 @@ def resolve_style(dataset: Dataset, spec: str | int | None) -> int:
     )
 
 
-def sources_from_split(dataset: Dataset, split: str, style_id: int) -> SourceGlyphs:
-    """The source glyphs of one split for one style, sorted by code point."""
+def check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise Zi2ziError(f"--limit must be at least 1, got {limit}")
+
+
+def sources_from_split(
+    dataset: Dataset, split: str, style_id: int, limit: int | None = None
+) -> SourceGlyphs:
+    """The source glyphs of one split for one style, sorted by code point; with ``limit``
+    only the first ``limit`` of them."""
+    check_limit(limit)
     batch = dataset.read_split(split)
     keep = batch.style.astype(np.int64) == style_id
     codepoints = batch.codepoint[keep].astype(np.uint32)
@@ -87,18 +96,22 @@ def sources_from_split(dataset: Dataset, split: str, style_id: int) -> SourceGly
         raise Zi2ziError(
             f"{dataset.path}: split {split!r} lists a character twice for style {style_id}"
         )
-    return SourceGlyphs(codepoints, batch.source[keep][order], style_id)
+    order = order[:limit]
+    return SourceGlyphs(codepoints[:limit], batch.source[keep][order], style_id)
 
 
-def codepoints_for(chars: str | None, charset_spec: str | None) -> list[int]:
+def codepoints_for(
+    chars: str | None, charset_spec: str | None, limit: int | None = None
+) -> list[int]:
     """The code points named by ``--chars`` (the characters themselves; whitespace ignored)
     or ``--charset`` (a file, named set or range, by ``glyphrender.charsets.resolve_charset``),
-    sorted and unique."""
+    sorted and unique; with ``limit`` only the first ``limit`` of them."""
+    check_limit(limit)
     if charset_spec is not None:
         from glyphrender.charsets import resolve_charset
 
-        return list(resolve_charset([charset_spec]).codepoints)
-    return sorted({ord(c) for c in (chars or "") if not c.isspace()})
+        return sorted(resolve_charset([charset_spec]).codepoints)[:limit]
+    return sorted({ord(c) for c in (chars or "") if not c.isspace()})[:limit]
 
 
 def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: int) -> SourceGlyphs:

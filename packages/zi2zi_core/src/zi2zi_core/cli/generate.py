@@ -49,6 +49,12 @@ import click
     "(as `glyphrender build --charset`).",
 )
 @click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Generate only the first N of the chosen characters (in code-point order).",
+)
+@click.option(
     "--style",
     default=None,
     help="Target style: id, family, style name or font file stem (required with several).",
@@ -70,6 +76,7 @@ def generate(
     split: str | None,
     chars: str | None,
     charset_spec: str | None,
+    limit: int | None,
     style: str | None,
     out_dir: Path,
     force: bool,
@@ -80,7 +87,7 @@ def generate(
 
     By default every character of the dataset's missing split (the characters the target
     font lacks). With --chars or --charset, the chosen characters are rendered from the source
-    font exactly as the dataset's shards were, then generated.
+    font exactly as the dataset's shards were, then generated. --limit N keeps the first N.
     """
     chosen = [name for name, value in (("--split", split), ("--chars", chars)) if value]
     if charset_spec is not None:
@@ -107,12 +114,15 @@ def generate(
     dataset = open_run_dataset(bundle, shards)
     style_id = resolve_style(dataset, style)
     if chars is not None or charset_spec is not None:
-        codepoints = codepoints_for(chars, charset_spec)
+        codepoints = codepoints_for(chars, charset_spec, limit)
         glyphs = sources_from_codepoints(dataset, codepoints, style_id)
         what = f"{len(glyphs.codepoints)} chosen characters"
     else:
-        glyphs = sources_from_split(dataset, split or "missing", style_id)
-        what = f"the {split or 'missing'} split ({len(glyphs.codepoints)} characters)"
+        name = split or "missing"
+        glyphs = sources_from_split(dataset, name, style_id, limit)
+        what = f"the {name} split ({len(glyphs.codepoints)} characters)"
+        if limit is not None:
+            what = f"the first {len(glyphs.codepoints)} characters of the {name} split"
     images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
     out = write_glyphs(out_dir, dataset, glyphs, images, force=force)
     font = dataset.target_fonts[style_id]
