@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""End-to-end demo: real fonts -> dataset -> tiny model -> generated glyphs -> font.
+"""End-to-end demo: real fonts -> dataset -> small model -> generated glyphs -> font -> specimen.
 
 Runs the project's real command lines as subprocesses, in order, printing each command
 before it runs and stopping at the first failure. Steps whose CLI subcommand does not exist
 yet are skipped with a note, so the demo grows with the project. Everything lands in
-``demo-out/`` (``--out`` to change), emptied at the start of each run. Sized to finish in minutes on 2 CPU cores.
+``demo-out/`` (``--out`` to change), emptied at the start of each run.
+
+Sized for a laptop CPU (about 5 minutes on 2 cores): 64 px glyphs, a small model trained for
+1,500 steps, and only the characters the specimen text needs plus a few hundred common
+Traditional Chinese ones (not all 9,912 that Zen Maru Gothic lacks). It ends with
+``ZenMaruGothicDemo.ttf`` and ``specimen.png``, text set in that font with the generated
+characters in red.
 
     python3 scripts/fetch_fonts.py && python3 scripts/demo.py
 
@@ -28,19 +34,48 @@ FONTS = "fonts"
 SOURCE_FONT = f"{FONTS}/NotoSansTC_400Regular.ttf"
 TARGET_FONT = f"{FONTS}/ZenMaruGothic_400Regular.ttf"
 MARKER = ".zi2zi-demo"
+GLYPH_PX = 64  # small enough to train in minutes on a CPU, large enough to trace cleanly
+TRAIN_STEPS = 1500
+EXTRA_CHARS = 250  # common Traditional characters generated besides the specimen's own
+# Traditional Chinese in which Zen Maru Gothic lacks 每 她 溫 說 黃 貓 您 吧 (Noto Sans TC
+# draws them all): the specimen mixes the font's own glyphs with generated ones.
+SPECIMEN_TEXT = "每天早上，她喝一杯溫熱的茶。\n說起那隻黃貓，您一定聽過吧？\n"
+DEMO_FONT = "ZenMaruGothicDemo.ttf"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One command of the demo; ``needs`` is the (program, subcommand) it relies on."""
+    """One step of the demo: a command line, or (``action``) a little Python of its own.
+
+    ``needs`` are the (program, subcommand) pairs it relies on.
+    """
 
     title: str
-    argv: Callable[[Path], list[str]]  # output dir -> command line
-    needs: tuple[str, str] | None = None
+    argv: Callable[[Path], list[str]] | None = None  # output dir -> command line
+    needs: tuple[tuple[str, str], ...] = ()
+    action: Callable[[Path], None] | None = None  # output dir -> None (in-process step)
 
 
 def cmd(*parts: str | Path) -> list[str]:
     return [str(p) for p in parts]
+
+
+def read_list(path: Path) -> list[int]:
+    """Code points of a ``glyphrender coverage --write-lists`` file (``U+XXXX<TAB>char``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [int(line.split()[0][2:], 16) for line in lines if line.startswith("U+")]
+
+
+def choose_characters(out: Path) -> None:
+    """Write the specimen text and the characters to generate: those of the text the target
+    lacks, then the first EXTRA_CHARS common (Big5) ones it lacks, as a charset file."""
+    lacking = read_list(REPO_ROOT / out / "coverage" / "source_only.txt")
+    in_text = sorted({ord(c) for c in SPECIMEN_TEXT} & set(lacking))
+    extra = [cp for cp in lacking if cp not in in_text][:EXTRA_CHARS]
+    (REPO_ROOT / out / "specimen.txt").write_text(SPECIMEN_TEXT, encoding="utf-8")
+    chosen = [f"U+{cp:04X}\t{chr(cp)}" for cp in in_text + extra]
+    (REPO_ROOT / out / "generate.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    print(f"   {len(in_text)} characters of the text and {len(extra)} more: {out / 'generate.txt'}")
 
 
 STEPS: list[Step] = [
@@ -49,17 +84,17 @@ STEPS: list[Step] = [
         lambda out: cmd(sys.executable, "scripts/fetch_fonts.py", "--dest", FONTS),
     ),
     Step(
-        "render Noto Sans TC / Zen Maru Gothic pairs into HDF5 shards",
+        f"render Noto Sans TC / Zen Maru Gothic pairs into HDF5 shards ({GLYPH_PX} px)",
         lambda out: cmd(
             *("glyphrender", "build", "--src", SOURCE_FONT, "--dst", TARGET_FONT),
-            *("--out", out / "data", "--size", "64", "--force"),
+            *("--out", out / "data", "--size", GLYPH_PX, "--force"),
         ),
-        needs=("glyphrender", "build"),
+        needs=(("glyphrender", "build"),),
     ),
     Step(
         "summarise the dataset",
         lambda out: cmd("glyphrender", "inspect", out / "data"),
-        needs=("glyphrender", "inspect"),
+        needs=(("glyphrender", "inspect"),),
     ),
     Step(
         "preview validation pairs",
@@ -67,38 +102,68 @@ STEPS: list[Step] = [
             *("glyphrender", "preview", out / "data"),
             *("--split", "val", "--out", out / "preview.png"),
         ),
-        needs=("glyphrender", "preview"),
+        needs=(("glyphrender", "preview"),),
     ),
     Step(
-        "train a tiny model (a smoke run: shows the pipeline, not a useful model)",
+        f"train a small model ({TRAIN_STEPS} steps: a demo, far from a finished model)",
         lambda out: cmd(
             *("zi2zi", "train", "--shards", out / "data", "--run", out / "run"),
-            *("--steps", "30", "--batch-size", "8", "--base-channels", "8"),
-            *("--d-base-channels", "8", "--val-max-samples", "64", "--device", "cpu"),
+            *("--steps", TRAIN_STEPS, "--batch-size", "16", "--base-channels", "16"),
+            *("--d-base-channels", "16", "--val-every", "500", "--val-max-samples", "128"),
+            *("--log-every", "100", "--device", "cpu"),
         ),
-        needs=("zi2zi", "train"),
+        needs=(("zi2zi", "train"),),
     ),
     Step(
         "score it on the validation split",
         lambda out: cmd("zi2zi", "eval", "--run", out / "run", "--device", "cpu"),
-        needs=("zi2zi", "eval"),
+        needs=(("zi2zi", "eval"),),
     ),
     Step(
-        "draw the characters the target font lacks",
+        "list the common Traditional (Big5) characters Zen Maru Gothic lacks",
         lambda out: cmd(
-            *("zi2zi", "generate", "--run", out / "run", "--split", "missing"),
+            *("glyphrender", "coverage", "--src", SOURCE_FONT, "--dst", TARGET_FONT),
+            *("--charset", "big5-han", "--write-lists", out / "coverage"),
+        ),
+        needs=(("glyphrender", "coverage"),),
+    ),
+    Step("choose the characters to generate", action=choose_characters),
+    Step(
+        "draw them in Zen Maru Gothic's style",
+        lambda out: cmd(
+            *("zi2zi", "generate", "--run", out / "run", "--charset", out / "generate.txt"),
             *("--out", out / "gen", "--device", "cpu"),
         ),
-        needs=("zi2zi", "generate"),
+        needs=(("zi2zi", "generate"),),
     ),
     Step(
-        "assemble the generated glyphs into a font",
+        "assemble the generated glyphs into a copy of Zen Maru Gothic",
         lambda out: cmd(
             *("glyphrender", "assemble", "--base", TARGET_FONT, "--glyphs", out / "gen"),
-            *("--out", out / "ZenMaruGothicTC.ttf"),
+            *("--dataset", out / "data", "--family-suffix", " Demo", "--out", out / DEMO_FONT),
         ),
-        needs=("glyphrender", "assemble"),
+        needs=(("glyphrender", "assemble"),),
     ),
+    Step(
+        "set the specimen text in the new font (generated characters in red)",
+        lambda out: cmd(
+            *("glyphrender", "specimen", "--font", out / DEMO_FONT),
+            *("--text-file", out / "specimen.txt", "--highlight-from", out / "gen"),
+            *("--out", out / "specimen.png"),
+        ),
+        needs=(("glyphrender", "specimen"),),
+    ),
+]
+
+# What the demo leaves behind, printed at the end (those that exist).
+OUTPUTS = [
+    ("data", "dataset (glyphrender inspect)"),
+    ("preview.png", "source | target pairs of the val split"),
+    ("run", "training run: config, metrics.jsonl, samples/, checkpoints/"),
+    ("run/eval", "eval metrics.json, per_glyph.csv, review.png"),
+    ("gen", "generated glyphs: glyphs.h5 and one U+XXXX.png each"),
+    (DEMO_FONT, "Zen Maru Gothic Demo: the base font plus the generated glyphs"),
+    ("specimen.png", "text set in it, generated characters in red"),
 ]
 
 
@@ -140,37 +205,46 @@ def run_steps(out: Path, stop_after: int | None) -> int:
     fresh_output(out)
     ran = skipped = 0
     first_skipped: int | None = None
+    timings: list[tuple[int, str, float]] = []
     for number, step in enumerate(STEPS[:stop_after], 1):
         print(f"\n== step {number}/{len(STEPS)}: {step.title}", flush=True)
         # Each step consumes what the previous ones wrote, so one gap skips the rest.
+        reason = None
         if first_skipped is not None:
             reason = f"uses the output of step {first_skipped}, which was skipped"
-        elif step.needs is not None:
-            reason = missing_reason(*step.needs)
-        else:
-            reason = None
+        for need in step.needs:
+            reason = reason or missing_reason(*need)
         if reason is not None:
             print(f"   skipped: {reason}", flush=True)
             skipped += 1
             first_skipped = first_skipped or number
             continue
-        argv = step.argv(out)
-        print(f"$ {shlex.join(argv)}", flush=True)
         t0 = time.monotonic()
-        code = subprocess.run(argv, cwd=REPO_ROOT, check=False).returncode
-        if code != 0:
-            print(
-                f"demo: error: step {number} ({step.title}) failed with exit code {code}: "
-                f"{shlex.join(argv)}",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"   ok in {time.monotonic() - t0:.1f} s", flush=True)
+        if step.action is not None:
+            step.action(out)
+        else:
+            assert step.argv is not None
+            argv = step.argv(out)
+            print(f"$ {shlex.join(argv)}", flush=True)
+            code = subprocess.run(argv, cwd=REPO_ROOT, check=False).returncode
+            if code != 0:
+                print(
+                    f"demo: error: step {number} ({step.title}) failed with exit code {code}: "
+                    f"{shlex.join(argv)}",
+                    file=sys.stderr,
+                )
+                return 1
+        elapsed = time.monotonic() - t0
+        timings.append((number, step.title, elapsed))
+        print(f"   ok in {elapsed:.1f} s", flush=True)
         ran += 1
-    print(
-        f"\ndemo: {ran} step(s) ran, {skipped} skipped, "
-        f"{time.monotonic() - started:.1f} s; outputs in {out}"
-    )
+    print(f"\ndemo: {ran} step(s) ran, {skipped} skipped, {time.monotonic() - started:.1f} s")
+    for number, title, elapsed in timings:
+        print(f"  {elapsed:7.1f} s  step {number}: {title}")
+    print(f"outputs in {out}/:")
+    for name, what in OUTPUTS:
+        if (REPO_ROOT / out / name).exists():
+            print(f"  {out / name}: {what}")
     return 0
 
 
