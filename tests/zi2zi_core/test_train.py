@@ -36,6 +36,10 @@ def test_fifty_steps_reduce_train_l1_and_write_the_run_directory(tiny_dataset, t
     train = _train_records(run)
     assert [r["step"] for r in train] == [10, 20, 30, 40, 50]
     assert train[-1]["g_l1"] < 0.75 * train[0]["g_l1"]
+    # the sweep report reads these: total gradient norms of both networks, finite and non-zero
+    assert all(
+        0 < r["grad_norm_g"] < float("inf") and 0 < r["grad_norm_d"] < float("inf") for r in train
+    )
     records = read_metrics(run)
     val = [r for r in records if r["kind"] == "val"]
     baseline = [r for r in records if r["kind"] == "baseline"]

@@ -137,6 +137,18 @@ class PhaseTimer:
         self._last = now
 
 
+def grad_norm(net: nn.Module) -> torch.Tensor:
+    """Total L2 norm of the gradients of ``net`` (a device scalar: no host sync)."""
+    norms = [
+        torch.linalg.vector_norm(p.grad.detach().float())
+        for p in net.parameters()
+        if p.grad is not None
+    ]
+    if not norms:
+        return torch.zeros((), device=next(net.parameters()).device)
+    return torch.linalg.vector_norm(torch.stack(norms))
+
+
 def _unwrap(net: nn.Module) -> nn.Module:
     return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
 
@@ -414,6 +426,7 @@ class Trainer:
             self._mark("g_forward")
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler.scale(g_loss).backward()
+            g_grad_norm = grad_norm(self.g_train)
             self._mark("g_backward")
             bad = self._bad(g_loss)
             self._apply(self.opt_g, g_loss, bad)
@@ -431,6 +444,7 @@ class Trainer:
         self._mark("d_forward")
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(d_loss).backward()
+        d_grad_norm = grad_norm(self.d_train)
         self._mark("d_backward")
         bad = self._bad(d_loss)
         self._apply(self.opt_d, d_loss, bad)
@@ -438,7 +452,13 @@ class Trainer:
         self.ema.update(self.generator, index)
         self._mark("d_optimizer_ema")
 
-        values = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+        values = {
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            # Of the last G update and the D update of the step; means over the tick are logged.
+            "grad_norm_g": g_grad_norm,
+            "grad_norm_d": d_grad_norm,
+        }
         values.update({k: v.float() for k, v in d_terms.parts.items()})
         values.update({k: v.float() for k, v in g_terms.parts.items()})
         self._accumulate(values, bad_any, lr)
