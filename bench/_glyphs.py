@@ -68,8 +68,37 @@ def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, list[flo
     return statistics.median(times), times
 
 
-def write_result(name: str, result: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+def figure(values: list[float], unit: str, digits: int = 2) -> dict:
+    """A headline figure: the median of the repeats, every repeat, and its unit.
+
+    Each script lists its figures under the result's ``figures`` key; ``run_all.py`` and
+    ``report.py`` read only those, so the rest of a script's JSON can stay free-form.
+    """
+    return {
+        "median": round(statistics.median(values), digits),
+        "all": [round(v, digits) for v in values],
+        "unit": unit,
+    }
+
+
+def cuda_peak_mib() -> float | None:
+    """Peak CUDA memory allocated by this process (MiB), or None without CUDA in use."""
+    import sys
+
+    torch = sys.modules.get("torch")  # only asked when the script already uses torch
+    if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
+def write_result(name: str, result: dict, out: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``result`` to ``out`` or else ``bench/results/NAME.json`` (temp name, then rename)."""
+    path = Path(out) if out else RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    peak = cuda_peak_mib()
+    if peak is not None:
+        result.setdefault("cuda_peak_mib", peak)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
     return path

@@ -4,7 +4,10 @@
 Measures tracing alone (glyphs/s), the whole `assemble` (load, trace, add, save, reload,
 re-render check; glyphs/s), the re-render ink IoU and the outline points per glyph.
 
-    python bench/bench_assemble.py [--count 500]
+    python bench/bench_assemble.py [--count 500] [--repeats 1] [--out FILE]
+
+Tracing and assembling are each repeated --repeats times; glyphs/s figures are medians.
+Writes bench/results/assemble-cpu.json (or --out).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import font_path, machine, write_result  # noqa: E402
+from _glyphs import figure, font_path, machine, write_result  # noqa: E402
 from glyphrender.assemble import assemble  # noqa: E402
 from glyphrender.fonts import FontRef, open_font, present_codepoints  # noqa: E402
 from glyphrender.generated import GeneratedMeta, write_generated  # noqa: E402
@@ -33,6 +36,8 @@ PX = 256
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--out", help="result JSON path [bench/results/assemble-cpu.json]")
     args = parser.parse_args()
     path = font_path("ZenMaruGothic_400Regular.ttf")
     font = open_font(FontRef(path))
@@ -46,18 +51,23 @@ def main() -> None:
         GlyphRenderer(font.sfnt_bytes, transform, RenderOptions(glyph_px=PX)), picked
     )
     options = TraceOptions()
-    t0 = time.perf_counter()
-    for image in images:
-        trace_bitmap(image, options)
-    trace_s = time.perf_counter() - t0
+    trace_all, total_all = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        for image in images:
+            trace_bitmap(image, options)
+        trace_all.append(time.perf_counter() - t0)
+    trace_s = statistics.median(trace_all)
     with tempfile.TemporaryDirectory() as tmp:
         meta = GeneratedMeta(
             0, font.display_name, PX, "font", font.sha256, str(path), transform, "0" * 64
         )
         gen = write_generated(Path(tmp) / "gen", images, targets, meta)
-        t0 = time.perf_counter()
-        report = assemble(path, gen, Path(tmp) / "out.ttf")
-        total_s = time.perf_counter() - t0
+        for i in range(args.repeats):
+            t0 = time.perf_counter()
+            report = assemble(path, gen, Path(tmp) / f"out{i}.ttf")
+            total_all.append(time.perf_counter() - t0)
+    total_s = statistics.median(total_all)
     iou = np.array(report.iou)
     result = {
         "benchmark": "assemble",
@@ -74,10 +84,18 @@ def main() -> None:
             "min": round(float(iou.min()), 4),
         },
         "outline_points_median": statistics.median(report.points),
+        "repeats": args.repeats,
+        "statistic": "median of --repeats runs",
+        "trace_s_all": [round(t, 3) for t in trace_all],
+        "assemble_s_all": [round(t, 3) for t in total_all],
+        "figures": {
+            "trace glyphs/s": figure([args.count / t for t in trace_all], "glyphs/s", 1),
+            "assemble glyphs/s": figure([args.count / t for t in total_all], "glyphs/s", 1),
+        },
         "machine": machine(),
         "device": "cpu",
     }
-    out = write_result("assemble-cpu", result)
+    out = write_result("assemble-cpu", result, args.out)
     print(
         f"{args.count} glyphs: trace {result['trace_glyphs_per_s']} glyphs/s, assemble "
         f"{result['assemble_glyphs_per_s']} glyphs/s ({total_s:.1f} s), ink IoU mean "

@@ -5,9 +5,9 @@ cjk charset at --size px on all cores, and, side by side, plain FreeType renderi
 glyphs (FT_Set_Pixel_Sizes + FT_Load_Glyph(FT_LOAD_RENDER), bitmap copied to numpy; no
 placement, no compression, no I/O) split over the same number of processes.
 
-    python bench/bench_build.py [--size 256] [--repeats 3] [--workers N]
+    python bench/bench_build.py [--size 256] [--repeats 3] [--workers N] [--out FILE]
 
-Writes bench/results/build.json.
+Writes bench/results/build.json (or --out).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import font_path, machine, median_time, write_result  # noqa: E402
+from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
 from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
 from glyphrender.fonts import FontRef  # noqa: E402
 from glyphrender.render import RenderOptions  # noqa: E402
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--out", help="result JSON path [bench/results/build.json]")
     args = parser.parse_args()
     src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")
     tmp = Path(tempfile.mkdtemp())
@@ -128,6 +129,13 @@ def main() -> None:
         "raw_freetype_s_all": [round(t, 3) for t in raw_all],
         "raw_images_per_s": round(images / raw_s, 1),
         "build_over_raw": round(build_s / raw_s, 2),
+        "figures": {
+            "build glyph images/s": figure([images / t for t in build_all], "images/s", 1),
+            "raw FreeType images/s": figure([images / t for t in raw_all], "images/s", 1),
+            "build time / raw time": figure(
+                [b / r for b, r in zip(build_all, raw_all, strict=True)], "x"
+            ),
+        },
         "note": "build_s includes opening both fonts, outline coverage analysis of both fonts "
         "(fonts.present_codepoints), rendering, gzip encoding and writing shards",
     }
@@ -136,7 +144,7 @@ def main() -> None:
         f"({images / build_s:,.0f}/s), raw FreeType {raw_s:.2f} s ({images / raw_s:,.0f}/s), "
         f"ratio {build_s / raw_s:.2f}"
     )
-    print("wrote", write_result("build", result))
+    print("wrote", write_result("build", result, args.out))
 
 
 if __name__ == "__main__":

@@ -6,15 +6,17 @@ base 64 channels) and of a tiny one (32 px, base 8), then the writing of the out
 (``glyphrender.generated.write_generated``: glyphs.h5 + one PNG per glyph). Weights do not
 change the speed, so no trained run is needed; the source glyphs are synthetic strokes.
 
-    python bench/bench_generate.py [--device auto] [--batch-size 16] [--batches 3]
+    python bench/bench_generate.py [--device auto] [--batch-size 16] [--batches 3] [--repeats 3]
 
-Writes bench/results/generate-<device type>.json.
+Each timed pass is repeated --repeats times; glyphs/s is the median pass.
+Writes bench/results/generate-<device type>.json (or --out).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import machine, write_result  # noqa: E402
+from _glyphs import figure, machine, write_result  # noqa: E402
 from glyphrender.generated import GeneratedMeta, write_generated  # noqa: E402
 from glyphrender.transform import Transform  # noqa: E402
 from zi2zi_core.generation import SourceGlyphs, generate_images, resolve_device  # noqa: E402
@@ -64,7 +66,9 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_model(name: str, device: torch.device, batch_size: int, batches: int) -> dict:
+def bench_model(
+    name: str, device: torch.device, batch_size: int, batches: int, repeats: int = 1
+) -> dict:
     cfg = ModelConfig(**MODELS[name]).resolve(batch_size)
     generator = build_generator(cfg).to(device).eval()
     n = batch_size * batches
@@ -74,10 +78,13 @@ def bench_model(name: str, device: torch.device, batch_size: int, batches: int) 
     warm = SourceGlyphs(glyphs.codepoints[:batch_size], glyphs.images[:batch_size], 0)
     generate_images(generator, warm, batch_size, device)  # one warm-up batch
     sync(device)
-    t0 = time.perf_counter()
-    images = generate_images(generator, glyphs, batch_size, device)
-    sync(device)
-    gen_s = time.perf_counter() - t0
+    gen_all = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        images = generate_images(generator, glyphs, batch_size, device)
+        sync(device)
+        gen_all.append(time.perf_counter() - t0)
+    gen_s = statistics.median(gen_all)
 
     meta = GeneratedMeta(
         0,
@@ -89,10 +96,13 @@ def bench_model(name: str, device: torch.device, batch_size: int, batches: int) 
         Transform(cfg.glyph_px / 1000, 0.0, cfg.glyph_px * 0.88),
         "0" * 64,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        write_generated(Path(tmp) / "gen", images, glyphs.codepoints, meta)
-        write_s = time.perf_counter() - t0
+    write_all = []
+    for i in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            write_generated(Path(tmp) / f"gen{i}", images, glyphs.codepoints, meta)
+            write_all.append(time.perf_counter() - t0)
+    write_s = statistics.median(write_all)
     params = sum(p.numel() for p in generator.parameters())
     return {
         "model": name,
@@ -100,9 +110,12 @@ def bench_model(name: str, device: torch.device, batch_size: int, batches: int) 
         "generator_params": params,
         "glyphs": n,
         "batch_size": batch_size,
+        "repeats": repeats,
         "generate_s": round(gen_s, 4),
+        "generate_s_all": [round(t, 4) for t in gen_all],
         "glyphs_per_s": round(n / gen_s, 2),
         "write_s": round(write_s, 4),
+        "write_s_all": [round(t, 4) for t in write_all],
         "write_glyphs_per_s": round(n / write_s, 2),
     }
 
@@ -113,13 +126,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--repeats", type=int, default=1, help="timed passes per model [1]")
+    parser.add_argument("--out", help="result JSON path [bench/results/generate-DEVICE.json]")
     args = parser.parse_args()
     device = resolve_device(args.device)
     load_before = round(os.getloadavg()[0], 2)
     torch.manual_seed(0)
     results = []
     for name in args.models:
-        row = bench_model(name, device, args.batch_size, args.batches)
+        row = bench_model(name, device, args.batch_size, args.batches, args.repeats)
         print(
             f"{name:>12}: {row['glyphs_per_s']:9.2f} glyphs/s generated, "
             f"{row['write_glyphs_per_s']:9.2f} glyphs/s written ({row['glyphs']} glyphs)"
@@ -135,12 +150,26 @@ def main() -> None:
             "name": device_name(device),
             "torch_threads": torch.get_num_threads(),
         },
-        "statistic": "one timed pass after one warm-up batch",
+        "statistic": "median of --repeats timed passes after one warm-up batch",
         # other work on the machine skews CPU figures; the 1-minute load average tells
         "load_average_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "results": results,
+        "figures": {
+            **{
+                f"{r['model']} generate glyphs/s": figure(
+                    [r["glyphs"] / t for t in r["generate_s_all"]], "glyphs/s"
+                )
+                for r in results
+            },
+            **{
+                f"{r['model']} write glyphs/s": figure(
+                    [r["glyphs"] / t for t in r["write_s_all"]], "glyphs/s", 0
+                )
+                for r in results
+            },
+        },
     }
-    path = write_result(f"generate-{device.type}", result)
+    path = write_result(f"generate-{device.type}", result, args.out)
     print(f"wrote {path}")
 
 

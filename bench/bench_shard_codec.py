@@ -5,9 +5,9 @@ shard chunked one glyph per chunk (as glyphrender does) and reads it back. Also 
 per-chunk zlib encode that build workers run in parallel for gzip codecs. Shuffle is measured
 too, though for uint8 data HDF5's shuffle filter is the identity (1-byte elements).
 
-    python bench/bench_shard_codec.py [--count 2000] [--size 256] [--repeats 3]
+    python bench/bench_shard_codec.py [--count 2000] [--size 256] [--repeats 3] [--out FILE]
 
-Writes bench/results/shard_codec.json.
+Writes bench/results/shard_codec.json (or --out).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from fontTools.ttLib import TTFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import font_path, machine, median_time, write_result  # noqa: E402
+from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
 from glyphrender.placement import em_box, font_transform  # noqa: E402
 from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints  # noqa: E402
 
@@ -63,11 +63,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", help="result JSON path [bench/results/shard_codec.json]")
     args = parser.parse_args()
     images = real_glyphs(args.count, args.size)
     n, px = len(images), args.size
     raw_mb = images.nbytes / 1e6
-    rows = []
+    rows, figures = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, opts in CODECS.items():
             path = Path(tmp) / f"{name}.h5"
@@ -88,7 +89,9 @@ def main() -> None:
                         ds[int(i)]
 
             write_s, _ = median_time(write, args.repeats)
-            read_s, _ = median_time(read, args.repeats)
+            read_s, read_all = median_time(read, args.repeats)
+            if name in ("none", "gzip-1", "gzip-4"):  # the shipped default and neighbours
+                figures[f"{name} read glyphs/s"] = figure([n / t for t in read_all], "glyphs/s", 0)
             rand_s, _ = median_time(read_random, args.repeats)
             row = {
                 "codec": name,
@@ -127,8 +130,9 @@ def main() -> None:
         "repeats": args.repeats,
         "statistic": "median",
         "results": rows,
+        "figures": figures,
     }
-    print("wrote", write_result("shard_codec", result))
+    print("wrote", write_result("shard_codec", result, args.out))
 
 
 if __name__ == "__main__":

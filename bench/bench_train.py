@@ -12,12 +12,16 @@ the per-phase split from separate steps with a device sync at each phase boundar
     python bench/bench_train.py                      # GPU: batch 16,64 x fp32,bf16 x eager,compiled
     python bench/bench_train.py --device cpu         # CPU: batch 16 fp32 eager, 2 steps (slow)
     python bench/bench_train.py --batch-sizes 16 --precisions bf16 --compile on --steps 20
+
+``--repeats N`` times the block of ``--steps`` steps N times; images/s is the median block.
+Writes bench/results/train-DEVICE.json (or --name / --out).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -27,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import machine, write_result  # noqa: E402
+from _glyphs import figure, machine, write_result  # noqa: E402
 from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
 from zi2zi_core.train_config import resolve_run_config  # noqa: E402
 from zi2zi_core.trainer import PhaseTimer, Trainer, pick_device  # noqa: E402
@@ -99,6 +103,7 @@ def bench_case(
     steps: int,
     warmup: int,
     model: dict,
+    repeats: int = 1,
 ) -> dict:
     from glyphrender.shards import Dataset
 
@@ -126,11 +131,14 @@ def bench_case(
         trainer.train_step()
     sync(dev)
     warmup_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        trainer.train_step()
-    sync(dev)
-    step_s = (time.perf_counter() - t0) / steps
+    block_s = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step()
+        sync(dev)
+        block_s.append((time.perf_counter() - t0) / steps)
+    step_s = statistics.median(block_s)
     trainer.timer = PhaseTimer(dev)
     for _ in range(steps):
         trainer.train_step()
@@ -148,8 +156,11 @@ def bench_case(
         "timed_steps": steps,
         "warmup_steps": warmup,
         "warmup_s": round(warmup_s, 3),
+        "repeats": repeats,
         "step_s": round(step_s, 4),
+        "step_s_all": [round(t, 4) for t in block_s],
         "images_per_s": round(batch / step_s, 2),
+        "images_per_s_all": [round(batch / t, 2) for t in block_s],
         "phase_s": {k: round(v, 5) for k, v in split.items()},
         "phase_share": {k: round(v / instrumented, 4) for k, v in split.items()},
         "data_mode": trainer.sampler.mode,
@@ -171,7 +182,9 @@ def main() -> None:
     parser.add_argument("--compile", choices=("off", "on", "both"), help="[GPU both; CPU off]")
     parser.add_argument("--steps", type=int, help="timed steps per case [GPU 20; CPU 2]")
     parser.add_argument("--warmup", type=int, help="untimed steps first [GPU 5; CPU 1]")
+    parser.add_argument("--repeats", type=int, default=1, help="timed blocks per case [1]")
     parser.add_argument("--name", help="result file name under bench/results [train-DEVICE]")
+    parser.add_argument("--out", help="result JSON path (overrides --name)")
     args = parser.parse_args()
 
     device = pick_device(args.device)
@@ -205,6 +218,7 @@ def main() -> None:
                         steps,
                         warmup,
                         model,
+                        args.repeats,
                     )
                     print(
                         f"  {r['images_per_s']} img/s, step {r['step_s']} s, {r['phase_share']}",
@@ -223,10 +237,18 @@ def main() -> None:
                 "after": round(os.getloadavg()[0], 2),
             },
             "model": {"glyph_px": args.glyph_px, **model},
-            "statistic": "mean over timed steps after warm-up; phase split from separate "
-            "steps synchronized at each phase boundary",
+            "statistic": "per block: mean over its timed steps after warm-up; images/s: "
+            "median block; phase split from separate steps synchronized at each phase boundary",
             "results": results,
+            "figures": {
+                f"{args.glyph_px}px/{args.base_channels}ch b{r['batch_size']} {r['precision']}"
+                f"{' compiled' if r['compile'] else ''} images/s": figure(
+                    [r["batch_size"] / t for t in r["step_s_all"]], "images/s"
+                )
+                for r in results
+            },
         },
+        args.out,
     )
     print(out)
 

@@ -1,0 +1,145 @@
+"""Shard read throughput: the real Noto Sans TC -> Zen Maru Gothic dataset read back.
+
+Builds the cjk dataset at --size px into a temporary folder (the shipped defaults: gzip-1,
+one glyph per chunk), then times, each --repeats times:
+
+- ``Dataset.read_split("train")``: the whole paired train split in memory;
+- ``Dataset.iter_shards`` over every split (train, val, missing), shard by shard;
+- zi2zi's device upload, ``zi2zi_core.data.ResidentSampler`` (train split to --device as
+  uint8), unless --no-upload or torch is missing.
+
+Figures are samples/s and MB/s of decoded pixels (source + target uint8) and of shard bytes
+on disk. The shards were just written, so they sit in the page cache: these are decode
+figures, not cold-disk figures.
+
+    python bench/bench_read.py [--size 256] [--repeats 3] [--device cpu] [--out FILE]
+
+Writes bench/results/read.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
+from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
+from glyphrender.fonts import FontRef  # noqa: E402
+from glyphrender.render import RenderOptions  # noqa: E402
+from glyphrender.shards import PAIRED_SPLITS, Dataset  # noqa: E402
+
+SPLITS = ("train", "val", "missing")
+
+
+def split_sizes(ds: Dataset, split: str) -> tuple[int, int]:
+    """(decoded pixel bytes, on-disk shard bytes) of one split."""
+    count, px = ds.count(split), ds.glyph_px
+    images = 2 if split in PAIRED_SPLITS else 1
+    disk = sum((ds.path / e["file"]).stat().st_size for e in ds.shard_entries(split))
+    return count * images * px * px, disk
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="device of the upload timing [cpu]")
+    parser.add_argument("--no-upload", action="store_true", help="skip the torch upload timing")
+    parser.add_argument("--out", help="result JSON path [bench/results/read.json]")
+    args = parser.parse_args()
+    src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")
+    figures: dict[str, dict] = {}
+    detail: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ds"
+        build_dataset(
+            BuildConfig(
+                FontRef(src),
+                (FontRef(dst),),
+                out=out,
+                render=RenderOptions(glyph_px=args.size),
+                workers=os.cpu_count() or 1,
+            )
+        )
+        ds = Dataset.open(out)
+        counts = {s: ds.count(s) for s in SPLITS}
+        pixels_train, disk_train = split_sizes(ds, "train")
+        sizes = [split_sizes(ds, s) for s in SPLITS]
+        pixels_all, disk_all = sum(p for p, _ in sizes), sum(d for _, d in sizes)
+
+        _, read_all = median_time(lambda: ds.read_split("train"), args.repeats)
+
+        def iterate() -> None:
+            for split in SPLITS:
+                for _ in ds.iter_shards(split):
+                    pass
+
+        _, iter_all = median_time(iterate, args.repeats)
+        n_train, n_all = counts["train"], sum(counts.values())
+        figures["read_split(train) samples/s"] = figure(
+            [n_train / t for t in read_all], "samples/s", 0
+        )
+        figures["read_split(train) decoded MB/s"] = figure(
+            [pixels_train / 1e6 / t for t in read_all], "MB/s", 1
+        )
+        figures["iter_shards(all) samples/s"] = figure(
+            [n_all / t for t in iter_all], "samples/s", 0
+        )
+        figures["iter_shards(all) disk MB/s"] = figure(
+            [disk_all / 1e6 / t for t in iter_all], "MB/s", 1
+        )
+        detail["read_split_train_s_all"] = [round(t, 3) for t in read_all]
+        detail["iter_shards_all_s_all"] = [round(t, 3) for t in iter_all]
+
+        device_info = None
+        if not args.no_upload:
+            try:
+                import torch
+                from zi2zi_core.data import ResidentSampler
+            except ImportError:
+                print("torch/zi2zi_core not importable: upload timing skipped", file=sys.stderr)
+            else:
+                device = torch.device(args.device)
+
+                def upload() -> None:
+                    sampler = ResidentSampler(ds, device, batch_size=16, seed=0)
+                    if device.type == "cuda":
+                        torch.cuda.synchronize(device)
+                    sampler.close()
+
+                _, up_all = median_time(upload, args.repeats)
+                figures[f"upload train to {device.type} samples/s"] = figure(
+                    [n_train / t for t in up_all], "samples/s", 0
+                )
+                detail["upload_s_all"] = [round(t, 3) for t in up_all]
+                device_info = {"type": device.type, "torch": torch.__version__}
+                if device.type == "cuda":
+                    device_info["name"] = torch.cuda.get_device_name(device)
+    result = {
+        "benchmark": "read",
+        "machine": machine(),
+        "device": device_info,
+        "glyph_px": args.size,
+        "samples": counts,
+        "train_decoded_mb": round(pixels_train / 1e6, 1),
+        "train_disk_mb": round(disk_train / 1e6, 1),
+        "all_decoded_mb": round(pixels_all / 1e6, 1),
+        "all_disk_mb": round(disk_all / 1e6, 1),
+        "compression": ds.manifest["compression"],
+        "repeats": args.repeats,
+        "statistic": "median",
+        "note": "shards just written, so read from the page cache: decode-bound figures",
+        **detail,
+        "figures": figures,
+    }
+    for name, fig in figures.items():
+        print(f"{name:>36}: {fig['median']:>10} {fig['unit']}")
+    print("wrote", write_result("read", result, args.out))
+
+
+if __name__ == "__main__":
+    main()
