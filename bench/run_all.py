@@ -6,8 +6,10 @@ temporary file; this script keeps the child's headline ``figures`` (median and e
 its peak RSS, its CUDA peak (reported by the child from ``torch.cuda.max_memory_allocated``)
 and its full result, next to the machine, device, versions and load averages.
 
+    python bench/run_all.py                      # quick on CPU, full when CUDA is there
     python bench/run_all.py --quick              # CPU, about 10 minutes on 2 cores
     python bench/run_all.py --device cuda        # GPU: train batch 16/64 x fp32/bf16 x compile
+    python bench/run_all.py --device cpu --full  # CPU, more steps, glyphs and batches
     python bench/run_all.py --quick --only train-256 generate-256
 
 Exit status: 0 when every benchmark succeeded, 1 when one failed (the file still records the
@@ -241,7 +243,9 @@ def run_step(step: Step, tmp: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short CPU-sized runs")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="short runs [the default on CPU]")
+    size.add_argument("--full", action="store_true", help="longer runs [the default on CUDA]")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
@@ -255,7 +259,8 @@ def main() -> int:
     if device == "cuda" and not probe.get("cuda_available"):
         print("run_all.py: error: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
-    steps = plan(args.quick, device)
+    quick = args.quick or (device == "cpu" and not args.full)
+    steps = plan(quick, device)
     if args.only:
         unknown = set(args.only) - {s.name for s in steps}
         if unknown:
@@ -291,7 +296,7 @@ def main() -> int:
         "suite": "zi2zi bench/run_all.py",
         "date": today,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "mode": "quick" if args.quick else "full",
+        "mode": "quick" if quick else "full",
         "command": ["bench/run_all.py", *sys.argv[1:]],
         "machine": machine,
         "device": dev,
