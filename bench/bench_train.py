@@ -166,7 +166,9 @@ def bench_case(
         "data_mode": trainer.sampler.mode,
     }
     if dev.type == "cuda":
-        result["peak_memory_gib"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+        peak = torch.cuda.max_memory_allocated(dev)
+        result["peak_memory_gib"] = round(peak / 2**30, 2)
+        result["peak_memory_mib"] = round(peak / 2**20, 1)
         torch.cuda.reset_peak_memory_stats(dev)
     del trainer
     return result
@@ -240,6 +242,12 @@ def main() -> None:
             "statistic": "per block: mean over its timed steps after warm-up; images/s: "
             "median block; phase split from separate steps synchronized at each phase boundary",
             "results": results,
+            # bench_case resets the peak after each case, so the suite's CUDA peak is theirs
+            **(
+                {"cuda_peak_mib": max(r["peak_memory_mib"] for r in results)}
+                if device.type == "cuda"
+                else {}
+            ),
             "figures": {
                 f"{args.glyph_px}px/{args.base_channels}ch b{r['batch_size']} {r['precision']}"
                 f"{' compiled' if r['compile'] else ''} images/s": figure(

@@ -256,7 +256,7 @@ def main() -> int:
     device = args.device
     if device == "auto":
         device = "cuda" if probe.get("cuda_available") else "cpu"
-    if device == "cuda" and not probe.get("cuda_available"):
+    if device == "cuda" and not probe.get("cuda_available") and not args.list:
         print("run_all.py: error: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
     quick = args.quick or (device == "cpu" and not args.full)
