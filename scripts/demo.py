@@ -7,7 +7,7 @@ yet are skipped with a note, so the demo grows with the project. Everything land
 ``demo-out/`` (``--out`` to change), emptied at the start of each run.
 
 Sized for a laptop CPU (about 5 minutes on 2 cores): 64 px glyphs, a small model trained for
-1,500 steps, and only the characters the specimen text needs plus a few hundred common
+1,000 steps, and only the characters the specimen text needs plus a few hundred common
 Traditional Chinese ones (not all 9,912 that Zen Maru Gothic lacks). It ends with
 ``ZenMaruGothicDemo.ttf`` and ``specimen.png``, text set in that font with the generated
 characters in red.
@@ -35,7 +35,7 @@ SOURCE_FONT = f"{FONTS}/NotoSansTC_400Regular.ttf"
 TARGET_FONT = f"{FONTS}/ZenMaruGothic_400Regular.ttf"
 MARKER = ".zi2zi-demo"
 GLYPH_PX = 64  # small enough to train in minutes on a CPU, large enough to trace cleanly
-TRAIN_STEPS = 1500
+TRAIN_STEPS = 1000
 EXTRA_CHARS = 250  # common Traditional characters generated besides the specimen's own
 # Traditional Chinese in which Zen Maru Gothic lacks 每 她 溫 說 黃 貓 您 吧 (Noto Sans TC
 # draws them all): the specimen mixes the font's own glyphs with generated ones.
