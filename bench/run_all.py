@@ -7,7 +7,7 @@ its peak RSS, its CUDA peak (reported by the child from ``torch.cuda.max_memory_
 and its full result, next to the machine, device, versions and load averages.
 
     python bench/run_all.py                      # quick on CPU, full when CUDA is there
-    python bench/run_all.py --quick              # CPU, about 10 minutes on 2 cores
+    python bench/run_all.py --quick              # CPU: 3 minutes on an idle 2-core machine
     python bench/run_all.py --device cuda        # GPU: train batch 16/64 x fp32/bf16 x compile
     python bench/run_all.py --device cpu --full  # CPU, more steps, glyphs and batches
     python bench/run_all.py --quick --only train-256 generate-256
@@ -47,7 +47,7 @@ class Step:
 
 
 def plan(quick: bool, device: str) -> list[Step]:
-    """The benchmarks of a mode: --quick keeps a 2-core CPU to about 10 minutes."""
+    """The benchmarks of a mode: --quick takes about 3 minutes on an idle 2-core CPU."""
     gpu = device == "cuda"
     steps = [
         Step("build", "bench_build.py", ("--size", "256", "--repeats", "3")),
