@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from zi2zi_core.cli._options import device_options, trained_model_options
+
 # zi2zi_core.metrics.METRIC_NAMES, written out so that `zi2zi --help` does not import torch
 # (tests/zi2zi_core/test_eval.py keeps the two equal).
 METRIC_NAMES = ("l1", "rmse", "ssim", "ink_iou")
@@ -18,27 +20,7 @@ def checkpoint_label(which: str) -> str:
 
 
 @click.command("eval")
-@click.option(
-    "--run",
-    "run_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Run directory written by `zi2zi train` (runs/NAME).",
-)
-@click.option(
-    "--shards",
-    "shards",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Dataset directory [default: the one recorded in the checkpoint].",
-)
-@click.option(
-    "--checkpoint",
-    "which",
-    default="best",
-    show_default=True,
-    help="best, last, or the path of a checkpoint file.",
-)
+@trained_model_options
 @click.option(
     "--split",
     type=click.Choice(["val", "train"]),
@@ -53,8 +35,7 @@ def checkpoint_label(which: str) -> str:
     default=None,
     help="Output folder [default: RUN/eval/<checkpoint>-<split>/].",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps...")
+@device_options
 @click.option(
     "--rank-by",
     type=click.Choice(METRIC_NAMES),

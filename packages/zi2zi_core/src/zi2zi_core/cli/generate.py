@@ -7,29 +7,11 @@ from pathlib import Path
 
 import click
 
+from zi2zi_core.cli._options import device_options, trained_model_options
+
 
 @click.command("generate")
-@click.option(
-    "--run",
-    "run_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Run directory written by `zi2zi train` (runs/NAME).",
-)
-@click.option(
-    "--shards",
-    "shards",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Dataset directory [default: the one recorded in the checkpoint].",
-)
-@click.option(
-    "--checkpoint",
-    "which",
-    default="best",
-    show_default=True,
-    help="best, last, or the path of a checkpoint file.",
-)
+@trained_model_options
 @click.option(
     "--split",
     type=click.Choice(["missing", "val", "train"]),
@@ -67,8 +49,7 @@ import click
     help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force.",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps...")
+@device_options
 def generate(
     run_dir: Path,
     shards: Path | None,
