@@ -159,3 +159,30 @@ def tiny_config(dataset: Path, run_dir: Path, model: dict | None = None, **train
         dataset_glyph_px=ds.glyph_px,
         dataset_num_styles=ds.num_styles,
     )
+
+
+def _make_run(run_dir, dataset, num_styles: int, glyph_px: int = 32, step: int = 7):
+    """A run directory holding one checkpoint of an untrained tiny generator."""
+    from zi2zi_core.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
+    from zi2zi_core.model_config import ModelConfig
+    from zi2zi_core.networks import build_generator
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        glyph_px=glyph_px, base_channels=4, num_styles=num_styles, style_dim=4, d_base_channels=4
+    ).resolve(4)
+    state = {
+        "format_version": 1,
+        "step": step,
+        "config": {"model": cfg.to_dict(), "loss": {}, "train": {}},
+        "dataset": {"path": str(dataset)},
+        "ema": build_generator(cfg).state_dict(),
+    }
+    save_checkpoint(state, checkpoint_dir(run_dir) / BEST_NAME)
+    return run_dir
+
+
+@pytest.fixture
+def make_run():
+    """``make_run(run_dir, dataset, num_styles)``: a run holding one untrained tiny checkpoint."""
+    return _make_run

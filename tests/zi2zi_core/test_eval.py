@@ -147,26 +147,7 @@ def test_report_files(tmp_path):
 # --- the command -------------------------------------------------------------------------
 
 
-def make_run(run_dir, dataset, num_styles: int, glyph_px: int = PX, step: int = 7):
-    """A run directory holding one checkpoint of an untrained tiny generator."""
-    from zi2zi_core.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
-
-    torch.manual_seed(0)
-    cfg = ModelConfig(
-        glyph_px=glyph_px, base_channels=4, num_styles=num_styles, style_dim=4, d_base_channels=4
-    ).resolve(4)
-    state = {
-        "format_version": 1,
-        "step": step,
-        "config": {"model": cfg.to_dict(), "loss": {}, "train": {}},
-        "dataset": {"path": str(dataset)},
-        "ema": build_generator(cfg).state_dict(),
-    }
-    save_checkpoint(state, checkpoint_dir(run_dir) / BEST_NAME)
-    return run_dir
-
-
-def test_eval_command_writes_report_with_baselines(tmp_path, dataset_factory):
+def test_eval_command_writes_report_with_baselines(tmp_path, dataset_factory, make_run):
     from click.testing import CliRunner
     from zi2zi_core.cli import main
 
@@ -185,7 +166,7 @@ def test_eval_command_writes_report_with_baselines(tmp_path, dataset_factory):
     assert any(line.split()[:1] == ["blank"] for line in lines)
 
 
-def test_eval_command_refuses_a_dataset_of_another_size(tmp_path, dataset_factory):
+def test_eval_command_refuses_a_dataset_of_another_size(tmp_path, dataset_factory, make_run):
     from click.testing import CliRunner
     from zi2zi_core.cli import main
 
@@ -197,7 +178,7 @@ def test_eval_command_refuses_a_dataset_of_another_size(tmp_path, dataset_factor
     assert not (run / "eval").exists()
 
 
-def test_eval_command_finds_a_moved_dataset_with_shards(tmp_path, dataset_factory):
+def test_eval_command_finds_a_moved_dataset_with_shards(tmp_path, dataset_factory, make_run):
     from click.testing import CliRunner
     from zi2zi_core.cli import main
 

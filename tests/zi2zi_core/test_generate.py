@@ -11,7 +11,6 @@ from glyphrender.generated import read_generated
 from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, write_manifest
 from glyphrender.transform import Transform
 from PIL import Image
-from test_eval import make_run
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.generation import (
     SourceGlyphs,
@@ -162,7 +161,7 @@ def _invoke(*args: str):
     return CliRunner().invoke(main, ["generate", *args, "--device", "cpu"])
 
 
-def test_generate_command_missing_split(tmp_path, two_style_data):
+def test_generate_command_missing_split(tmp_path, two_style_data, make_run):
     run = make_run(tmp_path / "run", two_style_data.path, num_styles=2)
     out = tmp_path / "gen" / "tiny"
     result = _invoke("--run", str(run), "--out", str(out))
@@ -235,7 +234,7 @@ def test_chosen_characters_are_rendered_exactly_like_the_shards(built_data):
     np.testing.assert_array_equal(images, np.stack([shards[cp] for cp in sorted(chosen)]))
 
 
-def test_generate_command_chars_and_charset(tmp_path, built_data):
+def test_generate_command_chars_and_charset(tmp_path, built_data, make_run):
     run = make_run(tmp_path / "run", built_data.path, num_styles=1)
     out = tmp_path / "gen"
     result = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e05\u4e01 \u4e01")
@@ -254,7 +253,7 @@ def test_generate_command_chars_and_charset(tmp_path, built_data):
     assert both.exit_code == 2 and "exclude each other" in both.output
 
 
-def test_characters_the_source_font_lacks_are_listed(tmp_path, built_data):
+def test_characters_the_source_font_lacks_are_listed(tmp_path, built_data, make_run):
     run = make_run(tmp_path / "run", built_data.path, num_styles=1)
     out = tmp_path / "gen"
     result = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e00\u4e30\u6c38")
@@ -265,7 +264,7 @@ def test_characters_the_source_font_lacks_are_listed(tmp_path, built_data):
     assert not out.exists()
 
 
-def test_limit_keeps_the_first_characters_in_codepoint_order(tmp_path, two_style_data):
+def test_limit_keeps_the_first_characters_in_codepoint_order(tmp_path, two_style_data, make_run):
     ds = two_style_data
     every = sources_from_split(ds, "missing", 1)
     first = sources_from_split(ds, "missing", 1, limit=4)
@@ -286,7 +285,7 @@ def test_limit_keeps_the_first_characters_in_codepoint_order(tmp_path, two_style
     assert zero.exit_code == 2
 
 
-def test_limit_applies_to_chosen_characters(tmp_path, built_data):
+def test_limit_applies_to_chosen_characters(tmp_path, built_data, make_run):
     run = make_run(tmp_path / "run", built_data.path, num_styles=1)
     out = tmp_path / "gen"
     # The source lacks U+6C38 (永); it lies past the limit, so it is never rendered.
