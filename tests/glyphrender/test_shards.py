@@ -50,3 +50,33 @@ def test_lzf_falls_back_to_the_filter(tmp_path):
     with h5py.File(tmp_path / "l.h5") as f:
         assert f["source"].compression == "lzf" and "target" not in f
         np.testing.assert_array_equal(f["source"][()], b.source)
+
+
+def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
+    import pytest
+    from glyphrender.errors import DatasetError
+    from glyphrender.shards import Dataset, ShardWriter, write_manifest
+
+    writer = ShardWriter(tmp_path, "train", shard_size=3)
+    n = 7
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 8, 8), dtype=np.uint8)
+    writer.add(
+        GlyphBatch(images, 255 - images, np.arange(n, dtype=np.uint32), np.zeros(n, np.uint16))
+    )
+    entries = writer.close()
+    write_manifest(
+        tmp_path,
+        {
+            "schema_version": 1,
+            "glyph_px": 8,
+            "fonts": [],
+            "splits": {"train": {"count": n, "shards": entries}},
+        },
+    )
+    dataset = Dataset.open(tmp_path)
+    assert [e["count"] for e in entries] == [3, 3, 1]
+    last = dataset.read_shard("train", 2)
+    assert last.codepoint.tolist() == [6] and np.array_equal(last.source[0], images[6])
+    with pytest.raises(DatasetError, match="has no shard 3"):
+        dataset.read_shard("train", 3)

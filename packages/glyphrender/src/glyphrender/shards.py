@@ -361,8 +361,18 @@ class Dataset:
 
     def iter_shards(self, split: str) -> Iterator[GlyphBatch]:
         """Yield each shard of a split as one batch, in manifest order."""
-        for entry in self.shard_entries(split):
-            yield self._read_shard(self.path / entry["file"], split, entry["count"])
+        for index in range(len(self.shard_entries(split))):
+            yield self.read_shard(split, index)
+
+    def read_shard(self, split: str, index: int) -> GlyphBatch:
+        """Shard ``index`` (manifest order) of a split as one batch."""
+        entries = self.shard_entries(split)
+        if not 0 <= index < len(entries):
+            raise DatasetError(
+                f"{self.path}: split {split!r} has no shard {index} (it has {len(entries)})"
+            )
+        entry = entries[index]
+        return self._read_shard(self.path / entry["file"], split, entry["count"])
 
     def read_split(self, split: str) -> GlyphBatch:
         """The whole split in memory, shards concatenated in order."""

@@ -177,11 +177,7 @@ class StreamingSampler:
         return torch.randperm(len(self.entries), generator=g).tolist()
 
     def _read(self, index: int) -> Any:
-        # One shard through the public Dataset API: a view of the manifest listing only it.
-        entry = self.entries[index]
-        manifest = dict(self.dataset.manifest)
-        manifest["splits"] = {"train": {"count": entry["count"], "shards": [entry]}}
-        return Dataset(self.dataset.path, manifest).read_split("train")
+        return self.dataset.read_shard("train", index)
 
     def _chunks(self, start_offset: int) -> Iterator[tuple[torch.Tensor, ...]]:
         epoch, skip = divmod(start_offset, self.count)
