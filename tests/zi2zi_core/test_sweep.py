@@ -134,11 +134,13 @@ def test_collapse_events_need_k_consecutive_low_ticks() -> None:
     assert collapse_events(steps[:3], [0.0, None, 0.0], rule) == []
 
 
-def _fake_run(out: Path, name: str, val_l1: list[float], d_adv: list[float], grad: bool) -> None:
+def _fake_run(
+    out: Path, name: str, val_l1: list[float], d_adv: list[float], grad: bool, g_norm: str = "batch"
+) -> None:
     run = out / "runs" / name
     run.mkdir(parents=True)
     config = {
-        "model": {"g_norm": "batch", "g_spectral": "off", "d_norm": "none", "d_spectral": "all"},
+        "model": {"g_norm": g_norm, "g_spectral": "off", "d_norm": "none", "d_spectral": "all"},
         "loss": {},
         "train": {"batch_size": 8, "steps": 10 * len(d_adv)},
     }
@@ -147,7 +149,7 @@ def _fake_run(out: Path, name: str, val_l1: list[float], d_adv: list[float], gra
     for i, d in enumerate(d_adv, 1):
         rec = {"kind": "train", "step": 10 * i, "images_per_s": 16.0, "d_adv": d, "g_loss": 5.0}
         if grad:
-            rec.update(grad_norm_g=2.0, grad_norm_d=0.5)
+            rec.update(grad_norm_g=float(i), grad_norm_d=0.5 * i)
         lines.append(rec)
     for i, v in enumerate(val_l1, 1):
         lines.append({"kind": "val", "step": 10 * i, "val_l1": v, "val_ssim": 0.6, "val_iou": 0.5})
@@ -156,7 +158,7 @@ def _fake_run(out: Path, name: str, val_l1: list[float], d_adv: list[float], gra
 
 
 def test_report_ranks_by_final_val_l1_and_marks_missing_grad_norms(tmp_path: Path) -> None:
-    _fake_run(tmp_path, "worse", [0.3, 0.25], [1.0, 0.9], grad=True)
+    _fake_run(tmp_path, "worse", [0.3, 0.25], [1.0, 0.9], grad=True, g_norm="instance")
     _fake_run(tmp_path, "better", [0.2, 0.1, 0.12], [1.0, 0.01, 0.01, 0.01], grad=False)
     summary = build_report(tmp_path)
     assert summary["ranking"] == ["better", "worse"]
@@ -164,11 +166,24 @@ def test_report_ranks_by_final_val_l1_and_marks_missing_grad_norms(tmp_path: Pat
     assert better["final"]["val_l1"] == 0.12 and better["best"]["step"] == 20
     assert better["collapse_events"] == [{"start_step": 20, "end_step": 40, "ticks": 3}]
     assert better["s_per_step"] == 0.5 and better["grad_norm_g"] is None
-    assert summary["runs"][1]["grad_norm_g"] == 2.0
-    table = [ln for ln in (tmp_path / "report.md").read_text().splitlines() if ln.startswith("| ")]
+    worse = summary["runs"][1]
+    assert better["beats_copy_source"] is True and worse["beats_copy_source"] is False
+    # Grad norms in the table are second-half means (tick at step 20 of 20); all ticks kept too.
+    assert worse["grad_norm_g"] == 1.5 and worse["grad_norm_g_second_half"] == 2.0
+    assert worse["grad_norm_d_second_half"] == 1.0
+    report = (tmp_path / "report.md").read_text()
+    assert "2 finished; 1 of the finished beat copying the source glyph (val L1 0.2000)" in report
+    table = [ln for ln in report.splitlines() if ln.startswith("| ")]
     assert table[1].startswith("| 1 | `better` | batch | spectral | 8 | 0.1200 |")
     assert "| 0.1000 @ 20 | 0.2000 | 1 |" in table[1] and "| n/a | n/a | 0.5 |" in table[1]
-    assert table[2].startswith("| 2 | `worse` |") and "| 2 | 0.5 | 0.5 | finished |" in table[2]
+    assert table[2].startswith("| 2 | `worse` |") and "| 2 | 1 | 0.5 | finished |" in table[2]
+    # By-G means: mean / best final val L1, runs beating copy-source, runs with a D collapse.
+    assert "| batch | 1 | 0.1200 | 0.1200 | 1 | 1 |" in table
+    assert "| instance | 1 | 0.2500 | 0.2500 | 0 | 0 |" in table
+    # Like-for-like table per D: G rows, batch columns, "c" marks a D collapse.
+    pivot = report.split("### D spectral")[1].split("##")[0]
+    assert "| G | batch 8 |" in pivot
+    assert "| batch | 0.1200 c |" in pivot and "| instance | 0.2500 |" in pivot
     for png in summary["plots"]:
         assert Image.open(tmp_path / png).size[0] > 300
 

@@ -180,13 +180,20 @@ def line_chart(
 
 
 def stability_chart(runs: list[dict[str, Any]], path: Path) -> Path:
-    """Per batch size: horizontal bars of final val L1 and of D-loss spread for each run,
-    with the number of D collapse events in red."""
+    """Per batch size: horizontal bars of final val L1 (copy-source L1 dashed) and of D-loss
+    spread for each run, with the number of D collapse events in red; an unfinished run's
+    label says the step it reached (its numbers are not comparable)."""
     font, small = _font(15), _font(12)
     colour_of = colours(runs)
     batches = sorted({r["batch_size"] for r in runs if r["batch_size"] is not None})
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    label_w = max((_text_width(scratch, pair_key(r), small) for r in runs), default=100) + 16
+
+    def label(r: dict[str, Any]) -> str:
+        if r["status"] == "finished":
+            return pair_key(r)
+        return f"{pair_key(r)} (at step {r['last_step']}/{r['steps_target']})"
+
+    label_w = max((_text_width(scratch, label(r), small) for r in runs), default=100) + 16
     bar_w, row_h = 300, 18
     rows = sum(len([r for r in runs if r["batch_size"] == b]) + 2 for b in batches)
     width = label_w + 2 * (bar_w + 90) + 20
@@ -194,11 +201,16 @@ def stability_chart(runs: list[dict[str, Any]], path: Path) -> Path:
     img = Image.new("RGB", (width, height), WHITE)
     draw = ImageDraw.Draw(img)
     draw.text((10, 8), "Stability per batch size", fill=BLACK, font=font)
-    l1_max = max((r["final"]["val_l1"] for r in runs if r["final"]), default=1.0) or 1.0
+    copy_l1 = next((r["baseline"]["val_l1"] for r in runs if r["baseline"]), None)
+    l1_max = max([r["final"]["val_l1"] for r in runs if r["final"]] + [copy_l1 or 0]) or 1.0
     sp_max = max((r["d_adv_spread"] or 0 for r in runs), default=1.0) or 1.0
     col1 = label_w
     col2 = label_w + bar_w + 90
-    draw.text((col1, 32), "final val L1 (lower is better)", fill=BLACK, font=small)
+    l1_title = "final val L1 (lower is better)"
+    if copy_l1 is not None:
+        l1_title += f"; dashed: copy source {copy_l1:.4f}"
+    draw.text((col1, 32), l1_title, fill=BLACK, font=small)
+    top_y = 56
     draw.text(
         (col2, 32),
         "D-loss spread (std of d_adv, 2nd half); red: D collapses",
@@ -216,15 +228,14 @@ def stability_chart(runs: list[dict[str, Any]], path: Path) -> Path:
         y += row_h + 6
         for r in members:
             colour = colour_of[pair_key(r)]
-            draw.text((col1 - 8, y + 1), pair_key(r), fill=BLACK, font=small, anchor="ra")
+            draw.text((col1 - 8, y + 1), label(r), fill=BLACK, font=small, anchor="ra")
             if r["final"]:
                 v = r["final"]["val_l1"]
                 draw.rectangle(
                     [col1, y + 2, col1 + max(1, v / l1_max * bar_w), y + row_h - 3], fill=colour
                 )
-                draw.text(
-                    (col1 + v / l1_max * bar_w + 4, y + 1), f"{v:.4f}", fill=BLACK, font=small
-                )
+                # Values in a column after the bars, clear of the copy-source line.
+                draw.text((col1 + bar_w + 6, y + 1), f"{v:.4f}", fill=BLACK, font=small)
             s = r["d_adv_spread"]
             if s is not None:
                 draw.rectangle(
@@ -238,6 +249,10 @@ def stability_chart(runs: list[dict[str, Any]], path: Path) -> Path:
                 draw.text((width - 40, y + 1), f"x{n}", fill=RED, font=small)
             y += row_h
         y += row_h - 6
+    if copy_l1 is not None:  # dashed vertical line over all the L1 bars
+        x = col1 + copy_l1 / l1_max * bar_w
+        for ys in range(top_y, y, 10):
+            draw.line([(x, ys), (x, min(ys + 5, y))], fill=BLACK, width=1)
     return _save(img, path)
 
 

@@ -9,7 +9,10 @@ Definitions (also written into the report):
   discriminator adversarial loss (``d_adv``; ``d_loss`` when absent) is below ``threshold``:
   the discriminator separates real from generated pairs almost perfectly for that long.
 * D-loss spread: standard deviation of the per-tick ``d_adv`` over the second half of the run.
-* grad norms: mean over ticks of ``grad_norm_g`` / ``grad_norm_d`` when the trainer logs them.
+* grad norms: mean of ``grad_norm_g`` / ``grad_norm_d`` over the ticks of the second half of
+  the run (like the D-loss spread: the first ticks, where the L1 term dominates and D's gradient
+  is still tiny, would otherwise weigh in); ``summary.json`` also keeps the all-tick means.
+* beats copy-source: final val L1 below the L1 of copying the source glyph unchanged.
 * s/step: median over ticks of ``batch_size / images_per_s`` (the median ignores the ticks
   that also ran a validation).
 
@@ -115,11 +118,10 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
 
     steps = [int(r["step"]) for r in ticks]
     d_adv = [_num(r.get("d_adv", r.get("d_loss"))) for r in ticks]
-    second_half = [
-        v
-        for s, v in zip(steps, d_adv, strict=True)
-        if v is not None and steps and s > steps[-1] / 2
-    ]
+    late = [s > steps[-1] / 2 for s in steps]  # the ticks of the run's second half
+    second_half = [v for v, keep in zip(d_adv, late, strict=True) if keep and v is not None]
+    grad_g = [_num(r.get("grad_norm_g")) for r in ticks]
+    grad_d = [_num(r.get("grad_norm_d")) for r in ticks]
     s_per_step = [
         batch / ips for r in ticks if batch and (ips := _num(r.get("images_per_s"))) and ips > 0
     ]
@@ -137,6 +139,8 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
     target = int(train.get("steps", 0))
     last_step = max([int(r.get("step", 0)) for r in records], default=0)
     collapse = collapse_events(steps, d_adv, rule)
+    baseline = {k: _num(base.get(k)) for k in ("val_l1", "val_ssim", "val_iou")} if base else None
+    copy_l1 = baseline["val_l1"] if baseline else None
     return {
         "name": run_dir.name,
         "g": NormChoice(
@@ -151,14 +155,19 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
         "last_step": last_step,
         "final": final,
         "best": best,
-        "baseline": (
-            {k: _num(base.get(k)) for k in ("val_l1", "val_ssim", "val_iou")} if base else None
+        "baseline": baseline,
+        "beats_copy_source": (
+            final["val_l1"] < copy_l1
+            if final and final["val_l1"] is not None and copy_l1 is not None
+            else None
         ),
         "collapse_events": collapse,
         "d_adv_spread": statistics.pstdev(second_half) if len(second_half) >= 2 else None,
         "d_adv_mean_second_half": _mean(list(second_half)),
-        "grad_norm_g": _mean([_num(r.get("grad_norm_g")) for r in ticks]),
-        "grad_norm_d": _mean([_num(r.get("grad_norm_d")) for r in ticks]),
+        "grad_norm_g": _mean(grad_g),
+        "grad_norm_d": _mean(grad_d),
+        "grad_norm_g_second_half": _mean([v for v, k in zip(grad_g, late, strict=True) if k]),
+        "grad_norm_d_second_half": _mean([v for v, k in zip(grad_d, late, strict=True) if k]),
         "s_per_step": statistics.median(s_per_step) if s_per_step else None,
         "skipped_updates": sum(int(_num(r.get("skipped")) or 0) for r in ticks),
         "rollbacks": sum(1 for r in events if r.get("event") == "nan_rollback"),
@@ -201,8 +210,9 @@ def _fmt_g(value: float | None) -> str:
 
 
 def marginal_means(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Mean final val L1 and collapse events of the finished runs sharing each value of
-    ``key`` (an unfinished run's last validation is from an earlier step: not comparable)."""
+    """Mean final val L1, runs beating copy-source and runs with collapse events among the
+    finished runs sharing each value of ``key`` (an unfinished run's last validation is from an
+    earlier step: not comparable)."""
     groups: dict[Any, list[dict[str, Any]]] = {}
     for run in runs:
         if run["final"] is not None and run["status"] == "finished":
@@ -214,17 +224,53 @@ def marginal_means(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]
                 key: value,
                 "runs": len(members),
                 "mean_final_val_l1": _mean([m["final"]["val_l1"] for m in members]),
+                "best_final_val_l1": min(m["final"]["val_l1"] for m in members),
+                "beat_copy_source": sum(1 for m in members if m["beats_copy_source"]),
                 "collapse_runs": sum(1 for m in members if m["collapse_events"]),
             }
         )
     return sorted(rows, key=lambda r: r["mean_final_val_l1"])
 
 
+def pivot_tables(runs: list[dict[str, Any]]) -> list[str]:
+    """Per discriminator: final val L1 of each G (rows) at each batch size (columns), so a G is
+    compared only with runs that share its D and batch size ("n/a": not in the grid or not
+    finished; "c": the run had a D collapse event)."""
+    if len({r["batch_size"] for r in runs}) < 2 and len({r["g"] for r in runs}) < 2:
+        return []
+    batches = sorted({r["batch_size"] for r in runs if r["batch_size"] is not None})
+    lines = []
+    for d in sorted({r["d"] for r in runs}):
+        members = [r for r in runs if r["d"] == d]
+        cell = {
+            (r["g"], r["batch_size"]): _fmt(r["final"]["val_l1"])
+            + (" c" if r["collapse_events"] else "")
+            for r in members
+            if r["status"] == "finished" and r["final"] is not None
+        }
+        g_order = list(dict.fromkeys(r["g"] for r in sorted(members, key=lambda r: r["name"])))
+        lines += [
+            f"### D {d}",
+            "",
+            "| G | " + " | ".join(f"batch {b}" for b in batches) + " |",
+            "|---|" + "---|" * len(batches),
+        ]
+        lines += [
+            f"| {g} | " + " | ".join(cell.get((g, b), "n/a") for b in batches) + " |"
+            for g in g_order
+        ]
+        lines.append("")
+    return lines
+
+
 def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[str]) -> str:
     lines = ["# Normalization sweep report", ""]
-    finished = sum(1 for r in runs if r["status"] == "finished")
+    finished = [r for r in runs if r["status"] == "finished"]
+    beat = sum(1 for r in finished if r["beats_copy_source"])
+    copy_l1 = next((r["baseline"]["val_l1"] for r in runs if r["baseline"]), None)
     lines.append(
-        f"{len(runs)} run(s), {finished} finished. Ranked by the final val L1 of the EMA "
+        f"{len(runs)} run(s), {len(finished)} finished; {beat} of the finished beat copying the "
+        f"source glyph (val L1 {_fmt(copy_l1)}). Ranked by the final val L1 of the EMA "
         "generator (lower is better; pixel values in [0, 1])."
     )
     lines.append("")
@@ -244,10 +290,20 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
             f"| {_fmt(final.get('val_l1'))} | {_fmt(final.get('val_ssim'))} "
             f"| {_fmt(final.get('val_iou'))} | {best_text} | {_fmt(base.get('val_l1'))} "
             f"| {len(r['collapse_events'])} | {_fmt_g(r['d_adv_spread'])} "
-            f"| {_fmt_g(r['grad_norm_g'])} | {_fmt_g(r['grad_norm_d'])} "
+            f"| {_fmt_g(r['grad_norm_g_second_half'])} | {_fmt_g(r['grad_norm_d_second_half'])} "
             f"| {_fmt_g(r['s_per_step'])} | {status} |"
         )
     lines.append("")
+    pivots = pivot_tables(runs)
+    if pivots:
+        lines += [
+            "## Final val L1 by G and batch size, per discriminator",
+            "",
+            "Like-for-like comparisons (same D, same batch size); c: the run had a D collapse "
+            "event; n/a: not in the grid or not finished.",
+            "",
+            *pivots,
+        ]
     for key, title in (
         ("g", "generator norm"),
         ("d", "discriminator"),
@@ -259,11 +315,17 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
         lines += [
             f"## Mean over finished runs, by {title}",
             "",
-            f"| {key} | runs | mean final val L1 | runs with D collapse |",
-            "|---|---|---|---|",
+            "Each mean is over whatever finished runs share the value; groups that cover "
+            "different other settings (e.g. a G tried against only one D) do not compare like "
+            "with like: the tables above do.",
+            "",
+            f"| {key} | runs | mean final val L1 | best final val L1 | beat copy-source "
+            "| runs with D collapse |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r[key]} | {r['runs']} | {_fmt(r['mean_final_val_l1'])} | {r['collapse_runs']} |"
+            f"| {r[key]} | {r['runs']} | {_fmt(r['mean_final_val_l1'])} "
+            f"| {_fmt(r['best_final_val_l1'])} | {r['beat_copy_source']} | {r['collapse_runs']} |"
             for r in rows
         ]
         lines.append("")
@@ -282,8 +344,10 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
         f"discriminator adversarial loss (d_adv) is below {rule.threshold:g}; the column counts "
         "such stretches.",
         "- D-loss spread: standard deviation of the per-tick d_adv over the second half of the run.",
-        "- grad G / grad D: mean total L2 gradient norm before clipping, per tick (n/a: the "
+        "- grad G / grad D: total L2 norm of the generator's / discriminator's gradients (the "
+        "trainer does not clip), mean over the ticks of the second half of the run (n/a: the "
         "trainer did not log it).",
+        "- beat copy-source: runs whose final val L1 is below the copy-source L1.",
         "- s/step: median over ticks of batch size / images per second.",
         "",
     ]
