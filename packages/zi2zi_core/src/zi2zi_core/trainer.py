@@ -370,6 +370,11 @@ class Trainer:
         elif not bool(bad):  # non-fused fallback: this syncs
             opt.step()
 
+    def _grad_norm(self, net: nn.Module) -> torch.Tensor:
+        """The gradient norm of the loss itself: a (future fp16) loss scale divided out."""
+        norm = grad_norm(net)
+        return norm / self.scaler.get_scale() if self.scaler.is_enabled() else norm
+
     def _bad(self, loss: torch.Tensor) -> torch.Tensor:
         bad = ~torch.isfinite(loss)
         if self.info.enabled:  # a NaN on one rank poisons the averaged gradients of all
@@ -426,7 +431,7 @@ class Trainer:
             self._mark("g_forward")
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler.scale(g_loss).backward()
-            g_grad_norm = grad_norm(self.g_train)
+            g_grad_norm = self._grad_norm(self.g_train)
             self._mark("g_backward")
             bad = self._bad(g_loss)
             self._apply(self.opt_g, g_loss, bad)
@@ -444,7 +449,7 @@ class Trainer:
         self._mark("d_forward")
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(d_loss).backward()
-        d_grad_norm = grad_norm(self.d_train)
+        d_grad_norm = self._grad_norm(self.d_train)
         self._mark("d_backward")
         bad = self._bad(d_loss)
         self._apply(self.opt_d, d_loss, bad)
