@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from glyphrender.atomic import atomic_path
 from glyphrender.errors import AssembleError, FontError
 from glyphrender.generated import GeneratedMeta, read_generated
 from glyphrender.trace import Contour, TraceOptions, draw_contours, trace_bitmap
@@ -461,16 +461,9 @@ def assemble(
     if options.family_suffix:
         rename_family(font, options.family_suffix)
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(out_path, "the font") as tmp:
         font.save(str(tmp))
         iou = _verify(tmp, [g.codepoint for g in added], traced, meta, out_path)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return AssembleReport(
         out_path=out_path,
         outline=outline,

@@ -7,14 +7,13 @@ source font when it can still be opened) underneath.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from glyphrender.atomic import save_png_atomic
 from glyphrender.errors import DatasetError
 from glyphrender.shards import PAIRED_SPLITS, Dataset
 
@@ -97,18 +96,4 @@ def write_preview(
     """Draw the sheet and write it as PNG through a temporary name in the same directory."""
     out = Path(out)
     sheet = contact_sheet(dataset, split, count, seed, cell_px)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
-    except OSError as exc:
-        raise DatasetError(
-            f"{out}: cannot write the preview here ({exc.strerror or exc})"
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            sheet.save(f, format="PNG", optimize=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return save_png_atomic(sheet, out, "the preview")

@@ -9,8 +9,6 @@ in another colour; characters the font does not map are drawn as an empty box an
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from glyphrender.atomic import save_png_atomic
 from glyphrender.errors import GlyphrenderError
 from glyphrender.fonts import LoadedFont
 from glyphrender.placement import Placement, em_box, font_transform
@@ -170,17 +169,4 @@ def _with_caption(image: Image.Image, caption: str, px: int) -> Image.Image:
 
 def write_png(image: Image.Image, out: Path) -> Path:
     """Write ``image`` as PNG through a temporary name in the same directory, then rename."""
-    out = Path(out)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
-    except OSError as exc:
-        raise GlyphrenderError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG", optimize=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return save_png_atomic(image, out, "the specimen")

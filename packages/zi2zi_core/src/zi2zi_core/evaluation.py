@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from glyphrender.atomic import write_bytes_atomic
 from glyphrender.shards import GlyphBatch
 
 from zi2zi_core.generation import iter_generated
@@ -201,18 +201,6 @@ def review_image(result: EvalResult, rank_by: str = "l1", per_section: int = 8):
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     out_dir: str | os.PathLike[str],
     result: EvalResult,
@@ -227,14 +215,14 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     content = summary(result, info)
-    _write_atomic(out / PER_GLYPH_NAME, per_glyph_csv(result).encode("utf-8"))
+    write_bytes_atomic(out / PER_GLYPH_NAME, per_glyph_csv(result).encode("utf-8"))
     if result.count:
         png = io.BytesIO()
         review_image(result, rank_by).save(png, format="PNG")
-        _write_atomic(out / REVIEW_NAME, png.getvalue())
+        write_bytes_atomic(out / REVIEW_NAME, png.getvalue())
     # metrics.json last: its presence says the other files are complete
     text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-    _write_atomic(out / METRICS_NAME, text.encode("utf-8"))
+    write_bytes_atomic(out / METRICS_NAME, text.encode("utf-8"))
     return content
 
 

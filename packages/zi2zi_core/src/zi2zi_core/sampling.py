@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
+from glyphrender.atomic import save_png_atomic
 from PIL import Image
 
 SAMPLES_DIR = "samples"
@@ -42,7 +42,5 @@ def save_grid(
     """Write the grid PNG through a temporary name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(grid_image(source, generated, target), mode="L").save(tmp, format="PNG")
-    os.replace(tmp, path)
+    save_png_atomic(Image.fromarray(grid_image(source, generated, target), mode="L"), path)
     return path

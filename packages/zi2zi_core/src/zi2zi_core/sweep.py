@@ -41,6 +41,8 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+from glyphrender.atomic import write_bytes_atomic
+
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.model_config import LossConfig, ModelConfig, NormKind, SpectralMode
 from zi2zi_core.train_config import SECTIONS, TrainConfig, to_toml
@@ -489,9 +491,7 @@ def train_command(
 
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_grid_record(out: Path, grid: Grid, shards: Path, steps: int) -> None:

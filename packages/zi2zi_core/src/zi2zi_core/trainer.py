@@ -16,7 +16,6 @@ import contextlib
 import inspect
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from glyphrender.atomic import write_bytes_atomic
 from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
 from torch import nn
 
@@ -339,9 +339,7 @@ class Trainer:
             (CONFIG_JSON, json.dumps(config, indent=2) + "\n"),
             (CONFIG_TOML, to_toml(config)),
         ):
-            tmp = self.run_dir / f".{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.run_dir / name)
+            write_bytes_atomic(self.run_dir / name, text.encode("utf-8"))
 
     # -- the loop ------------------------------------------------------------------------------
     def request_stop(self) -> None:
