@@ -186,3 +186,9 @@ def _make_run(run_dir, dataset, num_styles: int, glyph_px: int = 32, step: int =
 def make_run():
     """``make_run(run_dir, dataset, num_styles)``: a run holding one untrained tiny checkpoint."""
     return _make_run
+
+
+@pytest.fixture
+def tiny_model_flags() -> list[str]:
+    """``zi2zi train`` flags for the smallest model the CLI tests train (4 channels, 2 D layers)."""
+    return ["--base-channels", "4", "--d-base-channels", "4", "--d-layers", "2", "--style-dim", "4"]

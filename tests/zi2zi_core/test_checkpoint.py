@@ -109,7 +109,7 @@ def test_ema_averages_parameters_and_copies_buffers():
     assert torch.equal(ema.module.parametrizations.weight[0]._u, u)
 
 
-def test_resume_refuses_a_conflicting_shape_setting(tiny_dataset, tmp_path):
+def test_resume_refuses_a_conflicting_shape_setting(tiny_dataset, tmp_path, tiny_model_flags):
     from click.testing import CliRunner
     from zi2zi_core.cli import main
 
@@ -122,14 +122,7 @@ def test_resume_refuses_a_conflicting_shape_setting(tiny_dataset, tmp_path):
         str(run),
         "--device",
         "cpu",
-        "--base-channels",
-        "4",
-        "--d-base-channels",
-        "4",
-        "--d-layers",
-        "2",
-        "--style-dim",
-        "4",
+        *tiny_model_flags,
         "--batch-size",
         "8",
         "--steps",
@@ -181,7 +174,9 @@ def test_init_from_copies_weights_and_grows_the_style_tables(dataset_factory, tm
         Trainer(tiny_config(two, other, model={"base_channels": 8}, init_from=str(first)), other)
 
 
-def test_sigint_checkpoints_prints_the_resume_command_and_exits_zero(tiny_dataset, tmp_path):
+def test_sigint_checkpoints_prints_the_resume_command_and_exits_zero(
+    tiny_dataset, tmp_path, tiny_model_flags
+):
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [
@@ -194,14 +189,7 @@ def test_sigint_checkpoints_prints_the_resume_command_and_exits_zero(tiny_datase
         str(run),
         "--device",
         "cpu",
-        "--base-channels",
-        "4",
-        "--d-base-channels",
-        "4",
-        "--d-layers",
-        "2",
-        "--style-dim",
-        "4",
+        *tiny_model_flags,
         "--batch-size",
         "8",
         "--steps",

@@ -30,7 +30,7 @@ def _torchrun(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
 
 
-def test_two_gloo_processes_train_and_resume(tiny_dataset, tmp_path):
+def test_two_gloo_processes_train_and_resume(tiny_dataset, tmp_path, tiny_model_flags):
     run = tmp_path / "run"
     common = [
         "--run-dir",
@@ -47,14 +47,7 @@ def test_two_gloo_processes_train_and_resume(tiny_dataset, tmp_path):
     first = _torchrun(
         "--shards",
         str(tiny_dataset),
-        "--base-channels",
-        "4",
-        "--d-base-channels",
-        "4",
-        "--d-layers",
-        "2",
-        "--style-dim",
-        "4",
+        *tiny_model_flags,
         "--batch-size",
         "4",
         "--g-norm",
