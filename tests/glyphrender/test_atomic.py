@@ -30,3 +30,11 @@ def test_an_unwritable_place_is_one_clear_error(tmp_path):
     final = tmp_path / "no-such-dir" / "sheet.png"
     with pytest.raises(GlyphrenderError, match=r"sheet\.png: cannot write the preview here"):
         write_bytes_atomic(final, b"", "the preview")
+
+
+def test_text_is_written_as_utf8_and_durable_writes_land_too(tmp_path):
+    from glyphrender.atomic import write_text_atomic
+
+    out = write_text_atomic(tmp_path / "config.toml", "name = '永'\n", durable=True)
+    assert out.read_text(encoding="utf-8") == "name = '永'\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
