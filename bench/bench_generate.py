@@ -1,6 +1,6 @@
 """Generation throughput: glyphs per second of ``zi2zi generate``'s batched inference.
 
-Times ``zi2zi_core.generation.generate_images`` (uint8 to the device, generator forward in
+Times ``zi2zi_core.evaluation.generate.generate_images`` (uint8 to the device, generator forward in
 inference mode, back to uint8) for an untrained generator of the default config (256 px,
 base 64 channels) and of a tiny one (32 px, base 8), then the writing of the output folder
 (``glyphrender.generated.write_generated``: glyphs.h5 + one PNG per glyph). Weights do not
@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
 from glyphrender.generated import GeneratedMeta, write_generated  # noqa: E402
 from glyphrender.transform import Transform  # noqa: E402
-from zi2zi_core.generation import SourceGlyphs, generate_images, resolve_device  # noqa: E402
-from zi2zi_core.model_config import ModelConfig  # noqa: E402
-from zi2zi_core.networks import build_generator  # noqa: E402
+from zi2zi_core.evaluation.generate import SourceGlyphs, generate_images, resolve_device  # noqa: E402
+from zi2zi_core.models.config import ModelConfig  # noqa: E402
+from zi2zi_core.models.networks import build_generator  # noqa: E402
 
 MODELS = {
     "default-256": {"glyph_px": 256},

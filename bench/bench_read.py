@@ -5,7 +5,7 @@ one glyph per chunk), then times, each --repeats times:
 
 - ``Dataset.read_split("train")``: the whole paired train split in memory;
 - ``Dataset.iter_shards`` over every split (train, val, missing), shard by shard;
-- zi2zi's device upload, ``zi2zi_core.data.ResidentSampler`` (train split to --device as
+- zi2zi's device upload, ``zi2zi_core.training.data.ResidentSampler`` (train split to --device as
   uint8), unless --no-upload or torch is missing.
 
 Figures are samples/s and MB/s of decoded pixels (source + target uint8) and of shard bytes
@@ -99,7 +99,7 @@ def main() -> None:
         if not args.no_upload:
             try:
                 import torch
-                from zi2zi_core.data import ResidentSampler
+                from zi2zi_core.training.data import ResidentSampler
             except ImportError:
                 print("torch/zi2zi_core not importable: upload timing skipped", file=sys.stderr)
             else:

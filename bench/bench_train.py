@@ -33,8 +33,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
 from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
-from zi2zi_core.train_config import resolve_run_config  # noqa: E402
-from zi2zi_core.trainer import PhaseTimer, Trainer, pick_device  # noqa: E402
+from zi2zi_core.training.config import resolve_run_config  # noqa: E402
+from zi2zi_core.training.trainer import PhaseTimer, Trainer, pick_device  # noqa: E402
 
 PHASES = {
     "data": ("data",),

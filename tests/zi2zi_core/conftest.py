@@ -145,7 +145,7 @@ TINY_TRAIN = {
 def tiny_config(dataset: Path, run_dir: Path, model: dict | None = None, **train):
     """A resolved RunConfig for a tiny model on ``dataset`` (train settings as keywords)."""
     from glyphrender.shards import Dataset
-    from zi2zi_core.train_config import resolve_run_config
+    from zi2zi_core.training.config import resolve_run_config
 
     ds = Dataset.open(dataset)
     flags = {
@@ -163,9 +163,9 @@ def tiny_config(dataset: Path, run_dir: Path, model: dict | None = None, **train
 
 def _make_run(run_dir, dataset, num_styles: int, glyph_px: int = 32, step: int = 7):
     """A run directory holding one checkpoint of an untrained tiny generator."""
-    from zi2zi_core.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
-    from zi2zi_core.model_config import ModelConfig
-    from zi2zi_core.networks import build_generator
+    from zi2zi_core.models.config import ModelConfig
+    from zi2zi_core.models.networks import build_generator
+    from zi2zi_core.rundir.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
 
     torch.manual_seed(0)
     cfg = ModelConfig(

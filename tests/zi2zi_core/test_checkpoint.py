@@ -12,17 +12,17 @@ import pytest
 import torch
 from conftest import tiny_config
 from glyphrender.shards import Dataset
-from zi2zi_core.checkpoint import (
+from zi2zi_core.errors import CheckpointError
+from zi2zi_core.models.imaging import to_model
+from zi2zi_core.rundir.checkpoint import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
     load_for_inference,
     save_checkpoint,
 )
-from zi2zi_core.errors import CheckpointError
-from zi2zi_core.imaging import to_model
-from zi2zi_core.logging_utils import read_metrics
-from zi2zi_core.trainer import Trainer
+from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.training.trainer import Trainer
 
 
 def test_save_is_atomic_and_load_rejects_foreign_files(tmp_path):
@@ -85,7 +85,7 @@ def test_checkpoint_holds_everything_and_inference_gets_the_ema(tiny_dataset, tm
 
 
 def test_ema_averages_parameters_and_copies_buffers():
-    from zi2zi_core.ema import EMA
+    from zi2zi_core.training.ema import EMA
 
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
     ema = EMA(net, decay=0.5)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 from glyphrender.shards import Dataset
-from zi2zi_core.data import (
+from zi2zi_core.models.imaging import from_model, to_model, to_unit, unit_from_coverage
+from zi2zi_core.training.data import (
     Augmenter,
     ResidentSampler,
     StreamingSampler,
@@ -12,7 +13,6 @@ from zi2zi_core.data import (
     load_val,
     open_train_sampler,
 )
-from zi2zi_core.imaging import from_model, to_model, to_unit, unit_from_coverage
 
 CPU = torch.device("cpu")
 

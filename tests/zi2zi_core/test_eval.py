@@ -10,7 +10,7 @@ import pytest
 import torch
 from glyphrender.shards import GlyphBatch
 from PIL import Image
-from zi2zi_core.evaluation import (
+from zi2zi_core.evaluation.evaluate import (
     SYSTEMS,
     EvalResult,
     evaluate,
@@ -18,9 +18,9 @@ from zi2zi_core.evaluation import (
     score_batch,
     write_report,
 )
-from zi2zi_core.metrics import METRIC_NAMES
-from zi2zi_core.model_config import ModelConfig
-from zi2zi_core.networks import build_generator
+from zi2zi_core.evaluation.metrics import METRIC_NAMES
+from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.models.networks import build_generator
 
 PX = 32
 

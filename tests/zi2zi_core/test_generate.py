@@ -12,7 +12,7 @@ from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, 
 from glyphrender.transform import Transform
 from PIL import Image
 from zi2zi_core.errors import Zi2ziError
-from zi2zi_core.generation import (
+from zi2zi_core.evaluation.generate import (
     SourceGlyphs,
     check_out_dir,
     codepoints_for,
@@ -23,8 +23,8 @@ from zi2zi_core.generation import (
     sources_from_split,
     write_glyphs,
 )
-from zi2zi_core.model_config import ModelConfig
-from zi2zi_core.networks import build_generator
+from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.models.networks import build_generator
 
 PX = 32
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_config
-from zi2zi_core.checkpoint import latest_checkpoint, load_checkpoint
-from zi2zi_core.logging_utils import read_metrics
-from zi2zi_core.trainer import Trainer
+from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint
+from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.training.trainer import Trainer
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_step.json").read_text())
 

@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
-from zi2zi_core.losses import discriminator_loss, generator_loss, total_variation
-from zi2zi_core.model_config import AdversarialLoss, LossConfig, ModelConfig
-from zi2zi_core.networks import build_discriminator, build_generator
+from zi2zi_core.models.config import AdversarialLoss, LossConfig, ModelConfig
+from zi2zi_core.models.losses import discriminator_loss, generator_loss, total_variation
+from zi2zi_core.models.networks import build_discriminator, build_generator
 
 D_PARTS = {"d_adv", "d_cat"}
 G_PARTS = {"g_adv", "g_l1", "g_const", "g_cat", "g_tv"}

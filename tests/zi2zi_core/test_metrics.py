@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from zi2zi_core import metrics
+from zi2zi_core.evaluation import metrics
 
 C1 = (0.01 * 1.0) ** 2
 C2 = (0.03 * 1.0) ** 2

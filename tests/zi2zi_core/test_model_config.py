@@ -6,7 +6,7 @@ import json
 
 import pytest
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import (
+from zi2zi_core.models.config import (
     AdversarialLoss,
     LossConfig,
     ModelConfig,

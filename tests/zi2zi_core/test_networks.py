@@ -10,9 +10,9 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import ModelConfig, NormKind, SpectralMode
-from zi2zi_core.networks import SelfAttention, build_discriminator, build_generator
-from zi2zi_core.networks.generator import ResizeTo
+from zi2zi_core.models.config import ModelConfig, NormKind, SpectralMode
+from zi2zi_core.models.networks import SelfAttention, build_discriminator, build_generator
+from zi2zi_core.models.networks.generator import ResizeTo
 
 NORMS = [NormKind.BATCH, NormKind.INSTANCE, NormKind.GROUP, NormKind.LAYER, NormKind.NONE]
 SPECTRALS = [SpectralMode.OFF, SpectralMode.ALL, SpectralMode.DEEP]
@@ -201,7 +201,7 @@ def test_style_changes_output_and_encoding_ignores_style():
 
 
 def test_attention_starts_as_identity_and_gamma_opens_it():
-    from zi2zi_core.norms import LayerFactory
+    from zi2zi_core.models.norms import LayerFactory
 
     att = SelfAttention(16, LayerFactory(NormKind.NONE, SpectralMode.OFF))
     x = torch.randn(2, 16, 4, 4)

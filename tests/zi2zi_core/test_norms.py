@@ -7,8 +7,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import NormKind, SpectralMode
-from zi2zi_core.norms import LayerFactory, Position, has_shift, norm_module, num_groups
+from zi2zi_core.models.config import NormKind, SpectralMode
+from zi2zi_core.models.norms import LayerFactory, Position, has_shift, norm_module, num_groups
 
 KINDS = [NormKind.BATCH, NormKind.INSTANCE, NormKind.GROUP, NormKind.LAYER, NormKind.NONE]
 

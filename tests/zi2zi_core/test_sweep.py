@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from PIL import Image
 from zi2zi_core.cli import main
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import NormKind, SpectralMode
-from zi2zi_core.sweep import (
+from zi2zi_core.models.config import NormKind, SpectralMode
+from zi2zi_core.sweep.grid import (
     default_grid,
     load_grid,
     parse_norm_token,
@@ -20,7 +20,7 @@ from zi2zi_core.sweep import (
     run_sections,
     select_runs,
 )
-from zi2zi_core.sweep_report import CollapseRule, build_report, collapse_events
+from zi2zi_core.sweep.report import CollapseRule, build_report, collapse_events
 
 TINY_GRID = """\
 [base]

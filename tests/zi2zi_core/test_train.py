@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 from conftest import tiny_config
-from zi2zi_core.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from zi2zi_core.logging_utils import read_metrics
-from zi2zi_core.trainer import Trainer, lr_factor
+from zi2zi_core.rundir.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
+from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.training.trainer import Trainer, lr_factor
 
 LOSS_KEYS = ("d_loss", "g_loss", "d_adv", "d_cat", "g_adv", "g_l1", "g_const", "g_cat", "g_tv")
 
@@ -119,7 +119,7 @@ def test_a_skipped_step_leaves_the_weights_untouched(tiny_dataset, tmp_path):
 
 
 def test_divergence_before_any_checkpoint_is_a_clear_error(tiny_dataset, tmp_path):
-    from zi2zi_core.trainer import TrainingError
+    from zi2zi_core.training.trainer import TrainingError
 
     run = tmp_path / "run"
     cfg = tiny_config(tiny_dataset, run, nan_tolerance=2, debug_inject_nan_at_steps=(1, 2))

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from zi2zi_core.cli import main
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.train_config import TrainConfig, load_config_file, parse_size, to_toml
+from zi2zi_core.training.config import TrainConfig, load_config_file, parse_size, to_toml
 
 TOML = """
 [model]

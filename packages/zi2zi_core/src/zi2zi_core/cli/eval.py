@@ -9,7 +9,7 @@ import click
 
 from zi2zi_core.cli._options import device_options, trained_model_options
 
-# zi2zi_core.metrics.METRIC_NAMES, written out so that `zi2zi --help` does not import torch
+# zi2zi_core.evaluation.metrics.METRIC_NAMES, written out so that `zi2zi --help` does not import torch
 # (tests/zi2zi_core/test_eval.py keeps the two equal).
 METRIC_NAMES = ("l1", "rmse", "ssim", "ink_iou")
 
@@ -59,10 +59,10 @@ def eval_cmd(
     for copying the source glyph and for a blank page; averages go to metrics.json, per
     character values to per_glyph.csv, the worst and best characters to review.png.
     """
-    from zi2zi_core.checkpoint import load_for_inference
     from zi2zi_core.errors import Zi2ziError
-    from zi2zi_core.evaluation import evaluate, format_table, write_report
-    from zi2zi_core.generation import open_run_dataset, resolve_device
+    from zi2zi_core.evaluation.evaluate import evaluate, format_table, write_report
+    from zi2zi_core.evaluation.generate import open_run_dataset, resolve_device
+    from zi2zi_core.rundir.checkpoint import load_for_inference
 
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)

@@ -76,8 +76,7 @@ def generate(
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
 
-    from zi2zi_core.checkpoint import load_for_inference
-    from zi2zi_core.generation import (
+    from zi2zi_core.evaluation.generate import (
         check_out_dir,
         codepoints_for,
         generate_images,
@@ -88,6 +87,7 @@ def generate(
         sources_from_split,
         write_glyphs,
     )
+    from zi2zi_core.rundir.checkpoint import load_for_inference
 
     check_out_dir(out_dir, force)  # before any work, so a refused run costs nothing
     torch_device = resolve_device(device)

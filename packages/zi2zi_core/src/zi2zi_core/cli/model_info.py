@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from zi2zi_core.model_config import NormKind, SpectralMode
+from zi2zi_core.models.config import NormKind, SpectralMode
 
 NORM_CHOICES = [k.value for k in NormKind]
 SPECTRAL_CHOICES = [m.value for m in SpectralMode]
@@ -71,8 +71,8 @@ def model_info(
     """
     import torch
 
-    from zi2zi_core.model_config import ModelConfig
-    from zi2zi_core.networks import build_discriminator, build_generator
+    from zi2zi_core.models.config import ModelConfig
+    from zi2zi_core.models.networks import build_discriminator, build_generator
 
     cfg = ModelConfig(
         glyph_px=glyph_px,

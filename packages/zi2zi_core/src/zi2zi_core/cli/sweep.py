@@ -66,8 +66,8 @@ def sweep(
     list_runs: bool,
 ) -> None:
     """Train a grid of normalization configs with the same data, seed and steps; report."""
-    from zi2zi_core import sweep as sw
-    from zi2zi_core import sweep_report as rep
+    from zi2zi_core.sweep import grid as sw
+    from zi2zi_core.sweep import report as rep
 
     collapse = rep.CollapseRule(
         threshold=collapse_threshold if collapse_threshold is not None else rep.COLLAPSE_THRESHOLD,

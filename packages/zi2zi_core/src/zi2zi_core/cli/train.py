@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.train_config import BEST_METRICS, LR_SCHEDULES, PRECISIONS
+from zi2zi_core.training.config import BEST_METRICS, LR_SCHEDULES, PRECISIONS
 
 NORMS = ("auto", "batch", "instance", "group", "layer", "none")
 SPECTRAL = ("auto", "off", "all", "deep")
@@ -182,9 +182,9 @@ def train(**params: Any) -> None:
     """
     from glyphrender.shards import Dataset
 
-    from zi2zi_core.checkpoint import latest_checkpoint, load_checkpoint, resolve_checkpoint
-    from zi2zi_core.distributed import env_info
-    from zi2zi_core.train_config import load_config_file, resolve_run_config
+    from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint, resolve_checkpoint
+    from zi2zi_core.training.config import load_config_file, resolve_run_config
+    from zi2zi_core.training.distributed import env_info
 
     info = env_info()
     flags = collect_flags(params)
@@ -234,8 +234,8 @@ def train(**params: Any) -> None:
         click.echo(json.dumps(config.to_dict(), indent=2))
         return
 
-    from zi2zi_core import distributed
-    from zi2zi_core.trainer import Trainer
+    from zi2zi_core.training import distributed
+    from zi2zi_core.training.trainer import Trainer
 
     def say(message: str) -> None:
         if info.is_main:

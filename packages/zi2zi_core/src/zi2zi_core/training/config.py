@@ -1,8 +1,8 @@
 """Training configuration: the frozen ``TrainConfig`` and the TOML / flag precedence.
 
 A run is described by three sections, each a frozen dataclass with ``to_dict``/``from_dict``:
-``model`` (:class:`zi2zi_core.model_config.ModelConfig`), ``loss``
-(:class:`zi2zi_core.model_config.LossConfig`) and ``train`` (:class:`TrainConfig`, here).
+``model`` (:class:`zi2zi_core.models.config.ModelConfig`), ``loss``
+(:class:`zi2zi_core.models.config.LossConfig`) and ``train`` (:class:`TrainConfig`, here).
 Values come from, highest first: command-line flags, the ``--config`` TOML file, the checkpoint
 being resumed, the dataset (``glyph_px``, ``num_styles``), built-in defaults.
 """
@@ -274,7 +274,7 @@ def resolve_run_config(
     override that changes it is a ConfigError. ``init_model`` (from ``--init-from``) supplies
     the architecture defaults of a fine-tuning run, except the style count.
     """
-    from zi2zi_core.model_config import LossConfig, ModelConfig
+    from zi2zi_core.models.config import LossConfig, ModelConfig
 
     overrides = merge_layers(file_layer or {}, flags)
     base = checkpoint_config or {s: {} for s in SECTIONS}

@@ -44,8 +44,8 @@ from typing import Any
 from glyphrender.atomic import write_bytes_atomic
 
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import LossConfig, ModelConfig, NormKind, SpectralMode
-from zi2zi_core.train_config import SECTIONS, TrainConfig, to_toml
+from zi2zi_core.models.config import LossConfig, ModelConfig, NormKind, SpectralMode
+from zi2zi_core.training.config import SECTIONS, TrainConfig, to_toml
 
 RUNS_DIR = "runs"
 GRID_JSON = "sweep.json"
@@ -351,7 +351,7 @@ def load_grid(path: str | os.PathLike[str] | None, glyph_px: int | None = None) 
 
 
 def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    from zi2zi_core.train_config import _load_toml_module
+    from zi2zi_core.training.config import _load_toml_module
 
     toml = _load_toml_module()
     try:
@@ -365,7 +365,7 @@ def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def default_grid(glyph_px: int | None = None) -> Grid:
     """The built-in grid (see ``DEFAULT_GRID_TOML``)."""
-    from zi2zi_core.train_config import _load_toml_module
+    from zi2zi_core.training.config import _load_toml_module
 
     return parse_grid(_load_toml_module().loads(DEFAULT_GRID_TOML), "default grid", glyph_px)
 
@@ -444,7 +444,7 @@ _CKPT_STEP = re.compile(r"ckpt-(\d+)\.pt")
 
 def checkpoint_step(run_dir: Path) -> int:
     """Step of the newest step checkpoint of a run (0 when none)."""
-    from zi2zi_core.checkpoint import latest_checkpoint
+    from zi2zi_core.rundir.checkpoint import latest_checkpoint
 
     path = latest_checkpoint(run_dir)
     if path is None:

@@ -22,7 +22,7 @@ from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
 from glyphrender.transform import Transform
 
 from zi2zi_core.errors import Zi2ziError
-from zi2zi_core.imaging import from_model, to_model
+from zi2zi_core.models.imaging import from_model, to_model
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def check_compatible(model_config: Any, dataset: Dataset) -> None:
 def resolve_device(spec: str) -> torch.device:
     """The device named by ``--device`` (``auto``: CUDA, then MPS, then CPU), chosen by the
     trainer's rule so that training and inference agree; bad names become Zi2ziError."""
-    from zi2zi_core.trainer import pick_device
+    from zi2zi_core.training.trainer import pick_device
 
     try:
         return pick_device(spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from zi2zi_core.norms import LayerFactory, Position
+from zi2zi_core.models.norms import LayerFactory, Position
 
 
 class SelfAttention(nn.Module):

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zi2zi_core.model_config import NormKind, SpectralMode
-from zi2zi_core.sweep import RUNS_DIR, NormChoice, write_atomic
+from zi2zi_core.models.config import NormKind, SpectralMode
+from zi2zi_core.sweep.grid import RUNS_DIR, NormChoice, write_atomic
 
 REPORT_MD = "report.md"
 SUMMARY_JSON = "summary.json"
@@ -356,7 +356,7 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
 
 def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
     """Write ``report.md``, ``summary.json`` and ``plots/*.png`` for the runs under ``out``."""
-    from zi2zi_core import sweep_plots
+    from zi2zi_core.sweep import plots as sweep_plots
 
     rule = rule or CollapseRule()
     out = Path(out)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from glyphrender.shards import Dataset
 
 from zi2zi_core.errors import Zi2ziError
-from zi2zi_core.imaging import to_model
+from zi2zi_core.models.imaging import to_model
 
 _MASK64 = (1 << 64) - 1
 STREAM_EPOCH = 1
@@ -279,7 +279,7 @@ class Augmenter:
 
     One factor in ``[1, 1 + max_scale]`` and one crop offset per sample, identical for source
     and target (both go through one ``grid_sample`` call as two channels). The uint8 -> float
-    conversion happens here, on the device, through :func:`zi2zi_core.imaging.to_model`.
+    conversion happens here, on the device, through :func:`zi2zi_core.models.imaging.to_model`.
     """
 
     def __init__(

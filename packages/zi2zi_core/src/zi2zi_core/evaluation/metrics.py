@@ -1,7 +1,7 @@
 """Per-glyph image metrics: L1, RMSE, SSIM and ink IoU, on ink coverage in [0, 1].
 
 All functions take two tensors of the same shape, (N, H, W) or (N, 1, H, W), holding ink
-coverage in [0, 1] (0 paper, 1 full ink; ``zi2zi_core.imaging.to_unit`` gives this from model
+coverage in [0, 1] (0 paper, 1 full ink; ``zi2zi_core.models.imaging.to_unit`` gives this from model
 output), and return one value per glyph, shape (N,). They compute in float64 so that the numbers
 in ``metrics.json`` do not depend on the device or batch size beyond rounding (float32 on Apple
 MPS, which lacks float64).

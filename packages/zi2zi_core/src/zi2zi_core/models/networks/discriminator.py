@@ -6,8 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import MAX_CHANNEL_MULT, ModelConfig, discriminator_sizes
-from zi2zi_core.norms import LayerFactory, Position
+from zi2zi_core.models.config import MAX_CHANNEL_MULT, ModelConfig, discriminator_sizes
+from zi2zi_core.models.norms import LayerFactory, Position
 
 
 class Discriminator(nn.Module):

@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import ModelConfig
-from zi2zi_core.networks.attention import SelfAttention
-from zi2zi_core.norms import LayerFactory, Position
+from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.models.networks.attention import SelfAttention
+from zi2zi_core.models.norms import LayerFactory, Position
 
 # zi2zi and pix2pix put dropout in the three innermost decoder blocks.
 DROPOUT_DECODER_BLOCKS = 3

@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.model_config import NormKind, SpectralMode
+from zi2zi_core.models.config import NormKind, SpectralMode
 
 MAX_GROUPS = 32
 

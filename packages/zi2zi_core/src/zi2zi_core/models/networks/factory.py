@@ -6,9 +6,9 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from zi2zi_core.model_config import ModelConfig
-from zi2zi_core.networks.discriminator import Discriminator
-from zi2zi_core.networks.generator import Generator
+from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.models.networks.discriminator import Discriminator
+from zi2zi_core.models.networks.generator import Generator
 
 INIT_STD = 0.02  # DCGAN / pix2pix / zi2zi weight init
 

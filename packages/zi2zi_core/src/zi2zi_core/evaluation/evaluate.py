@@ -25,10 +25,10 @@ import torch
 from glyphrender.atomic import write_bytes_atomic
 from glyphrender.shards import GlyphBatch
 
-from zi2zi_core.generation import iter_generated
-from zi2zi_core.imaging import from_model, to_unit, unit_from_coverage
-from zi2zi_core.metrics import HIGHER_IS_BETTER, METRIC_NAMES, glyph_metrics
-from zi2zi_core.review import ReviewRow, review_sheet
+from zi2zi_core.evaluation.generate import iter_generated
+from zi2zi_core.evaluation.metrics import HIGHER_IS_BETTER, METRIC_NAMES, glyph_metrics
+from zi2zi_core.evaluation.review import ReviewRow, review_sheet
+from zi2zi_core.models.imaging import from_model, to_unit, unit_from_coverage
 
 SYSTEMS: tuple[str, ...] = ("model", "copy_source", "blank")
 METRICS_NAME = "metrics.json"

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from zi2zi_core.errors import CheckpointError, ConfigError
-from zi2zi_core.model_config import ModelConfig
+from zi2zi_core.models.config import ModelConfig
 
 FORMAT_VERSION = 1
 CHECKPOINT_DIR = "checkpoints"
@@ -147,7 +147,7 @@ def load_for_inference(
     run_dir: Path, which: str = "best", device: str | torch.device = "cpu"
 ) -> InferenceBundle:
     """The EMA generator of a run (eval mode, on ``device``) with its configs."""
-    from zi2zi_core.networks import build_generator
+    from zi2zi_core.models.networks import build_generator
 
     path = resolve_checkpoint(Path(run_dir), which)
     state = load_checkpoint(path, map_location="cpu")

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zi2zi_core.model_config import AdversarialLoss, LossConfig
+from zi2zi_core.models.config import AdversarialLoss, LossConfig
 
 
 @dataclass

@@ -27,8 +27,12 @@ from glyphrender.atomic import write_bytes_atomic
 from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
 from torch import nn
 
-from zi2zi_core import distributed as dist_utils
-from zi2zi_core.checkpoint import (
+from zi2zi_core.errors import CheckpointError, ConfigError, Zi2ziError
+from zi2zi_core.evaluation.metrics import ink_iou, l1, ssim
+from zi2zi_core.models.imaging import from_model, to_model, unit_from_coverage
+from zi2zi_core.models.losses import discriminator_loss, generator_loss
+from zi2zi_core.models.networks import build_discriminator, build_generator
+from zi2zi_core.rundir.checkpoint import (
     BEST_NAME,
     FORMAT_VERSION,
     checkpoint_dir,
@@ -40,17 +44,19 @@ from zi2zi_core.checkpoint import (
     save_checkpoint,
     transfer_weights,
 )
-from zi2zi_core.data import STREAM_DROPOUT, Augmenter, derive_seed, load_val, open_train_sampler
-from zi2zi_core.distributed import DistInfo
-from zi2zi_core.ema import EMA
-from zi2zi_core.errors import CheckpointError, ConfigError, Zi2ziError
-from zi2zi_core.imaging import from_model, to_model, unit_from_coverage
-from zi2zi_core.logging_utils import MetricsLog, Progress, TensorBoard
-from zi2zi_core.losses import discriminator_loss, generator_loss
-from zi2zi_core.metrics import ink_iou, l1, ssim
-from zi2zi_core.networks import build_discriminator, build_generator
-from zi2zi_core.sampling import grid_image, sample_path, save_grid
-from zi2zi_core.train_config import BEST_METRICS, RunConfig, to_toml
+from zi2zi_core.training import distributed as dist_utils
+from zi2zi_core.training.config import BEST_METRICS, RunConfig, to_toml
+from zi2zi_core.training.data import (
+    STREAM_DROPOUT,
+    Augmenter,
+    derive_seed,
+    load_val,
+    open_train_sampler,
+)
+from zi2zi_core.training.distributed import DistInfo
+from zi2zi_core.training.ema import EMA
+from zi2zi_core.training.logs import MetricsLog, Progress, TensorBoard
+from zi2zi_core.training.samples import grid_image, sample_path, save_grid
 
 CONFIG_JSON = "config.json"
 CONFIG_TOML = "config.toml"
