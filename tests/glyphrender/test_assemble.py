@@ -345,3 +345,76 @@ def test_variable_fonts_are_refused(setup, tmp_path):
     var.write_bytes(buf.getvalue())
     with pytest.raises(GlyphrenderError, match="variable fonts"):
         assemble(var, setup["gen"], tmp_path / "o.ttf", AssembleOptions(force=True))
+
+
+# --- edited PNGs and the review's decisions -------------------------------------------------------
+
+
+def _small_folder(setup, tmp_path, count: int = 4):
+    """A generated folder of ``count`` glyphs the base lacks; returns (folder, cps, images)."""
+    start = N_BASE
+    cps = setup["gen_cps"][start : start + count]
+    images = setup["gen_images"][start : start + count]
+    return write_generated(tmp_path / "gen", images, cps, setup["meta"]), cps, images
+
+
+def test_an_edited_png_is_used_instead_of_glyphs_h5(setup, tmp_path):
+    from PIL import Image
+
+    gen, cps, images = _small_folder(setup, tmp_path)
+    edited = images[1].copy()
+    edited[8:24, 8:88] = 255  # the font maker draws a bar over the glyph
+    # Saved by an image editor as RGB: still read back as the same grey levels.
+    Image.fromarray(255 - edited, "L").convert("RGB").save(gen / f"U+{cps[1]:04X}.png")
+    report = assemble(setup["base"], gen, tmp_path / "o.ttf")
+    assert report.edited == (cps[1],)
+    got = _render(tmp_path / "o.ttf", [cps[1]], setup["transform"])
+    added_strokes = (edited >= 128) & (images[1] < 128)
+    assert added_strokes.sum() > 500
+    assert (got[0][added_strokes] >= 128).mean() > 0.9  # not the unedited glyph of glyphs.h5
+    assert ink_iou(got, edited[None])[0] > 0.9
+
+
+def test_an_edited_png_of_another_size_is_one_line_naming_it(setup, tmp_path):
+    from PIL import Image
+
+    gen, cps, _ = _small_folder(setup, tmp_path)
+    png = gen / f"U+{cps[0]:04X}.png"
+    Image.new("L", (PX + 4, PX), 255).save(png)
+    out = tmp_path / "o.ttf"
+    args = ["assemble", "--base", str(setup["base"]), "--glyphs", str(gen), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"glyphrender: error: {png}: is {PX + 4}x{PX} px; the glyphs of this folder are "
+        f"{PX}x{PX} (edit it without resizing)"
+    ]
+    assert not out.exists()
+
+
+def test_rejected_glyphs_are_left_out_and_reported(setup, tmp_path):
+    from glyphrender.review.decisions import write_decisions
+
+    gen, cps, _ = _small_folder(setup, tmp_path)
+    write_decisions(gen, {cps[0]: "accepted", cps[2]: "rejected"})
+    out = tmp_path / "o.ttf"
+    args = ["assemble", "--base", str(setup["base"]), "--glyphs", str(gen), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"left out 1 glyphs rejected in the review: U+{cps[2]:04X}" in result.output
+    cmap = TTFont(str(out)).getBestCmap()
+    assert [cp in cmap for cp in cps] == [True, True, False, True]
+
+
+def test_only_accepted_keeps_only_accepted_glyphs(setup, tmp_path):
+    from glyphrender.review.decisions import write_decisions
+
+    gen, cps, _ = _small_folder(setup, tmp_path)
+    with pytest.raises(AssembleError, match="has no decisions.json for --only-accepted"):
+        assemble(setup["base"], gen, tmp_path / "o.ttf", AssembleOptions(only_accepted=True))
+    write_decisions(gen, {cps[0]: "accepted", cps[1]: "rejected", cps[3]: "accepted"})
+    report = assemble(setup["base"], gen, tmp_path / "o.ttf", AssembleOptions(only_accepted=True))
+    assert report.added == (cps[0], cps[3])
+    assert report.rejected == (cps[1],) and report.not_accepted == (cps[2],)
+    cmap = TTFont(str(tmp_path / "o.ttf")).getBestCmap()
+    assert [cp in cmap for cp in cps] == [True, False, False, True]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -105,3 +107,74 @@ def test_read_names_bad_attributes_and_sizes(tmp_path):
 def test_meta_validates():
     with pytest.raises(ValueError, match="placement"):
         GeneratedMeta(0, "x", 16, "middle", "", "", Transform(1, 0, 0), "")
+
+
+def test_sources_are_stored_when_given(tmp_path):
+    from glyphrender.generated import read_sources
+
+    images, sources = _images(), _images()[::-1].copy()
+    out = write_generated(tmp_path / "g", images, [1, 2, 3], _meta(), sources=sources)
+    np.testing.assert_array_equal(read_sources(out), sources)
+    plain = write_generated(tmp_path / "h", images, [1, 2, 3], _meta())
+    assert read_sources(plain) is None
+    with pytest.raises(DatasetError, match="sources must be"):
+        write_generated(tmp_path / "i", images, [1, 2, 3], _meta(), sources=sources[:2])
+
+
+def test_load_glyphs_reads_back_edited_pngs_only(tmp_path):
+    from glyphrender.generated import load_glyphs
+
+    images = _images()
+    out = write_generated(tmp_path / "g", images, [0x41, 0x42, 0x43], _meta())
+    untouched = load_glyphs(out)
+    assert untouched.edited == () and untouched.missing_png == ()
+    np.testing.assert_array_equal(untouched.images, images)
+    edited = np.full((16, 16), 200, np.uint8)
+    Image.fromarray(255 - edited, "L").save(out / "U+0042.png")  # re-encoded, new pixels
+    Image.fromarray(255 - images[0], "L").save(out / "U+0041.png", compress_level=9)  # same pixels
+    (out / "U+0043.png").unlink()
+    loaded = load_glyphs(out)
+    assert loaded.edited == (0x42,) and loaded.missing_png == (0x43,)
+    np.testing.assert_array_equal(loaded.images[1], edited)
+    np.testing.assert_array_equal(loaded.images[[0, 2]], images[[0, 2]])
+
+
+def test_load_glyphs_without_stored_png_digests_compares_pixels(tmp_path):
+    from glyphrender.generated import load_glyphs
+
+    images = _images()
+    out = write_generated(tmp_path / "g", images, [0x41, 0x42, 0x43], _meta())
+    with h5py.File(out / GLYPHS_NAME, "a") as f:
+        del f["png_sha256"]  # a folder written before the digests were recorded
+    Image.fromarray(np.zeros((16, 16), np.uint8), "L").save(out / "U+0043.png")
+    loaded = load_glyphs(out)
+    assert loaded.edited == (0x43,)
+    assert (loaded.images[2] == 255).all()
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (Image.new("L", (17, 16), 255), "is 17x16 px; the glyphs of this folder are 16x16"),
+        (Image.new("CMYK", (16, 16)), "image mode CMYK is not a greyscale or RGB picture"),
+    ],
+)
+def test_an_edited_png_that_does_not_fit_is_refused_naming_it(tmp_path, image, message):
+    from glyphrender.generated import load_glyphs
+
+    out = write_generated(tmp_path / "g", _images(), [0x41, 0x42, 0x43], _meta())
+    path = out / "U+0042.png"
+    image.save(path, format="TIFF" if image.mode == "CMYK" else "PNG")
+    with pytest.raises(DatasetError, match=f"^{re.escape(str(path))}: {message}"):
+        load_glyphs(out)
+
+
+def test_transparent_pixels_of_an_edited_png_are_paper(tmp_path):
+    from glyphrender.generated import load_glyphs
+
+    out = write_generated(tmp_path / "g", _images(), [0x41, 0x42, 0x43], _meta())
+    rgba = Image.new("RGBA", (16, 16), (0, 0, 0, 0))  # transparent everywhere...
+    rgba.putpixel((3, 4), (0, 0, 0, 255))  # ...but one black pixel
+    rgba.save(out / "U+0041.png")
+    coverage = load_glyphs(out).images[0]
+    assert coverage[4, 3] == 255 and coverage.sum() == 255

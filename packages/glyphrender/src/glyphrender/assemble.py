@@ -6,7 +6,8 @@ existing glyph keeps its ID and its data. Added: glyph outlines (quadratic for g
 cubic charstrings for CFF fonts), cmap entries (format 4 for the BMP, format 12 for all,
 creating a 3/10 format 12 subtable when a character needs it), horizontal metrics and, when
 the base has them, vertical metrics, both taken from the base's CJK ideographs. Characters
-the base already maps are never replaced. The font is written under a temporary name, loaded
+the base already maps are never replaced, glyphs rejected in the review (``decisions.json``)
+are left out, and an edited ``U+XXXX.png`` is used instead of the stored image. The font is written under a temporary name, loaded
 back with fontTools and FreeType, re-rendered and compared with the bitmaps, then renamed.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from glyphrender.atomic import atomic_path
 from glyphrender.errors import AssembleError, FontError
-from glyphrender.generated import GeneratedMeta, read_generated
+from glyphrender.generated import GeneratedGlyphs, GeneratedMeta, load_glyphs
 from glyphrender.trace import Contour, TraceOptions, draw_contours, trace_bitmap
 from glyphrender.transform import Transform
 
@@ -47,6 +48,7 @@ class AssembleOptions:
     family_suffix: str | None = None  # appended to the family name, e.g. " TC"
     force: bool = False  # accept a base font other than the one the glyphs were made for
     overwrite: bool = False  # replace an existing output file
+    only_accepted: bool = False  # leave out every glyph the review did not accept
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class AssembleReport:
     advance_width: int
     advance_height: int | None
     base_mismatch: bool  # the base is not the font the glyphs were generated for (--force)
+    rejected: tuple[int, ...] = ()  # rejected in the review: left out
+    not_accepted: tuple[int, ...] = ()  # not accepted in the review: left out (--only-accepted)
+    edited: tuple[int, ...] = ()  # added from an edited PNG instead of glyphs.h5
+    missing_png: tuple[int, ...] = ()  # PNG deleted: glyphs.h5's image was used
 
 
 def is_cjk(codepoint: int) -> bool:
@@ -393,35 +399,71 @@ def _update_device_tables(font: Any, added: list[NewGlyph], adv: int) -> None:
 # --- the whole operation --------------------------------------------------------------------------
 
 
-def assemble(
-    base_path: str | os.PathLike[str],
-    glyph_dir: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    options: AssembleOptions | None = None,
-    dataset_dir: str | os.PathLike[str] | None = None,
-) -> AssembleReport:
-    """Add the generated glyphs in ``glyph_dir`` to a copy of ``base_path`` at ``out_path``."""
-    from fontTools.ttLib import TTFont
+@dataclass(frozen=True)
+class Selection:
+    """Which generated glyphs go into the font, and why the others do not."""
 
+    todo: list[tuple[int, np.ndarray]]  # (code point, coverage) to trace and add
+    already_present: tuple[int, ...]
+    rejected: tuple[int, ...]  # rejected in the review
+    not_accepted: tuple[int, ...]  # undecided, left out by --only-accepted
+    edited: tuple[int, ...]  # of the glyphs in todo, those whose PNG was edited
+
+
+def select_glyphs(
+    glyphs: GeneratedGlyphs,
+    present: set[int],
+    decisions: dict[int, str] | None,
+    only_accepted: bool,
+    glyph_dir: Path,
+) -> Selection:
+    """Leave out what the base already has, what the review rejected and, with
+    ``only_accepted``, what it did not accept."""
+    from glyphrender.review.decisions import ACCEPTED, DECISIONS_NAME, REJECTED
+
+    if only_accepted and decisions is None:
+        raise AssembleError(
+            f"{glyph_dir}: has no {DECISIONS_NAME} for --only-accepted; review the glyphs "
+            f"first (glyphrender review {glyph_dir})"
+        )
+    verdicts = decisions or {}
+    todo, already, rejected, not_accepted = [], [], [], []
+    for cp, image in zip(glyphs.codepoints.tolist(), glyphs.images, strict=True):
+        verdict = verdicts.get(cp)
+        if cp in present:
+            already.append(cp)
+        elif verdict == REJECTED:
+            rejected.append(cp)
+        elif only_accepted and verdict != ACCEPTED:
+            not_accepted.append(cp)
+        else:
+            todo.append((cp, image))
+    if only_accepted and not todo and not already:
+        raise AssembleError(f"{glyph_dir}: no glyph is accepted in {DECISIONS_NAME}")
+    chosen = {cp for cp, _ in todo}
+    edited = tuple(cp for cp in glyphs.edited if cp in chosen)
+    return Selection(todo, tuple(already), tuple(rejected), tuple(not_accepted), edited)
+
+
+def _open_base(base_path: Path, meta: GeneratedMeta, glyph_dir: Path, force: bool) -> Any:
+    """The base font, refused (without ``force``) unless it is the glyphs' target font."""
     from glyphrender.fonts import open_font
 
-    options = options or AssembleOptions()
-    base_path, glyph_dir, out_path = Path(base_path), Path(glyph_dir), Path(out_path)
-    check_output_path(out_path, options.overwrite)
-    meta, images, codepoints = read_generated(glyph_dir)
-    if len(codepoints) == 0:
-        raise AssembleError(f"{glyph_dir}: holds no glyphs")
-    if dataset_dir is not None:
-        check_dataset(meta, Path(dataset_dir), glyph_dir)
     base = open_font(base_path)
-    mismatch = base.sha256 != meta.target_font_sha256
-    if mismatch and not options.force:
+    if base.sha256 != meta.target_font_sha256 and not force:
         raise AssembleError(
             f"{base_path}: is not the font these glyphs were generated for ({glyph_dir} names "
             f"{meta.target_font_path}, sha256 {meta.target_font_sha256[:12]}..., this font has "
             f"{base.sha256[:12]}...); use --force to assemble into it anyway"
         )
     check_transform(meta, base.units_per_em, glyph_dir)
+    return base
+
+
+def _load_for_editing(base: Any, base_path: Path) -> tuple[Any, Any, str]:
+    """(font to modify, read-only twin for measuring, "glyf" or "CFF")."""
+    from fontTools.ttLib import TTFont
+
     try:
         font = TTFont(io.BytesIO(base.sfnt_bytes), recalcBBoxes=False)
         measure = TTFont(io.BytesIO(base.sfnt_bytes), lazy=True)
@@ -434,47 +476,84 @@ def assemble(
     outline = "glyf" if "glyf" in font else "CFF"
     if outline == "CFF" and "CFF " not in font:
         raise AssembleError(f"{base_path}: has neither glyf nor CFF outlines")
+    return font, measure, outline
 
-    present = set(base.cmap)
-    already = tuple(int(c) for c in codepoints if int(c) in present)
-    todo = [
-        (int(c), img) for c, img in zip(codepoints, images, strict=True) if int(c) not in present
-    ]
-    traced = [(cp, img, trace_bitmap(img, options.trace)) for cp, img in todo]
-    blank = tuple(cp for cp, _, contours in traced if not contours)
-    traced = [t for t in traced if t[2]]
-    order = list(font.getGlyphOrder())
-    if len(order) + len(traced) > MAX_GLYPHS:
+
+def _check_glyph_limit(base_path: Path, glyph_count: int, adding: int) -> None:
+    if glyph_count + adding > MAX_GLYPHS:
         raise AssembleError(
-            f"{base_path}: has {len(order)} glyphs; adding {len(traced)} would exceed the "
-            f"{MAX_GLYPHS}-glyph limit of OpenType fonts (by {len(order) + len(traced) - MAX_GLYPHS})"
+            f"{base_path}: has {glyph_count} glyphs; adding {adding} would exceed the "
+            f"{MAX_GLYPHS}-glyph limit of OpenType fonts (by {glyph_count + adding - MAX_GLYPHS})"
         )
-    metrics = base_metrics(font, base.cmap, measure)
-    added = _add_glyphs(font, traced, meta.transform, metrics, order)
-    mapping = {g.codepoint: g.name for g in added}
-    add_cmap_entries(font, mapping)
+
+
+def _finish_tables(
+    font: Any, added: list[NewGlyph], metrics: BaseMetrics, family_suffix: str | None
+) -> None:
+    """Everything besides the glyphs themselves: cmap, bounds, OS/2, device tables, names."""
+    add_cmap_entries(font, {g.codepoint: g.name for g in added})
     _update_bounds_tables(font, added, metrics.advance_width, metrics.advance_height)
-    _update_os2(font, list(mapping))
+    _update_os2(font, [g.codepoint for g in added])
     _update_device_tables(font, added, metrics.advance_width)
     if "DSIG" in font:
         del font["DSIG"]  # the signature no longer matches the data
-    if options.family_suffix:
-        rename_family(font, options.family_suffix)
+    if family_suffix:
+        rename_family(font, family_suffix)
 
+
+def assemble(
+    base_path: str | os.PathLike[str],
+    glyph_dir: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    options: AssembleOptions | None = None,
+    dataset_dir: str | os.PathLike[str] | None = None,
+) -> AssembleReport:
+    """Add the generated glyphs in ``glyph_dir`` to a copy of ``base_path`` at ``out_path``.
+
+    Edited PNGs replace the stored images (:func:`glyphrender.generated.load_glyphs`);
+    the review's decisions (``decisions.json``) leave rejected glyphs out.
+    """
+    from glyphrender.review.decisions import read_decisions
+
+    options = options or AssembleOptions()
+    base_path, glyph_dir, out_path = Path(base_path), Path(glyph_dir), Path(out_path)
+    check_output_path(out_path, options.overwrite)
+    glyphs = load_glyphs(glyph_dir)
+    if len(glyphs.codepoints) == 0:
+        raise AssembleError(f"{glyph_dir}: holds no glyphs")
+    if dataset_dir is not None:
+        check_dataset(glyphs.meta, Path(dataset_dir), glyph_dir)
+    base = _open_base(base_path, glyphs.meta, glyph_dir, options.force)
+    font, measure, outline = _load_for_editing(base, base_path)
+    chosen = select_glyphs(
+        glyphs, set(base.cmap), read_decisions(glyph_dir), options.only_accepted, glyph_dir
+    )
+    traced = [(cp, img, trace_bitmap(img, options.trace)) for cp, img in chosen.todo]
+    blank = tuple(cp for cp, _, contours in traced if not contours)
+    traced = [t for t in traced if t[2]]
+    order = list(font.getGlyphOrder())
+    _check_glyph_limit(base_path, len(order), len(traced))
+    metrics = base_metrics(font, base.cmap, measure)
+    added = _add_glyphs(font, traced, glyphs.meta.transform, metrics, order)
+    _finish_tables(font, added, metrics, options.family_suffix)
     with atomic_path(out_path, "the font") as tmp:
         font.save(str(tmp))
-        iou = _verify(tmp, [g.codepoint for g in added], traced, meta, out_path)
+        iou = _verify(tmp, [g.codepoint for g in added], traced, glyphs.meta, out_path)
     return AssembleReport(
         out_path=out_path,
         outline=outline,
         added=tuple(g.codepoint for g in added),
-        already_present=already,
+        already_present=chosen.already_present,
         blank=blank,
         points=tuple(g.points for g in added),
         iou=tuple(float(x) for x in iou),
         advance_width=metrics.advance_width,
         advance_height=metrics.advance_height,
-        base_mismatch=mismatch,
+        base_mismatch=base.sha256 != glyphs.meta.target_font_sha256,
+        rejected=chosen.rejected,
+        not_accepted=chosen.not_accepted,
+        edited=chosen.edited,
+        missing_png=glyphs.missing_png,
     )
 
 

@@ -14,6 +14,8 @@ name and renamed into place, so a reader never sees half of one.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -61,7 +63,8 @@ class GeneratedMeta:
             raise ValueError(f"transform must be a Transform, got {type(self.transform).__name__}")
 
 
-def _png_name(codepoint: int) -> str:
+def png_name(codepoint: int) -> str:
+    """The file name of one glyph's PNG: ``U+4E00.png``, ``U+20000.png``."""
     return f"U+{codepoint:04X}.png"
 
 
@@ -86,6 +89,61 @@ def _check_arrays(images: np.ndarray, codepoints: np.ndarray, glyph_px: int, whe
         raise DatasetError(f"{where}: codepoints are not unique")
 
 
+def _png_bytes(image: np.ndarray) -> bytes:
+    """The PNG of one coverage image as people see it: black ink on white."""
+    buffer = io.BytesIO()
+    Image.fromarray(255 - image, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _write_h5(
+    path: Path,
+    images: np.ndarray,
+    cps: np.ndarray,
+    meta: GeneratedMeta,
+    sources: np.ndarray | None,
+    png_digests: np.ndarray,
+) -> None:
+    with h5py.File(path, "w", track_order=True) as f:
+        f.attrs["style_id"] = int(meta.style_id)
+        f.attrs["style_name"] = meta.style_name
+        f.attrs["glyph_px"] = int(meta.glyph_px)
+        f.attrs["placement"] = meta.placement
+        f.attrs["target_font_sha256"] = meta.target_font_sha256
+        f.attrs["target_font_path"] = meta.target_font_path
+        f.attrs["transform"] = json.dumps(meta.transform.to_dict(), sort_keys=True)
+        f.attrs["dataset_manifest_sha256"] = meta.dataset_manifest_sha256
+        f.attrs["format_version"] = int(meta.format_version)
+        px = meta.glyph_px
+        stacks = {"image": images} if sources is None else {"image": images, "source": sources}
+        for name, stack in stacks.items():
+            f.create_dataset(
+                name,
+                data=stack,
+                shape=stack.shape,
+                dtype=np.uint8,
+                chunks=(1, px, px) if len(stack) else None,
+                compression="gzip" if len(stack) else None,
+                compression_opts=1 if len(stack) else None,
+            )
+        f.create_dataset("codepoint", data=cps.astype(np.uint32))
+        f.create_dataset("png_sha256", data=png_digests, dtype=np.uint8)
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``out``, replacing an existing one."""
+    os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a normal folder is readable by others
+    if out.exists():
+        # Move the old folder aside first so that out_dir is never missing a glyphs.h5
+        # it had for longer than one rename.
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, trash / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
 def write_generated(
     out_dir: str | os.PathLike[str],
     images: np.ndarray,
@@ -93,16 +151,26 @@ def write_generated(
     meta: GeneratedMeta,
     *,
     force: bool = False,
+    sources: np.ndarray | None = None,
 ) -> Path:
     """Write a generated-glyph folder (glyphs.h5 + one PNG per glyph) and return its path.
 
-    The folder is built under a temporary name next to ``out_dir`` and renamed into place.
-    An existing non-empty ``out_dir`` is refused unless ``force`` (then it is replaced whole).
+    ``sources`` (same shape as ``images``), if given, are stored so that a review can show
+    each glyph beside the source glyph it came from. The folder is built under a temporary
+    name next to ``out_dir`` and renamed into place. An existing non-empty ``out_dir`` is
+    refused unless ``force`` (then it is replaced whole).
     """
     out = Path(out_dir)
     images = np.asarray(images)
     cps = np.asarray(codepoints, dtype=np.int64).reshape(-1)
     _check_arrays(images, cps, meta.glyph_px, str(out))
+    if sources is not None:
+        sources = np.asarray(sources)
+        if sources.shape != images.shape or sources.dtype != np.uint8:
+            raise DatasetError(
+                f"{out}: sources must be {images.shape} uint8 like the images, got "
+                f"{sources.shape} {sources.dtype}"
+            )
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not force:
@@ -110,39 +178,13 @@ def write_generated(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        with h5py.File(tmp / GLYPHS_NAME, "w", track_order=True) as f:
-            f.attrs["style_id"] = int(meta.style_id)
-            f.attrs["style_name"] = meta.style_name
-            f.attrs["glyph_px"] = int(meta.glyph_px)
-            f.attrs["placement"] = meta.placement
-            f.attrs["target_font_sha256"] = meta.target_font_sha256
-            f.attrs["target_font_path"] = meta.target_font_path
-            f.attrs["transform"] = json.dumps(meta.transform.to_dict(), sort_keys=True)
-            f.attrs["dataset_manifest_sha256"] = meta.dataset_manifest_sha256
-            f.attrs["format_version"] = int(meta.format_version)
-            px = meta.glyph_px
-            f.create_dataset(
-                "image",
-                data=images,
-                shape=images.shape,
-                dtype=np.uint8,
-                chunks=(1, px, px) if len(images) else None,
-                compression="gzip" if len(images) else None,
-                compression_opts=1 if len(images) else None,
-            )
-            f.create_dataset("codepoint", data=cps.astype(np.uint32))
-        for image, cp in zip(images, cps, strict=True):
-            Image.fromarray(255 - image, mode="L").save(tmp / _png_name(int(cp)))
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a normal folder is readable by others
-        if out.exists():
-            # Move the old folder aside first so that out_dir is never missing a glyphs.h5
-            # it had for longer than one rename.
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, trash / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        digests = np.zeros((len(cps), 32), np.uint8)
+        for i, (image, cp) in enumerate(zip(images, cps, strict=True)):
+            data = _png_bytes(image)
+            (tmp / png_name(int(cp))).write_bytes(data)
+            digests[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
+        _write_h5(tmp / GLYPHS_NAME, images, cps, meta, sources, digests)
+        _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -205,3 +247,105 @@ def read_generated(
         raise DatasetError(f"{path}: unreadable HDF5 file ({exc})") from None
     _check_arrays(images, codepoints.astype(np.int64), meta.glyph_px, str(path))
     return meta, images, codepoints.astype(np.uint32)
+
+
+# --- the editable view: PNGs read back -----------------------------------------------------------
+
+PNG_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # what image editors save
+
+
+def png_coverage(path: Path, glyph_px: int) -> np.ndarray:
+    """An edited ``U+XXXX.png`` as (glyph_px, glyph_px) uint8 coverage (255 - grey level).
+
+    Transparent pixels count as paper (white). Raises :class:`DatasetError` naming the file
+    when it is unreadable, of another size, or in a mode that is not a plain picture.
+    """
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode not in PNG_MODES:
+                raise DatasetError(
+                    f"{path}: image mode {img.mode} is not a greyscale or RGB picture; "
+                    "save it as greyscale PNG"
+                )
+            if img.size != (glyph_px, glyph_px):
+                raise DatasetError(
+                    f"{path}: is {img.size[0]}x{img.size[1]} px; the glyphs of this folder are "
+                    f"{glyph_px}x{glyph_px} (edit it without resizing)"
+                )
+            if "A" in img.getbands() or img.mode in ("P", "PA"):
+                rgba = img.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(paper, rgba)
+            grey = np.asarray(img.convert("L"), dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot be read as a PNG ({exc})") from None
+    return 255 - grey
+
+
+@dataclass(frozen=True)
+class GeneratedGlyphs:
+    """A generated folder as the assembler and the review use it: ``images`` are the PNGs'
+    pixels where a PNG was edited (``edited`` lists those code points), else glyphs.h5's."""
+
+    meta: GeneratedMeta
+    images: np.ndarray  # (N, px, px) uint8 coverage
+    codepoints: np.ndarray  # (N,) uint32
+    edited: tuple[int, ...]
+    missing_png: tuple[int, ...]  # PNG deleted: glyphs.h5's image is used
+
+
+def _stored_png_digests(folder: Path, count: int) -> np.ndarray | None:
+    with h5py.File(folder / GLYPHS_NAME, "r") as f:
+        if "png_sha256" not in f:
+            return None
+        digests = f["png_sha256"][()]
+    return digests if digests.shape == (count, 32) else None
+
+
+def edited_pngs(
+    folder: Path, images: np.ndarray, codepoints: np.ndarray, glyph_px: int
+) -> tuple[dict[int, np.ndarray], tuple[int, ...]]:
+    """{index: coverage} of the PNGs that differ from glyphs.h5, and the code points whose
+    PNG is missing. PNGs whose bytes still hash to what was written are not decoded."""
+    digests = _stored_png_digests(folder, len(codepoints))
+    edited: dict[int, np.ndarray] = {}
+    missing: list[int] = []
+    for i, cp in enumerate(codepoints.tolist()):
+        path = folder / png_name(int(cp))
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            missing.append(int(cp))
+            continue
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        if digests is not None and hashlib.sha256(data).digest() == digests[i].tobytes():
+            continue
+        coverage = png_coverage(path, glyph_px)
+        if not np.array_equal(coverage, images[i]):
+            edited[i] = coverage
+    return edited, tuple(missing)
+
+
+def load_glyphs(directory: str | os.PathLike[str]) -> GeneratedGlyphs:
+    """Read a generated folder with its edited PNGs applied (see the module docstring)."""
+    folder = Path(directory)
+    meta, images, codepoints = read_generated(folder)
+    edited, missing = edited_pngs(folder, images, codepoints, meta.glyph_px)
+    if edited:
+        images = images.copy()
+        for i, coverage in edited.items():
+            images[i] = coverage
+    cps = tuple(int(codepoints[i]) for i in sorted(edited))
+    return GeneratedGlyphs(meta, images, codepoints, cps, missing)
+
+
+def read_sources(directory: str | os.PathLike[str]) -> np.ndarray | None:
+    """The source glyphs stored beside the generated ones, or None for a folder without them."""
+    path = Path(directory) / GLYPHS_NAME
+    try:
+        with h5py.File(path, "r") as f:
+            return f["source"][()] if "source" in f else None
+    except OSError as exc:
+        raise DatasetError(f"{path}: unreadable HDF5 file ({exc})") from None

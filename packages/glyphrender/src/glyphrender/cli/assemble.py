@@ -14,8 +14,10 @@ DEFAULT_TOLERANCE = 0.5
 DEFAULT_CORNER_ANGLE = 60.0
 
 
-def _codes(codepoints: tuple[int, ...]) -> str:
-    return " ".join(f"U+{cp:04X}" for cp in codepoints)
+def _codes(codepoints: tuple[int, ...], shown: int = 20) -> str:
+    """The first ``shown`` code points, then how many more (10,000 would flood a terminal)."""
+    text = " ".join(f"U+{cp:04X}" for cp in codepoints[:shown])
+    return text + (f" and {len(codepoints) - shown} more" if len(codepoints) > shown else "")
 
 
 @click.command("assemble")
@@ -81,6 +83,12 @@ def _codes(codepoints: tuple[int, ...]) -> str:
     help="Turn (degrees, over about 2 px) that makes a corner instead of a curve.",
 )
 @click.option(
+    "--only-accepted",
+    is_flag=True,
+    help="Add only the glyphs accepted in the review (decisions.json); rejected ones are "
+    "always left out.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Replace an existing --out file, and accept a base font other than the one the "
@@ -96,12 +104,17 @@ def assemble(
     min_area: float,
     tolerance: float,
     corner_angle: float,
+    only_accepted: bool,
     force: bool,
 ) -> None:
     """Trace generated bitmaps into outlines and add them to a copy of the base font.
 
-    Characters the base font already has are left as they are (and listed). Exit codes:
-    0 written, 1 bad input (nothing written), 2 usage error.
+    Characters the base font already has are left as they are (and listed). Glyphs
+    rejected in `glyphrender review` are left out (with --only-accepted, all but the
+    accepted ones). An edited U+XXXX.png is used instead of the image in glyphs.h5.
+
+    \b
+    Exit status: 0 written, 1 bad input (nothing written), 2 usage error.
     """
     from glyphrender.assemble import AssembleOptions
     from glyphrender.assemble import assemble as run_assemble
@@ -114,6 +127,7 @@ def assemble(
         family_suffix=family_suffix,
         force=force,
         overwrite=force,
+        only_accepted=only_accepted,
     )
     report = run_assemble(base, glyph_dir, out_path, options, dataset_dir=dataset_dir)
     if report.base_mismatch:
@@ -135,6 +149,23 @@ def assemble(
         )
     if report.blank:
         click.echo(f"skipped {len(report.blank)} blank bitmaps: {_codes(report.blank)}")
+    if report.rejected:
+        click.echo(
+            f"left out {len(report.rejected)} glyphs rejected in the review: "
+            f"{_codes(report.rejected)}"
+        )
+    if report.not_accepted:
+        click.echo(
+            f"left out {len(report.not_accepted)} glyphs not accepted in the review "
+            f"(--only-accepted): {_codes(report.not_accepted)}"
+        )
+    if report.edited:
+        click.echo(f"used {len(report.edited)} edited PNGs: {_codes(report.edited)}")
+    if report.missing_png:
+        click.echo(
+            f"{len(report.missing_png)} PNGs are missing; used glyphs.h5 for them: "
+            f"{_codes(report.missing_png)}"
+        )
     if report.added:
         click.echo(
             f"re-rendered at the build size: ink IoU mean {statistics.fmean(report.iou):.4f}, "
