@@ -70,7 +70,7 @@ def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
         {
             "schema_version": 1,
             "glyph_px": 8,
-            "fonts": [],
+            "fonts": [{"role": "target", "style_id": 0}],
             "splits": {"train": {"count": n, "shards": entries}},
         },
     )
@@ -80,3 +80,137 @@ def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
     assert last.codepoint.tolist() == [6] and np.array_equal(last.source[0], images[6])
     with pytest.raises(DatasetError, match="has no shard 3"):
         dataset.read_shard("train", 3)
+
+
+# --- strict reading: checksums and values ---------------------------------------------------
+
+
+def _dataset(root, n=6, shard_size=3, style=None, codepoint=None, px=8, num_styles=2):
+    """A small two-style dataset written with the library's own writer."""
+    from glyphrender.shards import ShardWriter, write_manifest
+
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (n, px, px), dtype=np.uint8)
+    style = np.arange(n, dtype=np.uint16) % 2 if style is None else np.asarray(style, np.uint16)
+    cps = np.arange(0x4E00, 0x4E00 + n, dtype=np.uint32) if codepoint is None else codepoint
+    writer = ShardWriter(root, "train", shard_size=shard_size)
+    writer.add(GlyphBatch(images, 255 - images, np.asarray(cps, np.uint32), style))
+    fonts = [{"role": "source", "style_id": None}] + [
+        {"role": "target", "style_id": k} for k in range(num_styles)
+    ]
+    manifest = {
+        "schema_version": 1,
+        "glyph_px": 8,
+        "fonts": fonts,
+        "splits": {"train": {"count": n, "shards": writer.close()}},
+    }
+    write_manifest(root, manifest)
+    return root
+
+
+def _one_line_error(call, *fragments):
+    import pytest
+    from glyphrender.errors import DatasetError
+
+    with pytest.raises(DatasetError) as info:
+        call()
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_a_flipped_byte_in_a_shard_is_refused_naming_the_file(tmp_path):
+    from glyphrender.shards import Dataset
+
+    root = _dataset(tmp_path)
+    shard = root / "train-00001.h5"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    ds = Dataset.open(root)
+    assert len(ds.read_shard("train", 0)) == 3  # the intact shard still reads
+    for call in (
+        lambda: ds.read_split("train"),
+        lambda: list(ds.iter_shards("train")),
+        lambda: ds.read_shard("train", 1),
+        lambda: ds.read_samples("train", [4]),
+    ):
+        _one_line_error(call, str(shard), "sha256 does not match the manifest")
+
+
+def test_a_truncated_or_missing_shard_is_refused(tmp_path):
+    from glyphrender.shards import Dataset
+
+    root = _dataset(tmp_path)
+    shard = root / "train-00000.h5"
+    shard.write_bytes(shard.read_bytes()[:100])
+    _one_line_error(lambda: Dataset.open(root).read_split("train"), str(shard), "sha256")
+    shard.unlink()
+    _one_line_error(lambda: Dataset.open(root).read_split("train"), str(shard), "missing")
+
+
+def test_style_ids_beyond_the_manifests_styles_are_refused(tmp_path):
+    from glyphrender.shards import Dataset
+
+    # Consistent checksums: the shard was written like this, the manifest lists 2 styles.
+    root = _dataset(tmp_path, style=[0, 1, 0, 1, 7, 0])
+    ds = Dataset.open(root)
+    assert len(ds.read_shard("train", 0)) == 3
+    message = _one_line_error(
+        lambda: ds.read_split("train"), "train-00001.h5", "style id 7", "2 target style(s)"
+    )
+    assert "sample 1 " in message
+    _one_line_error(lambda: ds.read_samples("train", [3]), "train-00001.h5", "style id 7")
+
+
+def test_code_points_that_are_not_unicode_scalar_values_are_refused(tmp_path):
+    from glyphrender.shards import Dataset
+
+    for bad in (0xD800, 0x110000, 0xFFFFFFFF):
+        root = _dataset(tmp_path / f"{bad:x}", n=4, codepoint=[0x4E00, bad, 0x4E02, 0x4E03])
+        _one_line_error(
+            lambda root=root: Dataset.open(root).read_split("train"),
+            "train-00000.h5",
+            f"code point {bad:#x}",
+            "not a Unicode scalar value",
+        )
+
+
+def test_images_of_another_size_or_dtype_are_refused(tmp_path):
+    import json
+
+    from glyphrender.shards import Dataset
+
+    root = _dataset(tmp_path)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["glyph_px"] = 16  # the shards hold 8 px images
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    _one_line_error(
+        lambda: Dataset.open(root).read_split("train"), "train-00000.h5", "(3, 16, 16) uint8"
+    )
+
+
+def test_split_counts_that_disagree_with_the_shards_are_refused_at_open(tmp_path):
+    import json
+
+    from glyphrender.shards import Dataset
+
+    root = _dataset(tmp_path)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["splits"]["train"]["count"] = 9
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    _one_line_error(lambda: Dataset.open(root), "manifest.json", "counts 9", "list 6")
+
+
+def test_the_manifest_is_written_atomically(tmp_path):
+    import pytest
+    from glyphrender.shards import write_manifest
+
+    write_manifest(tmp_path, {"a": 1})
+    with pytest.raises(TypeError):
+        write_manifest(tmp_path, {"a": object()})  # cannot be serialised
+    assert (tmp_path / "manifest.json").read_text() == '{\n  "a": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]

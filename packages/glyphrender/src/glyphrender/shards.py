@@ -11,6 +11,11 @@ A dataset is a directory holding ``manifest.json`` and HDF5 shards named
 Image datasets are chunked one sample per chunk and compressed. Each shard carries the
 attributes ``schema_version``, ``split`` and ``glyph_px``. ``docs/shard-format.md`` is the
 reference for readers in other tools; this module is the reference implementation.
+
+Reading is strict: every shard read through :class:`Dataset` is first checked against the
+sha256 the manifest records for it, and its values against the manifest (sample count,
+image shape and dtype, style ids, code points). A bad shard raises :class:`DatasetError`
+naming the file and the problem, so training never starts on corrupted data.
 """
 
 from __future__ import annotations
@@ -276,14 +281,12 @@ def _slice(batch: GlyphBatch, start: int, stop: int) -> GlyphBatch:
 
 
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``manifest.json`` (sorted keys, stable formatting) through a temporary name."""
+    """Write ``manifest.json`` (sorted keys, stable formatting) atomically."""
+    from glyphrender.atomic import write_text_atomic
+
     path = Path(directory) / MANIFEST_NAME
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_text_atomic(path, text, "the manifest")
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
@@ -291,9 +294,13 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     if not Path(directory).is_dir():
         raise DatasetError(
             f"{directory}: not a dataset directory (it does not exist or is not a directory)"
+            + _aside_hint(Path(directory))
         )
     if not path.is_file():
-        raise DatasetError(f"{directory}: no {MANIFEST_NAME}; not a glyphrender dataset")
+        raise DatasetError(
+            f"{directory}: no {MANIFEST_NAME}; not a glyphrender dataset"
+            + _aside_hint(Path(directory))
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -308,7 +315,54 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     for key in ("glyph_px", "fonts", "splits"):
         if key not in manifest:
             raise DatasetError(f"{path}: manifest lacks {key!r}")
+    for split, info in manifest["splits"].items():
+        try:
+            listed = sum(int(e["count"]) for e in info["shards"])
+            counted = int(info["count"])
+        except (KeyError, TypeError, ValueError):
+            raise DatasetError(f"{path}: malformed entry for split {split!r}") from None
+        if listed != counted:
+            raise DatasetError(
+                f"{path}: split {split!r} counts {info['count']} samples but its shards "
+                f"list {listed}"
+            )
     return manifest
+
+
+def _aside_hint(directory: Path) -> str:
+    """Where a build killed while replacing ``directory`` left the old dataset, if it did."""
+    from glyphrender.atomic import ASIDE_TAG, leftovers
+
+    asides = [p for p in leftovers(directory) if f".{ASIDE_TAG}-" in p.name]
+    if not asides:
+        return ""
+    return (
+        f"; a build killed while replacing it left the previous dataset whole in {asides[0]}"
+        f" (the next `glyphrender build --out {directory}` puts it back)"
+    )
+
+
+def _is_scalar_value(codepoint: np.ndarray) -> np.ndarray:
+    """Which code points are Unicode scalar values (0..U+10FFFF, no surrogates)."""
+    cp = codepoint.astype(np.int64)
+    return (cp >= 0) & (cp <= 0x10FFFF) & ~((cp >= 0xD800) & (cp <= 0xDFFF))
+
+
+def _first_bad_value(codepoint: np.ndarray, style: np.ndarray, num_styles: int) -> str | None:
+    """A description of the first out-of-range code point or style id, or None."""
+    bad = np.flatnonzero(~_is_scalar_value(codepoint))
+    if len(bad):
+        return (
+            f"sample {bad[0]} has code point {int(codepoint[bad[0]]):#x}, not a Unicode scalar "
+            f"value ({len(bad)} such samples)"
+        )
+    bad = np.flatnonzero(style.astype(np.int64) >= num_styles)
+    if len(bad):
+        return (
+            f"sample {bad[0]} has style id {int(style[bad[0]])}, but the manifest has "
+            f"{num_styles} target style(s) ({len(bad)} such samples)"
+        )
+    return None
 
 
 class Dataset:
@@ -371,8 +425,7 @@ class Dataset:
             raise DatasetError(
                 f"{self.path}: split {split!r} has no shard {index} (it has {len(entries)})"
             )
-        entry = entries[index]
-        return self._read_shard(self.path / entry["file"], split, entry["count"])
+        return self._read_shard(entries[index], split)
 
     def read_split(self, split: str) -> GlyphBatch:
         """The whole split in memory, shards concatenated in order."""
@@ -395,18 +448,18 @@ class Dataset:
             stop = start + int(entry["count"])
             wanted = sorted({i for i in indices if start <= i < stop})
             if wanted:
-                path = self.path / entry["file"]
-                if not path.is_file():
-                    raise DatasetError(f"{path}: shard listed in the manifest is missing")
+                path = self._checked_file(entry)
                 try:
                     with h5py.File(path, "r") as f:
+                        self._check_layout(f, path, split, int(entry["count"]))
                         local = [i - start for i in wanted]
                         src = f["source"][local]
                         dst = f["target"][local] if paired else None
-                        cps = f["codepoint"][local]
-                        sty = f["style"][local]
+                        all_cps, all_sty = f["codepoint"][()], f["style"][()]
                 except (OSError, KeyError, ValueError) as exc:
                     raise DatasetError(f"{path}: unreadable shard ({exc})") from None
+                self._check_values(path, all_cps, all_sty)  # the whole shard: tiny arrays
+                cps, sty = all_cps[local], all_sty[local]
                 for k, i in enumerate(wanted):
                     parts[i] = GlyphBatch(
                         src[k : k + 1],
@@ -417,15 +470,11 @@ class Dataset:
             start = stop
         return GlyphBatch.concatenate([parts[i] for i in indices], self.glyph_px, paired)
 
-    def _read_shard(self, path: Path, split: str, expected: int) -> GlyphBatch:
-        if not path.is_file():
-            raise DatasetError(f"{path}: shard listed in the manifest is missing")
+    def _read_shard(self, entry: dict[str, Any], split: str) -> GlyphBatch:
+        path = self._checked_file(entry)
         try:
             with h5py.File(path, "r") as f:
-                if f.attrs.get("schema_version") != SCHEMA_VERSION or f.attrs.get("split") != split:
-                    raise DatasetError(
-                        f"{path}: shard attributes do not match split {split!r} schema {SCHEMA_VERSION}"
-                    )
+                self._check_layout(f, path, split, int(entry["count"]))
                 batch = GlyphBatch(
                     source=f["source"][()],
                     target=f["target"][()] if split in PAIRED_SPLITS else None,
@@ -434,11 +483,54 @@ class Dataset:
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise DatasetError(f"{path}: unreadable shard ({exc})") from None
-        if len(batch) != expected or batch.glyph_px != self.glyph_px:
-            raise DatasetError(
-                f"{path}: holds {len(batch)} samples of {batch.glyph_px} px, the manifest says {expected} of {self.glyph_px} px"
-            )
+        self._check_values(path, batch.codepoint, batch.style)
         return batch
+
+    def _checked_file(self, entry: dict[str, Any]) -> Path:
+        """The shard file of ``entry``, once its bytes match the manifest's sha256.
+
+        Hashing costs a few percent of decoding (bench/results/read-verify-*.json), so it is
+        always on: a flipped byte stops a training run before it starts.
+        """
+        path = self.path / entry["file"]
+        if not path.is_file():
+            raise DatasetError(f"{path}: shard listed in the manifest is missing")
+        expected = entry.get("sha256")
+        if expected is None:
+            raise DatasetError(f"{path}: the manifest records no sha256 for this shard")
+        try:
+            actual = sha256_file(path)
+        except OSError as exc:
+            raise DatasetError(f"{path}: unreadable shard ({exc.strerror or exc})") from None
+        if actual != expected:
+            raise DatasetError(
+                f"{path}: sha256 does not match the manifest: the shard changed or was "
+                "corrupted after the build (rebuild the dataset)"
+            )
+        return path
+
+    def _check_layout(self, f: h5py.File, path: Path, split: str, expected: int) -> None:
+        """Attributes, dataset shapes and dtypes against the manifest, before any decoding."""
+        if f.attrs.get("schema_version") != SCHEMA_VERSION or f.attrs.get("split") != split:
+            raise DatasetError(
+                f"{path}: shard attributes do not match split {split!r} schema {SCHEMA_VERSION}"
+            )
+        px = self.glyph_px
+        images = ("source", "target") if split in PAIRED_SPLITS else ("source",)
+        layout = {name: ((expected, px, px), np.uint8) for name in images}
+        layout |= {"codepoint": ((expected,), np.uint32), "style": ((expected,), np.uint16)}
+        for name, (shape, dtype) in layout.items():
+            ds = f[name]
+            if ds.shape != shape or ds.dtype != dtype:
+                raise DatasetError(
+                    f"{path}: {name} is {ds.shape} {ds.dtype}, the manifest says "
+                    f"{shape} {np.dtype(dtype)} ({expected} samples of {px} px)"
+                )
+
+    def _check_values(self, path: Path, codepoint: np.ndarray, style: np.ndarray) -> None:
+        problem = _first_bad_value(codepoint, style, self.num_styles)
+        if problem:
+            raise DatasetError(f"{path}: {problem}")
 
     def verify(self) -> list[str]:
         """Check every shard's sha256 and count against the manifest; return the problems found."""
