@@ -167,3 +167,35 @@ def test_failed_build_leaves_nothing(tmp_path, fonts, font_factory):
     with pytest.raises(FontError):
         build_dataset(config(tmp_path, src, font_factory.text_file()))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fonts"]
+
+
+def test_force_killed_mid_publish_never_loses_the_old_dataset(tmp_path, fonts, monkeypatch):
+    from glyphrender import atomic
+
+    src, dst, _ = fonts
+    out = tmp_path / "data"
+    build_dataset(config(tmp_path, src, dst, name="data", seed=1))
+    old_manifest = (out / "manifest.json").read_text()
+
+    class Killed(BaseException):
+        pass
+
+    def die_after(step):
+        if step == "aside":
+            raise Killed  # the process dies between its two renames
+
+    # The portable two-rename path: the one place where `out` is briefly absent.
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(atomic, "_after_step", die_after)
+    with pytest.raises(Killed):
+        build_dataset(config(tmp_path, src, dst, name="data", seed=2, force=True))
+    monkeypatch.setattr(atomic, "_after_step", None)
+    assert not out.exists()
+    with pytest.raises(DatasetError, match=r"left the previous dataset whole in .*\.data\.old-"):
+        Dataset.open(out)
+    notes = []
+    with pytest.raises(DatasetError, match="--force"):  # restored first, then refused as usual
+        build_dataset(config(tmp_path, src, dst, name="data", seed=3), notify=notes.append)
+    assert (out / "manifest.json").read_text() == old_manifest and not Dataset.open(out).verify()
+    assert len(notes) == 1 and "restored the previous folder" in notes[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "fonts"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -208,3 +212,136 @@ def test_out_under_a_file_cannot_be_written(tmp_path, pair):
     (tmp_path / "file").write_text("x")
     r = run(*build_args(src, dst, tmp_path / "file" / "ds"))
     assert r.exit_code == 1 and "cannot write" in r.output and "Traceback" not in r.output
+
+
+# --- interruption: SIGKILL, SIGTERM, leftovers ----------------------------------------------
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc to find the worker processes"
+)
+
+
+def _children(pid: int) -> list[int]:
+    """Live (non-zombie) processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _start_big_build(tmp_path, font_factory):
+    """A real `glyphrender build` with 2 workers, returned once it is mid-render."""
+    src, dst = font_factory.pair(src_count=2000, dst_count=2000)
+    argv = [sys.executable, "-c", "from glyphrender.cli import main; main()"]
+    argv += ["build", "--src", str(src), "--dst", str(dst), "--out", str(tmp_path / "ds")]
+    argv += ["--size", "1024", "--workers", "2", "--shard-size", "8"]
+    argv += ["--charset", "U+4E00-U+9FFF"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".ds.build-*/train-*.h5")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the build never wrote a shard"
+        time.sleep(0.02)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2, "the build should be rendering in worker processes"
+    return proc, workers
+
+
+def _wait_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (alive := [p for p in pids if _alive(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+@linux_only
+def test_sigkill_of_a_build_leaves_no_worker_and_closes_the_callers_pipes(tmp_path, font_factory):
+    proc, workers = _start_big_build(tmp_path, font_factory)
+    try:
+        proc.kill()
+        proc.wait(timeout=10)
+        assert _wait_gone(workers, 5) == []
+        closed = threading.Event()
+
+        def drain() -> None:
+            proc.stdout.read(), proc.stderr.read()  # returns at EOF: every writer has gone
+            closed.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        assert closed.wait(5), "a worker still holds the build's stdout/stderr"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert not (tmp_path / "ds").exists()  # never a half dataset under the final name
+    (leftover,) = tmp_path.glob(".ds.build-*")  # a killed process cannot clean up...
+    src, dst = font_factory.path("src.ttf"), font_factory.path("dst.ttf")
+    r = run(*build_args(src, dst, tmp_path / "ds"))
+    assert r.exit_code == 0, r.output
+    # ...so the next build to the same --out removes it, and says so
+    assert f"glyphrender: {leftover}: removed, left by a run that did not finish" in r.output
+    assert not leftover.exists() and (tmp_path / "ds" / "manifest.json").is_file()
+
+
+@linux_only
+@pytest.mark.parametrize(
+    "signum, status, message",
+    [
+        (signal.SIGTERM, 143, "glyphrender: terminated (SIGTERM)"),
+        (signal.SIGINT, 130, "glyphrender: interrupted"),
+    ],
+)
+def test_sigterm_and_sigint_stop_a_build_cleanly(tmp_path, font_factory, signum, status, message):
+    proc, workers = _start_big_build(tmp_path, font_factory)
+    try:
+        proc.send_signal(signum)  # to the build process only, as `kill PID` does
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == status, err
+    assert err.strip().splitlines() == [message]  # one line, no traceback
+    assert "Traceback" not in err
+    assert _wait_gone(workers, 5) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fonts"]  # no temp dir, no dataset
+
+
+def test_a_stale_build_directory_is_removed_but_a_live_builds_is_not(tmp_path, pair):
+    src, dst = pair
+    dead = tmp_path / ".ds.build-deadbeef"
+    dead.mkdir()
+    (dead / "train-00000.h5").write_bytes(b"half")
+    holder = (
+        "import sys, time\n"
+        "from glyphrender.atomic import staging_dir\n"
+        "with staging_dir(sys.argv[1]) as tmp:\n"
+        "    print(tmp, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    live_proc = subprocess.Popen(
+        [sys.executable, "-c", holder, str(tmp_path / "ds")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        live = tmp_path / os.path.basename(live_proc.stdout.readline().strip())
+        r = run(*build_args(src, dst, tmp_path / "ds"))
+        assert r.exit_code == 0, r.output
+        assert f"{dead}: removed, left by a run that did not finish" in r.output
+        assert str(live) not in r.output and live.is_dir()  # its build is still running
+        assert not dead.exists()
+    finally:
+        live_proc.kill()
+        live_proc.wait(timeout=10)

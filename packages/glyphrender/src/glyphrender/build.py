@@ -6,22 +6,26 @@ Pipeline: open and check the fonts, resolve the charset, compute coverage, assig
 shards in the main process. Work is cut into fixed runs of samples whatever the number of
 workers, and results are consumed in order, so the output does not depend on ``workers``.
 
-The dataset is written into a temporary directory next to ``out`` and moved into place at
-the end, ``manifest.json`` last: an interrupted or failed build never leaves a manifest (and
-so never a dataset) under the final name, and removes its temporary directory.
+The dataset is written into a locked staging directory next to ``out``
+(:func:`glyphrender.atomic.staging_dir`) and published by
+:func:`glyphrender.atomic.publish_dir`: ``out`` holds the whole old dataset or the whole new
+one at every instant, also with ``force``. An interrupted or failed build removes its staging
+directory; one killed outright leaves it behind, and the next build to the same ``out``
+removes it (:func:`glyphrender.atomic.sweep_stale`). Worker processes exit on their own when
+the build process dies, however it dies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as _dt
 import multiprocessing
 import os
 import re
-import shutil
 import signal
 import sys
-import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from glyphrender import __version__
+from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
 from glyphrender.charsets import DEFAULT_CHARSET
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.fonts import FontRef, LoadedFont
@@ -117,6 +122,7 @@ class BuildResult:
 
 
 ProgressFn = Callable[[int, int], None]  # (samples done, samples total)
+NotifyFn = Callable[[str], None]  # one line for the user (the CLI prints it on stderr)
 
 
 # --- worker side ----------------------------------------------------------------------------
@@ -124,14 +130,39 @@ ProgressFn = Callable[[int, int], None]  # (samples done, samples total)
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(fonts: list[tuple[bytes, dict[str, float], str]], options, compression) -> None:
+def _exit_with_parent(parent_pid: int) -> None:
+    """Make this worker process exit as soon as the build process dies, even by SIGKILL.
+
+    Otherwise a killed build's workers live on, blocked writing results nobody reads, and
+    keep the caller's stdout/stderr pipes open. Linux: the kernel sends SIGKILL on the
+    parent's death (PR_SET_PDEATHSIG). Elsewhere: a thread waits on multiprocessing's
+    parent sentinel, which becomes ready when the parent exits.
+    """
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent_pid:  # it died before the line above took effect
+                os._exit(1)
+            return
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()
+
+
+def _init_worker(
+    fonts: list[tuple[bytes, dict[str, float], str]], options, compression, parent_pid: int
+) -> None:
     """Open one FreeType face per font, once per worker process."""
     from glyphrender.transform import Transform
 
-    with contextlib.suppress(ValueError):  # not the main thread of the main process
-        # Ctrl-C goes to the whole process group; the main process alone handles it.
-        if multiprocessing.parent_process() is not None:
+    if multiprocessing.parent_process() is not None:
+        _exit_with_parent(parent_pid)
+        with contextlib.suppress(ValueError):  # not the main thread of the main process
+            # Ctrl-C goes to the whole process group; the main process alone handles it and
+            # shuts the pool down. A forked worker would also inherit the CLI's SIGTERM handler.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _STATE["renderers"] = [
         GlyphRenderer(data, Transform.from_dict(t), options, name=name) for data, t, name in fonts
     ]
@@ -232,13 +263,22 @@ def _font_entry(
     }
 
 
-def build_dataset(config: BuildConfig, progress: ProgressFn | None = None) -> BuildResult:
-    """Build the dataset ``config`` describes; raise GlyphrenderError on bad input."""
+def build_dataset(
+    config: BuildConfig, progress: ProgressFn | None = None, notify: NotifyFn | None = None
+) -> BuildResult:
+    """Build the dataset ``config`` describes; raise GlyphrenderError on bad input.
+
+    First cleans up after earlier builds to the same ``out`` that were killed (``notify``
+    gets one line per directory removed or dataset restored).
+    """
     from glyphrender.charsets import resolve_charset
     from glyphrender.coverage import compute_coverage
     from glyphrender.fonts import open_font
 
     out = config.out
+    for line in sweep_stale(out):
+        if notify:
+            notify(line)
     _check_out(out, config.force)
     source = open_font(config.source)
     targets = [open_font(ref) for ref in config.targets]
@@ -268,10 +308,10 @@ def build_dataset(config: BuildConfig, progress: ProgressFn | None = None) -> Bu
         [(f.sfnt_bytes, t, str(f.path)) for f, t in zip(fonts, transforms, strict=True)],
         config.render,
         config.compression,
+        os.getpid(),
     )
 
-    tmp = _make_temp_dir(out)
-    try:
+    with staging_dir(out, "the dataset") as tmp:
         splits, clipped = _render_and_write(tmp, plan, config, init_args, progress)
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -297,9 +337,10 @@ def build_dataset(config: BuildConfig, progress: ProgressFn | None = None) -> Bu
             "compression": dict(config.compression),
         }
         _write_manifest_file(tmp, manifest)
-        _move_into_place(tmp, out, config.force)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _check_out(out, config.force)  # a dataset may have appeared there while we rendered
+        # No dataset there, or force: replace the folder, keeping files that are not part of
+        # a dataset (data/README.md).
+        publish_dir(tmp, out, replace=True, keep=_not_dataset_file, what="the dataset")
     return BuildResult(out, manifest, tuple(clipped))
 
 
@@ -375,44 +416,5 @@ def _check_out(out: Path, force: bool) -> None:
         )
 
 
-def _make_temp_dir(out: Path) -> Path:
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would become the dataset's mode
-        return tmp
-    except OSError as exc:
-        raise DatasetError(
-            f"{out}: cannot write the dataset here ({exc.strerror or exc})"
-        ) from None
-
-
-def _move_into_place(tmp: Path, out: Path, force: bool) -> None:
-    """Publish the finished dataset; manifest.json arrives last.
-
-    A missing or empty ``out`` is replaced by one rename. An existing directory keeps its
-    other files (``data/README.md``): the old manifest goes first (so it never lists shards
-    it did not write), then old shards, then the new shards and finally the new manifest.
-    """
-    try:
-        if out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
-        if not out.exists():
-            os.replace(tmp, out)
-            return
-        _check_out(out, force)  # it may have appeared while we rendered
-        old_manifest = out / MANIFEST_NAME
-        if old_manifest.exists():
-            old_manifest.unlink()
-        for path in out.iterdir():
-            if _SHARD_FILE.match(path.name) and path.is_file():
-                path.unlink()
-        for path in sorted(tmp.iterdir()):
-            if path.name != MANIFEST_NAME:
-                os.replace(path, out / path.name)
-        os.replace(tmp / MANIFEST_NAME, out / MANIFEST_NAME)
-    except OSError as exc:
-        raise DatasetError(f"{out}: cannot move the dataset into place ({exc})") from None
+def _not_dataset_file(name: str) -> bool:
+    return name != MANIFEST_NAME and not _SHARD_FILE.match(name)

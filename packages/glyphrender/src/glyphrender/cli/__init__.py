@@ -1,7 +1,9 @@
 """The ``glyphrender`` command line.
 
 Exit codes: 0 success, 1 bad input or a failed operation (one line on stderr naming the
-file and the problem), 2 usage error (click's own), 130 interrupted.
+file and the problem), 2 usage error (click's own), 130 interrupted by SIGINT (Ctrl-C), 143
+stopped by SIGTERM. Both signals unwind the same way (temporary files and directories are
+removed, worker processes stopped) and print one line.
 
 Each command lives in its own module of this package and is imported only when it runs,
 so ``glyphrender --help`` stays fast.
@@ -10,6 +12,7 @@ so ``glyphrender --help`` stays fast.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 import click
@@ -25,7 +28,27 @@ COMMANDS = {
     "preview": "preview:preview",
     "assemble": "assemble:assemble",
     "specimen": "specimen:specimen",
+    "review": "review:review",
 }
+
+
+class TextDefault(click.Option):
+    """An option whose default is described in words: `show_default="all cores"` shows
+    `[default: all cores]` (click's own form is `[default: (all cores)]`)."""
+
+    def get_help_extra(self, ctx: click.Context):  # type: ignore[override]
+        extra = super().get_help_extra(ctx)
+        if isinstance(self.show_default, str):
+            extra["default"] = self.show_default
+        return extra
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class LazyGroup(click.Group):
@@ -44,16 +67,33 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
+            previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        except ValueError:  # not the main thread (an embedding program): leave signals alone
+            previous = None
+        try:
             return super().invoke(ctx)
         except GlyphrenderError as exc:
             click.echo(f"glyphrender: error: {exc}", err=True)
             sys.exit(1)
+        except Terminated:
+            click.echo("glyphrender: terminated (SIGTERM)", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("glyphrender: interrupted", err=True)
             sys.exit(130)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="glyphrender")
 def main() -> None:
-    """Fonts to paired glyph bitmaps in HDF5 shards, and generated bitmaps back to fonts."""
+    """Fonts to paired glyph bitmaps in HDF5 shards, and generated bitmaps back to fonts.
+
+    Run `glyphrender COMMAND --help` for a command's options and their defaults.
+
+    \b
+    Exit status: 0 success; 1 bad input or a failed operation (one line on stderr naming the
+    file); 2 usage error; 130 interrupted (SIGINT, Ctrl-C); 143 stopped by SIGTERM.
+    """

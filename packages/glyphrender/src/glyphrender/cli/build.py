@@ -9,6 +9,9 @@ from pathlib import Path
 
 import click
 
+from glyphrender.charsets import DEFAULT_CHARSET
+from glyphrender.cli import TextDefault
+
 # Kept in sync with glyphrender.render / placement / splits / build defaults (tested), and
 # written out here so `glyphrender --help` does not import the renderer.
 DEFAULT_SIZE = 256
@@ -71,11 +74,21 @@ class Progress:
     show_default=True,
     help="Dataset directory. Other files in it (a README) are kept.",
 )
-@click.option("--src-index", type=click.IntRange(min=0), help="Face index of a --src collection.")
+@click.option(
+    "--src-index",
+    type=click.IntRange(min=0),
+    metavar="N",
+    show_default="FONT#N, else 0",
+    cls=TextDefault,
+    help="Face index of a --src collection (TTC/OTC).",
+)
 @click.option(
     "--dst-index",
     type=click.IntRange(min=0),
     multiple=True,
+    metavar="N",
+    show_default="FONT#N, else 0",
+    cls=TextDefault,
     help="Face index of a --dst collection; give once per --dst, in order.",
 )
 @click.option(
@@ -83,8 +96,9 @@ class Progress:
     "charset",
     multiple=True,
     metavar="SPEC",
-    help="Named set (cjk, kana, gb2312, ...), range U+4E00-U+4FFF or text file; repeat to "
-    "combine. Default: cjk.",
+    default=DEFAULT_CHARSET,
+    show_default=True,
+    help="Named set (cjk, kana, gb2312, ...), range U+4E00-U+4FFF or text file; repeat to combine.",
 )
 @click.option(
     "--size",
@@ -127,9 +141,18 @@ class Progress:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Rendering processes [default: all cores].",
+    show_default="all cores",
+    cls=TextDefault,
+    help="Rendering processes; the output does not depend on it.",
 )
-@click.option("--force", is_flag=True, help="Replace a dataset already at --out.")
+@click.option(
+    "--force",
+    is_flag=True,
+    show_default="off",
+    cls=TextDefault,
+    help="Replace a dataset already at --out (atomically: the old one stays until the new "
+    "one is complete).",
+)
 def build(
     src: str,
     dst: tuple[str, ...],
@@ -151,8 +174,14 @@ def build(
     Characters both fonts draw become train/val pairs (split by a seeded hash of the code
     point); characters only the source draws go to `missing` (source image only).
 
+    The dataset is built in a hidden directory beside --out (.NAME.build-*) and moved into
+    place when complete; a later build removes those left by killed builds. Worker processes
+    exit when the build dies, even by SIGKILL.
+
     \b
-    Exit status: 0 built, 1 bad input (a one-line message names the file), 2 usage error.
+    Exit status: 0 built; 1 bad input (a one-line message names the file); 2 usage error;
+    130 interrupted (SIGINT, Ctrl-C); 143 stopped by SIGTERM. Interrupted or stopped, the
+    build removes its temporary directory and leaves --out as it was.
     """
     from glyphrender.build import BuildConfig, build_dataset
     from glyphrender.fonts import FontRef
@@ -180,7 +209,11 @@ def build(
         force=force,
     )
     started = time.perf_counter()
-    result = build_dataset(config, progress=Progress("rendering"))
+    result = build_dataset(
+        config,
+        progress=Progress("rendering"),
+        notify=lambda line: click.echo(f"glyphrender: {line}", err=True),
+    )
     elapsed = time.perf_counter() - started
     m = result.manifest
     counts = ", ".join(f"{s} {result.count(s)}" for s in ("train", "val", "missing"))
