@@ -96,4 +96,4 @@ def test_usage_errors_exit_2(font_factory):
 def test_help_states_default_charset():
     result = CliRunner().invoke(main, ["coverage", "--help"])
     assert result.exit_code == 0
-    assert "Default: cjk" in " ".join(result.output.split())
+    assert "[default: cjk]" in " ".join(result.output.split())

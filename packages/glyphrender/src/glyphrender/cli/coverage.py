@@ -2,44 +2,72 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS
+from glyphrender.cli import TextDefault
 from glyphrender.errors import GlyphrenderError
 
 _CHARSET_HELP = (
     "Characters to consider (repeatable; the union is used): a named set ("
     + ", ".join(NAMED_SETS)
     + "), a range U+4E00-U+4E0F, or a text file of characters / U+XXXX lines. "
-    + f"Default: {' '.join(DEFAULT_CHARSET)} (U+4E00-U+9FFF and U+3400-U+4DBF)."
+    + "cjk is U+4E00-U+9FFF and U+3400-U+4DBF."
 )
 
 
 @click.command("coverage")
-@click.option("--src", "src", required=True, help="Source font (path or path#N for a TTC face).")
+@click.option(
+    "--src",
+    "src",
+    required=True,
+    metavar="FONT",
+    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
+)
 @click.option(
     "--dst",
     "dsts",
     required=True,
     multiple=True,
-    help="Target font (path or path#N); repeat for several targets (styles 0, 1, ...).",
+    metavar="FONT",
+    help="Target font; repeat for several targets (style ids 0.. in this order).",
 )
-@click.option("--src-index", type=click.IntRange(min=0), help="Face index of --src in a TTC.")
+@click.option(
+    "--src-index",
+    type=click.IntRange(min=0),
+    metavar="N",
+    cls=TextDefault,
+    show_default="FONT#N, else 0",
+    help="Face index of a --src collection (TTC/OTC).",
+)
 @click.option(
     "--dst-index",
     "dst_indices",
     type=click.IntRange(min=0),
     multiple=True,
-    help="Face index of --dst in a TTC: once for every target, or once per --dst in order.",
+    metavar="N",
+    cls=TextDefault,
+    show_default="FONT#N, else 0",
+    help="Face index of a --dst collection; give once per --dst in order, or once for all.",
 )
-@click.option("--charset", "charset_specs", multiple=True, metavar="SPEC", help=_CHARSET_HELP)
+@click.option(
+    "--charset",
+    "charset_specs",
+    multiple=True,
+    metavar="SPEC",
+    default=DEFAULT_CHARSET,
+    show_default=True,
+    help=_CHARSET_HELP,
+)
 @click.option(
     "--write-lists",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    cls=TextDefault,
+    show_default="none written",
     help="Directory to write shared.txt, source_only.txt, target_only.txt into "
     "(U+XXXX<TAB>char per line; with several targets also per-style files *_styleN.txt).",
 )
@@ -55,6 +83,11 @@ def coverage(
 
     Prints per target: shared (both draw: training pairs), source-only (the source draws,
     the target lacks: what a model would generate) and target-only.
+
+    \b
+    Exit status: 0 counted (and lists written); 1 bad input (a one-line message names the
+    file) or lists that cannot be written; 2 usage error; 130 interrupted (SIGINT, Ctrl-C);
+    143 stopped by SIGTERM.
     """
     from glyphrender.charsets import resolve_charset
     from glyphrender.coverage import compute_coverage
@@ -115,7 +148,9 @@ def coverage(
 
 
 def _write_list(path: Path, codepoints: Sequence[int]) -> None:
-    """One `U+XXXX<TAB>char` line per codepoint; written to a temp name, then renamed."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(f"U+{cp:04X}\t{chr(cp)}\n" for cp in codepoints), encoding="utf-8")
-    os.replace(tmp, path)
+    """One `U+XXXX<TAB>char` line per codepoint, written atomically."""
+    from glyphrender.atomic import write_text_atomic
+
+    write_text_atomic(
+        path, "".join(f"U+{cp:04X}\t{chr(cp)}\n" for cp in codepoints), "the character list"
+    )

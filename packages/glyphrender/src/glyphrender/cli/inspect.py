@@ -7,17 +7,33 @@ from pathlib import Path
 
 import click
 
+from glyphrender.cli import TextDefault
+
 
 @click.command("inspect")
 @click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--verify", is_flag=True, help="Check every shard's sha256 against the manifest.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    cls=TextDefault,
+    show_default="off",
+    help="Print the summary as JSON instead of text.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    cls=TextDefault,
+    show_default="off",
+    help="Also check every shard's sha256 and values against the manifest.",
+)
 def inspect_cmd(dataset: Path, as_json: bool, verify: bool) -> None:
     """Print a dataset's fonts, counts per split, image size, placement and size on disk.
 
     \b
-    Exit status: 0 fine, 1 not a dataset or (with --verify) a shard missing or changed,
-    2 usage error.
+    Exit status: 0 fine; 1 not a dataset or (with --verify) a shard missing, changed or
+    holding values the manifest rules out; 2 usage error; 130 interrupted (SIGINT, Ctrl-C);
+    143 stopped by SIGTERM.
     """
     from glyphrender.inspect import format_summary, summarize
     from glyphrender.shards import Dataset

@@ -19,7 +19,8 @@ SPLITS = ("train", "val", "missing")
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="PNG file to write.",
+    metavar="PNG",
+    help="PNG file to write (through a temporary name).",
 )
 @click.option(
     "--count", type=click.IntRange(min=1), default=24, show_default=True, help="Samples to show."
@@ -37,7 +38,8 @@ def preview(dataset: Path, split: str, out: Path, count: int, seed: int, cell_px
     """Draw source | target pairs (source only for `missing`) labelled with their code points.
 
     \b
-    Exit status: 0 written, 1 not a dataset or an empty split, 2 usage error.
+    Exit status: 0 written; 1 not a dataset, a bad shard or an empty split; 2 usage error;
+    130 interrupted (SIGINT, Ctrl-C); 143 stopped by SIGTERM.
     """
     from glyphrender.preview import write_preview
     from glyphrender.shards import Dataset
