@@ -164,6 +164,8 @@ def test_style_ids_beyond_the_manifests_styles_are_refused(tmp_path):
     )
     assert "sample 1 " in message
     _one_line_error(lambda: ds.read_samples("train", [3]), "train-00001.h5", "style id 7")
+    (problem,) = ds.verify()  # inspect --verify: the same check, one line per bad shard
+    assert "train-00001.h5: sample 1 has style id 7" in problem
 
 
 def test_code_points_that_are_not_unicode_scalar_values_are_refused(tmp_path):
