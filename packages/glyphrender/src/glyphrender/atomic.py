@@ -4,6 +4,10 @@ Every output file of both packages goes through here: a temporary file beside th
 (same directory, so the rename is atomic), renamed at the end, removed on any failure.
 ``durable=True`` also fsyncs the file and its directory, for files that must survive a power
 loss (checkpoints, the metrics log), not just a killed process.
+
+Folders (a dataset, a generated-glyph folder) go through :func:`staging_dir`,
+:func:`publish_dir` and :func:`sweep_stale` (see the section on directories below). This is the
+only module of either package that renames anything.
 """
 
 from __future__ import annotations
@@ -239,6 +243,15 @@ def publish_dir(
     is the whole old folder or the whole new one (or, in the non-Linux fallback, the old one
     sits whole under ``.NAME.old-*`` for an instant, for :func:`sweep_stale` to restore).
     ``durable`` fsyncs the parent directory so the new name survives a power loss.
+    Failures raise :class:`GlyphrenderError` naming ``final``; ``final`` is then unchanged.
+
+    Typical use (what ``glyphrender build`` does)::
+
+        for line in sweep_stale(out):  # leftovers of killed runs; report each line
+            print(line, file=sys.stderr)
+        with staging_dir(out, "the glyph folder") as tmp:
+            write_everything_into(tmp)  # an exception here leaves `out` untouched
+            publish_dir(tmp, out, replace=force, what="the glyph folder")
     """
     staging, final = Path(staging), Path(final)
     if final.is_symlink() or (final.exists() and not final.is_dir()):
