@@ -1,15 +1,22 @@
 """Generated glyphs on disk: the one reader and writer of ``gen/NAME/`` folders.
 
-``zi2zi generate`` writes them, ``glyphrender assemble`` reads them. A folder holds
+``zi2zi generate`` writes them, ``glyphrender review`` and ``glyphrender assemble`` read them.
+A folder holds
 
 - ``glyphs.h5``: datasets ``image`` (N, H, W) uint8 ink coverage (0 paper, 255 full ink) and
   ``codepoint`` (N,) uint32; attributes ``style_id``, ``style_name``, ``glyph_px``,
   ``placement``, ``target_font_sha256``, ``target_font_path``, ``transform`` (JSON of
-  ``Transform.to_dict()``), ``dataset_manifest_sha256`` and ``format_version``;
-- ``U+XXXX.png`` per glyph, black ink on white (255 - coverage), for people to look at.
+  ``Transform.to_dict()``), ``dataset_manifest_sha256`` and ``format_version``; optionally
+  ``source`` (N, H, W) uint8, the source glyph each image was generated from, and
+  ``png_sha256`` (N, 32) uint8, the SHA-256 of each PNG as written;
+- ``U+XXXX.png`` per glyph, black ink on white (255 - coverage): the editable view;
+- ``decisions.json`` once the glyphs are reviewed (:mod:`glyphrender.review.decisions`).
 
-``glyphs.h5`` is the data; the PNGs are a view of it. A folder is written under a temporary
-name and renamed into place, so a reader never sees half of one.
+The PNGs are the editable view of ``glyphs.h5``: :func:`load_glyphs` reads back every PNG
+that no longer matches what was written (a font maker fixing a stroke edits the PNG) and
+uses it in place of the stored image, after checking its size and mode. A deleted PNG falls
+back to ``glyphs.h5``. A folder is built in a staging folder and swapped into place
+(:func:`glyphrender.atomic.publish_dir`), so a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -18,8 +25,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +32,7 @@ import h5py
 import numpy as np
 from PIL import Image
 
+from glyphrender.atomic import publish_dir, staging_dir
 from glyphrender.errors import DatasetError
 from glyphrender.transform import Transform
 
@@ -130,20 +136,6 @@ def _write_h5(
         f.create_dataset("png_sha256", data=png_digests, dtype=np.uint8)
 
 
-def _publish(tmp: Path, out: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``out``, replacing an existing one."""
-    os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a normal folder is readable by others
-    if out.exists():
-        # Move the old folder aside first so that out_dir is never missing a glyphs.h5
-        # it had for longer than one rename.
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, trash / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def write_generated(
     out_dir: str | os.PathLike[str],
     images: np.ndarray,
@@ -156,8 +148,8 @@ def write_generated(
     """Write a generated-glyph folder (glyphs.h5 + one PNG per glyph) and return its path.
 
     ``sources`` (same shape as ``images``), if given, are stored so that a review can show
-    each glyph beside the source glyph it came from. The folder is built under a temporary
-    name next to ``out_dir`` and renamed into place. An existing non-empty ``out_dir`` is
+    each glyph beside the source glyph it came from. The folder is built in a staging folder
+    next to ``out_dir`` and swapped into place. An existing non-empty ``out_dir`` is
     refused unless ``force`` (then it is replaced whole).
     """
     out = Path(out_dir)
@@ -175,19 +167,15 @@ def write_generated(
         raise DatasetError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise DatasetError(f"{out}: exists and is not empty (use --force to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with staging_dir(out, "the generated glyphs") as tmp:
         digests = np.zeros((len(cps), 32), np.uint8)
         for i, (image, cp) in enumerate(zip(images, cps, strict=True)):
             data = _png_bytes(image)
             (tmp / png_name(int(cp))).write_bytes(data)
             digests[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
         _write_h5(tmp / GLYPHS_NAME, images, cps, meta, sources, digests)
-        _publish(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        # One atomic swap: out_dir is the whole old folder or the whole new one at every instant.
+        publish_dir(tmp, out, replace=force, what="the generated glyphs")
     return out
 
 
@@ -202,51 +190,72 @@ def _attr(attrs: h5py.AttributeManager, name: str, path: Path) -> object:
     return value
 
 
-def read_generated(
-    directory: str | os.PathLike[str],
-) -> tuple[GeneratedMeta, np.ndarray, np.ndarray]:
-    """Read a generated-glyph folder: (meta, images (N, px, px) uint8, codepoints (N,) uint32)."""
+def _meta_from_attrs(attrs: h5py.AttributeManager, path: Path) -> GeneratedMeta:
+    version = _attr(attrs, "format_version", path)
+    if version != FORMAT_VERSION:
+        raise DatasetError(
+            f"{path}: format version {version!r} is not supported "
+            f"(this glyphrender reads {FORMAT_VERSION})"
+        )
+    try:
+        transform = Transform.from_dict(json.loads(str(_attr(attrs, "transform", path))))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: bad 'transform' attribute ({exc})") from None
+    try:
+        return GeneratedMeta(
+            style_id=int(_attr(attrs, "style_id", path)),
+            style_name=str(_attr(attrs, "style_name", path)),
+            glyph_px=int(_attr(attrs, "glyph_px", path)),
+            placement=str(_attr(attrs, "placement", path)),
+            target_font_sha256=str(_attr(attrs, "target_font_sha256", path)),
+            target_font_path=str(_attr(attrs, "target_font_path", path)),
+            transform=transform,
+            dataset_manifest_sha256=str(_attr(attrs, "dataset_manifest_sha256", path)),
+            format_version=int(version),
+        )
+    except ValueError as exc:
+        raise DatasetError(f"{path}: bad attributes ({exc})") from None
+
+
+def _glyphs_file(directory: str | os.PathLike[str]) -> Path:
     folder = Path(directory)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: not a generated-glyph folder (missing or not a directory)")
     path = folder / GLYPHS_NAME
     if not path.is_file():
         raise DatasetError(f"{folder}: no {GLYPHS_NAME}; not a generated-glyph folder")
+    return path
+
+
+def read_generated(
+    directory: str | os.PathLike[str], *, images: bool = True
+) -> tuple[GeneratedMeta, np.ndarray, np.ndarray]:
+    """Read a generated-glyph folder: (meta, images (N, px, px) uint8, codepoints (N,) uint32).
+
+    With ``images=False`` the images are not read (an empty (0, px, px) array comes back).
+    """
+    path = _glyphs_file(directory)
     try:
         with h5py.File(path, "r") as f:
-            version = _attr(f.attrs, "format_version", path)
-            if version != FORMAT_VERSION:
-                raise DatasetError(
-                    f"{path}: format version {version!r} is not supported "
-                    f"(this glyphrender reads {FORMAT_VERSION})"
-                )
-            try:
-                transform = Transform.from_dict(json.loads(str(_attr(f.attrs, "transform", path))))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DatasetError(f"{path}: bad 'transform' attribute ({exc})") from None
-            try:
-                meta = GeneratedMeta(
-                    style_id=int(_attr(f.attrs, "style_id", path)),
-                    style_name=str(_attr(f.attrs, "style_name", path)),
-                    glyph_px=int(_attr(f.attrs, "glyph_px", path)),
-                    placement=str(_attr(f.attrs, "placement", path)),
-                    target_font_sha256=str(_attr(f.attrs, "target_font_sha256", path)),
-                    target_font_path=str(_attr(f.attrs, "target_font_path", path)),
-                    transform=transform,
-                    dataset_manifest_sha256=str(_attr(f.attrs, "dataset_manifest_sha256", path)),
-                    format_version=int(version),
-                )
-            except ValueError as exc:
-                raise DatasetError(f"{path}: bad attributes ({exc})") from None
+            meta = _meta_from_attrs(f.attrs, path)
             for name in ("image", "codepoint"):
                 if name not in f:
                     raise DatasetError(f"{path}: lacks the {name!r} dataset")
-            images = f["image"][()]
             codepoints = f["codepoint"][()]
+            if images:
+                stack = f["image"][()]
+            else:
+                stack = np.zeros((0, meta.glyph_px, meta.glyph_px), np.uint8)
+                if f["image"].shape != (len(codepoints), meta.glyph_px, meta.glyph_px):
+                    raise DatasetError(
+                        f"{path}: 'image' has shape {f['image'].shape} for "
+                        f"{len(codepoints)} {meta.glyph_px} px glyphs"
+                    )
     except OSError as exc:
         raise DatasetError(f"{path}: unreadable HDF5 file ({exc})") from None
-    _check_arrays(images, codepoints.astype(np.int64), meta.glyph_px, str(path))
-    return meta, images, codepoints.astype(np.uint32)
+    if images:
+        _check_arrays(stack, codepoints.astype(np.int64), meta.glyph_px, str(path))
+    return meta, stack, codepoints.astype(np.uint32)
 
 
 # --- the editable view: PNGs read back -----------------------------------------------------------

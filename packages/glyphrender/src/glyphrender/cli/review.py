@@ -1,0 +1,80 @@
+"""``glyphrender review``: a local web page to accept or reject generated glyphs."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("review")
+@click.argument("glyph_dir", metavar="DIR")
+@click.option(
+    "--base",
+    "base_font",
+    default=None,
+    metavar="FONT",
+    help="Target font whose own glyphs are shown for context "
+    "[default: the font recorded by `zi2zi generate`, if it is still there].",
+)
+@click.option(
+    "--dataset",
+    "dataset_dir",
+    default=None,
+    metavar="DIR",
+    help="Dataset the glyphs were generated from: renders the source glyphs when the folder "
+    "does not store them [default: none].",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 to serve the page on; 0 picks a free one.",
+)
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Only print the page's address; do not open a browser.",
+)
+def review(
+    glyph_dir: str, base_font: str | None, dataset_dir: str | None, port: int, no_browser: bool
+) -> None:
+    """Review the generated glyphs in DIR (from `zi2zi generate`) in the browser.
+
+    Serves a page on 127.0.0.1 only, showing each glyph large beside its source glyph and
+    the target font's own glyphs. Accept, reject or leave undecided by click or key; every
+    decision is saved at once in DIR/decisions.json, which `glyphrender assemble` reads
+    (rejected glyphs are left out; --only-accepted keeps only accepted ones). Stop with
+    Ctrl-C: the decisions are already saved.
+
+    \b
+    Exit status: 0 stopped with Ctrl-C, 1 bad folder / font / dataset or port in use,
+    2 usage error.
+    """
+    from glyphrender.review.server import open_review
+
+    server = open_review(glyph_dir, base_font, dataset_dir, port)
+    catalog = server.catalog
+    counts = server.store.counts()
+    click.echo(
+        f"reviewing {len(catalog.codepoints)} glyphs of {glyph_dir} "
+        f"({counts['accepted']} accepted, {counts['rejected']} rejected so far)"
+    )
+    if catalog.sources is None:
+        click.echo("note: the folder stores no source glyphs; pass --dataset DIR to show them")
+    if catalog.renderer is None:
+        click.echo("note: target font not found; pass --base FONT to show its own glyphs")
+    click.echo(f"open {server.url}  (Ctrl-C to stop)", err=False)
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        counts = server.store.counts()
+        click.echo(
+            f"stopped; {counts['accepted']} accepted, {counts['rejected']} rejected, "
+            f"{counts['undecided']} undecided, saved in {catalog.folder / 'decisions.json'}"
+        )
+    finally:
+        server.server_close()
