@@ -33,14 +33,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
 from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
+from zi2zi_core.device import pick_device  # noqa: E402
 from zi2zi_core.training.config import resolve_run_config  # noqa: E402
-from zi2zi_core.training.trainer import PhaseTimer, Trainer, pick_device  # noqa: E402
+from zi2zi_core.training.trainer import PhaseTimer, Trainer  # noqa: E402
 
 PHASES = {
     "data": ("data",),
     "forward": ("g_forward", "d_forward"),
     "backward": ("g_backward", "d_backward"),
-    "optimizer": ("g_optimizer", "d_optimizer_ema"),
+    "optimizer": ("g_optimizer", "d_optimizer", "ema"),
 }
 
 

@@ -21,7 +21,7 @@ from zi2zi_core.rundir.checkpoint import (
     load_for_inference,
     save_checkpoint,
 )
-from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.rundir.metrics_log import read_metrics
 from zi2zi_core.training.trainer import Trainer
 
 

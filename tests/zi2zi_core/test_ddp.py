@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch.distributed as dist
 from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint
-from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.rundir.metrics_log import read_metrics
 
 pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable")
 

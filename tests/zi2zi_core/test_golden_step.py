@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import tiny_config
 from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint
-from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.rundir.metrics_log import read_metrics
 from zi2zi_core.training.trainer import Trainer
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_step.json").read_text())

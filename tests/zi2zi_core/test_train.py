@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import tiny_config
 from zi2zi_core.rundir.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from zi2zi_core.training.logs import read_metrics
+from zi2zi_core.rundir.metrics_log import read_metrics
 from zi2zi_core.training.trainer import Trainer, lr_factor
 
 LOSS_KEYS = ("d_loss", "g_loss", "d_adv", "d_cat", "g_adv", "g_l1", "g_const", "g_cat", "g_tv")

@@ -13,3 +13,7 @@ class ConfigError(Zi2ziError):
 
 class CheckpointError(Zi2ziError):
     """A checkpoint or run directory is missing, corrupt or incompatible."""
+
+
+class MissingInput(ConfigError):
+    """A required input was not given (the CLI reports it as a usage error, exit 2)."""

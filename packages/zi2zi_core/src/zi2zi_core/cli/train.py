@@ -12,236 +12,175 @@ import json
 import shlex
 import signal
 import sys
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from zi2zi_core.errors import ConfigError
-from zi2zi_core.training.config import BEST_METRICS, LR_SCHEDULES, PRECISIONS
-
-NORMS = ("auto", "batch", "instance", "group", "layer", "none")
-SPECTRAL = ("auto", "off", "all", "deep")
-ADVERSARIAL = ("bce", "lsgan", "hinge")
-
-# flag name (click parameter) -> (section, config key)
-MODEL_FLAGS = {
-    "glyph_px": "glyph_px",
-    "base_channels": "base_channels",
-    "d_base_channels": "d_base_channels",
-    "d_layers": "d_layers",
-    "style_dim": "style_dim",
-    "dropout": "dropout",
-    "g_norm": "g_norm",
-    "d_norm": "d_norm",
-    "g_spectral": "g_spectral",
-    "d_spectral": "d_spectral",
-    "attention": "attention_resolutions",
-}
-LOSS_FLAGS = (
-    "adversarial",
-    "l1_weight",
-    "const_weight",
-    "category_weight",
-    "tv_weight",
-    "g_steps_per_d",
-)
-TRAIN_FLAGS = (
-    "batch_size",
-    "steps",
-    "lr",
-    "lr_schedule",
-    "seed",
-    "log_every",
-    "val_every",
-    "sample_every",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "best_metric",
-    "val_max_samples",
-    "ema_decay",
-    "precision",
-    "device",
-    "compile",
-    "channels_last",
-    "data_memory_budget",
-    "augment",
-    "nan_tolerance",
+from zi2zi_core.errors import MissingInput
+from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
+from zi2zi_core.training.config import (
+    BEST_METRICS,
+    LR_SCHEDULES,
+    PRECISIONS,
+    default_of,
+    flags_to_sections,
+    parse_attention,
 )
 
+NORMS = [k.value for k in NormKind]
+SPECTRAL = [m.value for m in SpectralMode]
+ADVERSARIAL = [a.value for a in AdversarialLoss]
+F = TypeVar("F", bound=Callable[..., Any])
+CLI_NAMES = {"attention": "attention_resolutions"}  # flag name -> config key where they differ
 
-def parse_attention(text: str) -> list[int]:
-    """``"32,16"`` -> [32, 16]; ``""`` or ``"none"`` -> []."""
-    text = text.strip().lower()
-    if text in ("", "none"):
-        return []
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--attention {text!r}: expected sizes like 32,16 or 'none'") from None
+
+def dflt(key: str) -> str:
+    """``[default: X]`` text of a config key: its built-in default (flags default to None so
+    that a config file or a resumed checkpoint can supply the value)."""
+    value = default_of(CLI_NAMES.get(key, key))
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 def collect_flags(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The flags the user actually gave, as config sections."""
-    flags: dict[str, dict[str, Any]] = {"model": {}, "loss": {}, "train": {}}
-    for name, key in MODEL_FLAGS.items():
-        if params.get(name) is not None:
-            value = params[name]
-            flags["model"][key] = parse_attention(value) if name == "attention" else value
-    for name in LOSS_FLAGS:
-        if params.get(name) is not None:
-            flags["loss"][name] = params[name]
-    for name in TRAIN_FLAGS:
-        if params.get(name) is not None:
-            flags["train"][name] = params[name]
-    return flags
+    named = {CLI_NAMES.get(k, k): v for k, v in params.items()}
+    if named.get("attention_resolutions") is not None:
+        named["attention_resolutions"] = parse_attention(named["attention_resolutions"])
+    return flags_to_sections(named)
 
 
-def default_run_dir(shards: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{shards.resolve().name}-{stamp}"
+def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """A config-setting option: default None (a config file or checkpoint may supply it),
+    its built-in default (or ``shown``) in --help."""
+    key = flag.lstrip("-").split("/")[0].replace("-", "_")
+    text = f"{help}  [default: {shown or dflt(key)}]"
+    return click.option(flag, default=None, help=text, **kwargs)
 
 
 @click.command("train")
 @click.option(
     "--shards",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Dataset directory (manifest.json + shards).",
+    help="Dataset directory (manifest.json + shards); required unless resuming.  "
+    "[default: the resumed run's]",
 )
 @click.option(
     "--run",
     "--run-dir",
     "run_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Run directory [default: runs/DATASET-TIMESTAMP]. Under torchrun write --run-dir: "
-    "torchrun takes --run for its own --run-path.",
+    help="Run directory. Under torchrun write --run-dir: torchrun takes --run for its own "
+    "--run-path.  [default: runs/DATASET-TIMESTAMP]",
 )
 @click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML file with [model], [loss], [train] tables; flags override it.",
+    help="TOML file with [model], [loss], [train] tables; flags override it.  [default: none]",
 )
 @click.option(
-    "--resume", is_flag=True, help="Continue the run in --run from its latest checkpoint."
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --run from its latest checkpoint.  [default: off]",
 )
 @click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
-    help="Fine-tune from another run's checkpoint (run dir or .pt).",
+    help="Fine-tune from another run's checkpoint (run dir or .pt).  [default: none]",
 )
-@click.option("--dry-run", is_flag=True, help="Print the resolved config (JSON) and exit.")
-@click.option("--glyph-px", type=int, help="Must match the dataset (it is read from there).")
-@click.option("--base-channels", type=int)
-@click.option("--d-base-channels", type=int)
-@click.option("--d-layers", type=int, help="Stride-2 layers of the PatchGAN discriminator.")
-@click.option("--style-dim", type=int)
-@click.option("--dropout", type=float)
-@click.option("--g-norm", type=click.Choice(NORMS))
-@click.option("--d-norm", type=click.Choice(NORMS))
-@click.option("--g-spectral", type=click.Choice(SPECTRAL))
-@click.option("--d-spectral", type=click.Choice(SPECTRAL))
-@click.option("--attention", help="Self-attention at these encoder sizes, e.g. 32,16 (or 'none').")
-@click.option("--adversarial", type=click.Choice(ADVERSARIAL))
-@click.option("--l1-weight", type=float)
-@click.option("--const-weight", type=float)
-@click.option("--category-weight", type=float)
-@click.option("--tv-weight", type=float)
-@click.option("--g-steps-per-d", type=int)
-@click.option("--batch-size", type=int)
-@click.option("--steps", type=int, help="Total steps (on resume: the new end).")
-@click.option("--lr", type=float)
-@click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES))
-@click.option("--seed", type=int)
-@click.option("--log-every", type=int, help="Steps per tick (losses read back and logged).")
-@click.option("--val-every", type=int)
-@click.option("--sample-every", type=int)
-@click.option("--checkpoint-every", type=int)
-@click.option("--keep-checkpoints", type=int, help="Keep the last K step checkpoints.")
-@click.option("--best-metric", type=click.Choice(sorted(BEST_METRICS)))
 @click.option(
-    "--val-max-samples", type=int, help="Validate on at most this many val glyphs (0: all)."
+    "--dry-run", is_flag=True, help="Print the resolved config (JSON) and exit.  [default: off]"
 )
-@click.option("--ema-decay", type=float)
-@click.option("--precision", type=click.Choice(PRECISIONS))
-@click.option("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps.")
-@click.option("--compile/--no-compile", default=None, help="torch.compile both networks.")
-@click.option("--channels-last/--no-channels-last", default=None)
-@click.option(
-    "--data-memory-budget",
-    help="Upload the train split when it fits (e.g. 4GiB); else stream. [auto]",
+@setting("--glyph-px", "Glyph size; must match the dataset.", "the dataset's", type=int)
+@setting("--base-channels", "Generator channels at full resolution.", type=int)
+@setting("--d-base-channels", "Discriminator channels of its first layer.", type=int)
+@setting("--d-layers", "Stride-2 layers of the PatchGAN discriminator.", type=int)
+@setting("--style-dim", "Size of the style embedding.", type=int)
+@setting("--dropout", "Dropout in the generator's decoder.", type=float)
+@setting(
+    "--g-norm",
+    "Generator norm (auto: batch from batch 16, else instance).",
+    type=click.Choice(NORMS),
 )
-@click.option("--augment/--no-augment", default=None)
-@click.option("--nan-tolerance", type=int, help="Non-finite steps in a row before a rollback.")
+@setting("--d-norm", "Discriminator norm.", type=click.Choice(NORMS))
+@setting("--g-spectral", "Spectral norm in the generator.", type=click.Choice(SPECTRAL))
+@setting("--d-spectral", "Spectral norm in the discriminator.", type=click.Choice(SPECTRAL))
+@setting("--attention", "Self-attention at these encoder sizes, e.g. 32,16 (or 'none').")
+@setting("--adversarial", "GAN objective.", type=click.Choice(ADVERSARIAL))
+@setting("--l1-weight", "Weight of the L1 loss against the target.", type=float)
+@setting("--const-weight", "Weight of the encoding-constancy loss.", type=float)
+@setting("--category-weight", "Weight of the style-classification loss.", type=float)
+@setting("--tv-weight", "Weight of the total-variation loss.", type=float)
+@setting("--g-steps-per-d", "Generator updates per discriminator update.", type=int)
+@setting("--batch-size", "Glyph pairs per step (per process under torchrun).", type=int)
+@setting("--steps", "Total steps (on resume: the new end).", type=int)
+@setting("--lr", "Adam learning rate of both networks.", type=float)
+@setting("--lr-schedule", "Learning-rate schedule.", type=click.Choice(LR_SCHEDULES))
+@setting("--seed", "Seed of weights, batch order, augmentation and dropout.", type=int)
+@setting("--log-every", "Steps per tick (losses read back and logged).", type=int)
+@setting("--val-every", "Steps between validations.", type=int)
+@setting("--sample-every", "Steps between sample grids.", type=int)
+@setting("--checkpoint-every", "Steps between checkpoints.", type=int)
+@setting("--keep-checkpoints", "Keep the last K step checkpoints.", type=int)
+@setting("--best-metric", "Val metric that picks best.pt.", type=click.Choice(sorted(BEST_METRICS)))
+@setting("--val-max-samples", "Validate on at most this many val glyphs (0: all).", type=int)
+@setting("--ema-decay", "Decay of the generator's weight average.", type=float)
+@setting(
+    "--precision",
+    "auto: bf16 on CUDA GPUs that support it, else fp32.",
+    type=click.Choice(PRECISIONS),
+)
+@setting("--device", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps.")
+@setting("--compile/--no-compile", "torch.compile both networks.")
+@setting("--channels-last/--no-channels-last", "Channels-last memory layout.")
+@setting("--data-memory-budget", "Upload the train split when it fits (e.g. 4GiB); else stream.")
+@setting("--augment/--no-augment", "Random scale-up and crop of each pair.")
+@setting("--nan-tolerance", "Non-finite steps in a row before a rollback.", type=int)
 def train(**params: Any) -> None:
     """Train a zi2zi GAN on glyphrender shards.
 
-    Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the command that
-    resumes the run; the exit status is then 0.
-    """
-    from glyphrender.shards import Dataset
+    Settings come from flags, then --config, then (with --resume) the checkpoint, then the
+    defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the
+    command that resumes the run.
 
-    from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint, resolve_checkpoint
-    from zi2zi_core.training.config import load_config_file, resolve_run_config
+    Exit status: 0 when training finished or was stopped with a checkpoint; 1 on bad input
+    (one line on stderr, nothing written); 2 on a usage error; 130 when interrupted again
+    before the checkpoint.
+    """
     from zi2zi_core.training.distributed import env_info
+    from zi2zi_core.training.prepare import prepare_run
 
     info = env_info()
-    flags = collect_flags(params)
-    file_layer = load_config_file(params["config_file"]) if params["config_file"] else None
-    run_dir: Path | None = params["run_dir"]
-    checkpoint_config = None
-    if params["resume"]:
-        if run_dir is None:
-            raise click.UsageError("--resume needs --run RUN (the run directory to continue)")
-        latest = latest_checkpoint(run_dir)
-        if latest is None:
-            raise ConfigError(f"{run_dir}: nothing to resume (no checkpoints/ckpt-*.pt)")
-        checkpoint_config = load_checkpoint(latest)["config"]
-    shards = params["shards"] or (
-        Path(checkpoint_config["train"]["shards"]) if checkpoint_config else None
-    )
-    if shards is None:
-        raise click.UsageError("--shards DATASET is required (unless resuming)")
-    if run_dir is None:
-        if info.enabled:
-            raise click.UsageError("--run-dir is required with torchrun (all ranks must agree)")
-        run_dir = default_run_dir(shards)
-    if not params["resume"] and latest_checkpoint(run_dir) is not None:
-        raise ConfigError(
-            f"{run_dir}: already holds checkpoints; add --resume or choose another --run"
+    try:
+        prepared = prepare_run(
+            flags=collect_flags(params),
+            shards=params["shards"],
+            run_dir=params["run_dir"],
+            config_file=params["config_file"],
+            resume=params["resume"],
+            init_from=params["init_from"],
+            distributed=info.enabled,
         )
-    flags["train"]["shards"] = str(shards)
-    flags["train"]["run_dir"] = str(run_dir)
-    init_model = None
-    if params["init_from"] is not None:
-        flags["train"]["init_from"] = str(params["init_from"])
-        init_model = load_checkpoint(resolve_checkpoint(params["init_from"], "best"))["config"][
-            "model"
-        ]
-
-    dataset = Dataset.open(shards)
-    config = resolve_run_config(
-        flags=flags,
-        file_layer=file_layer,
-        dataset_glyph_px=dataset.glyph_px,
-        dataset_num_styles=dataset.num_styles,
-        checkpoint_config=checkpoint_config,
-        init_model=init_model,
-        source=str(params["config_file"] or "flags"),
-    )
+    except MissingInput as exc:
+        raise click.UsageError(str(exc)) from None
+    config, run_dir = prepared.config, prepared.run_dir
     if params["dry_run"]:
         click.echo(json.dumps(config.to_dict(), indent=2))
         return
 
     from zi2zi_core.training import distributed
-    from zi2zi_core.training.trainer import Trainer
 
     def say(message: str) -> None:
         if info.is_main:
             click.echo(f"zi2zi train: {message}", err=True)
 
-    trainer = Trainer(config, run_dir, resume=params["resume"], dist_info=info, on_message=say)
+    trainer = prepared.trainer(dist_info=info, on_message=say)
     signals = {"count": 0}
 
     def on_signal(signum: int, _frame: Any) -> None:

@@ -31,7 +31,7 @@ from zi2zi_core.evaluation.review import ReviewRow, review_sheet
 from zi2zi_core.models.imaging import from_model, to_unit, unit_from_coverage
 
 SYSTEMS: tuple[str, ...] = ("model", "copy_source", "blank")
-METRICS_NAME = "metrics.json"
+SUMMARY_NAME = "metrics.json"  # the eval summary (not the run's metrics.jsonl log)
 PER_GLYPH_NAME = "per_glyph.csv"
 REVIEW_NAME = "review.png"
 
@@ -222,7 +222,7 @@ def write_report(
         write_bytes_atomic(out / REVIEW_NAME, png.getvalue())
     # metrics.json last: its presence says the other files are complete
     text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-    write_bytes_atomic(out / METRICS_NAME, text.encode("utf-8"))
+    write_bytes_atomic(out / SUMMARY_NAME, text.encode("utf-8"))
     return content
 
 

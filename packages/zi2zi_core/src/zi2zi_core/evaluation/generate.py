@@ -21,6 +21,7 @@ from glyphrender.generated import GeneratedMeta, write_generated
 from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
 from glyphrender.transform import Transform
 
+from zi2zi_core.device import pick_device
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.models.imaging import from_model, to_model
 
@@ -158,9 +159,8 @@ def check_compatible(model_config: Any, dataset: Dataset) -> None:
 
 def resolve_device(spec: str) -> torch.device:
     """The device named by ``--device`` (``auto``: CUDA, then MPS, then CPU), chosen by the
-    trainer's rule so that training and inference agree; bad names become Zi2ziError."""
-    from zi2zi_core.training.trainer import pick_device
-
+    trainer's rule (:mod:`zi2zi_core.device`) so training and inference agree; bad names
+    become Zi2ziError."""
     try:
         return pick_device(spec)
     except (RuntimeError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""Checkpoints and run directories: atomic save, safe load, pruning, loading for inference.
+"""The checkpoint format: durable atomic save, safe load, pruning, loading for inference.
 
 A checkpoint is one dict of tensors and plain containers (loadable with
 ``torch.load(weights_only=True)``, so loading never runs code)::
@@ -7,49 +7,44 @@ A checkpoint is one dict of tensors and plain containers (loadable with
     generator, discriminator, ema (state dicts), opt_g, opt_d, scaler, schedule {lr_scale},
     rng {torch_cpu, torch_cuda}, best {metric, value, step}
 
-Run directory layout::
-
-    RUN/config.json  config.toml  metrics.jsonl  samples/step-XXXXXXX.png  tensorboard/
-    RUN/checkpoints/ckpt-XXXXXXXX.pt (the last K)  checkpoints/best.pt
+``scaler`` is kept for format 1 and written empty: there is no fp16 precision, so no loss
+scaling (older checkpoints hold a disabled GradScaler's state, which is ignored).
+The trainer's side of the format, ``trainer_state``/``load_trainer_state``, is
+:mod:`zi2zi_core.training.state`; where checkpoints live is :class:`RunDir`.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from glyphrender.atomic import atomic_path
 from torch import nn
 
 from zi2zi_core.errors import CheckpointError, ConfigError
 from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.rundir.layout import RunDir
 
 FORMAT_VERSION = 1
-CHECKPOINT_DIR = "checkpoints"
-BEST_NAME = "best.pt"
-_CKPT_RE = re.compile(r"ckpt-(\d{8,})\.pt")
+CHECKPOINT_DIR = RunDir.CHECKPOINTS
+BEST_NAME = RunDir.BEST
 # State-dict keys whose first dimension is the number of styles (resized by --init-from).
 STYLE_KEYS = ("embedding.", "style_head.")
 
 
 def checkpoint_dir(run_dir: Path) -> Path:
-    return Path(run_dir) / CHECKPOINT_DIR
+    return RunDir(run_dir).checkpoints
 
 
 def checkpoint_path(run_dir: Path, step: int) -> Path:
-    return checkpoint_dir(run_dir) / f"ckpt-{step:08d}.pt"
+    return RunDir(run_dir).checkpoint(step)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
     """Step checkpoints of a run, oldest first (``best.pt`` excluded)."""
-    directory = checkpoint_dir(run_dir)
-    if not directory.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _CKPT_RE.fullmatch(p.name))]
-    return [p for _, p in sorted(found)]
+    return [p for _, p in RunDir(run_dir).step_checkpoints()]
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
@@ -58,19 +53,12 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> Path:
-    """Write ``state`` to ``path`` through a temporary name in the same directory."""
+    """Write ``state`` to ``path`` atomically and durably (fsynced: it must survive a power
+    loss, since resuming and rolling back read it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path, "the checkpoint", durable=True) as tmp:
+        torch.save(state, tmp)
     return path
 
 

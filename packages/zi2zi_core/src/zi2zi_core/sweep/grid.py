@@ -26,7 +26,6 @@ isolated, resumable and can be spread over machines (``--part i/n``, ``--only``)
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -45,12 +44,21 @@ from glyphrender.atomic import write_bytes_atomic
 
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.models.config import LossConfig, ModelConfig, NormKind, SpectralMode
-from zi2zi_core.training.config import SECTIONS, TrainConfig, to_toml
+from zi2zi_core.rundir.layout import RunDir
+from zi2zi_core.training.config import (
+    SECTIONS,
+    TrainConfig,
+    merge_layers,
+    parse_toml_text,
+    read_toml,
+    section_of,
+    to_toml,
+)
 
 RUNS_DIR = "runs"
 GRID_JSON = "sweep.json"
-RUN_TOML = "sweep-run.toml"
-TRAIN_LOG = "train.log"
+RUN_TOML = RunDir.SWEEP_RUN_TOML
+TRAIN_LOG = RunDir.TRAIN_LOG
 
 # Keys the sweep itself decides (from the data, --steps, --device or the run directory).
 RESERVED_KEYS = {"glyph_px", "num_styles", "shards", "run_dir", "steps", "device", "init_from"}
@@ -120,16 +128,7 @@ class SweepError(ConfigError):
     """A grid file or sweep request is invalid."""
 
 
-def _section_of_key() -> dict[str, str]:
-    """Config key -> its section, from the three config dataclasses (one source of truth)."""
-    out: dict[str, str] = {}
-    for section, cls in (("model", ModelConfig), ("loss", LossConfig), ("train", TrainConfig)):
-        for f in dataclasses.fields(cls):
-            out[f.name] = section
-    return out
-
-
-SECTION_OF = _section_of_key()
+SECTION_OF = section_of()  # config key -> section, from the config dataclasses
 
 
 @dataclass(frozen=True)
@@ -259,14 +258,6 @@ def run_name(labels: dict[str, str]) -> str:
     return re.sub(r"[^A-Za-z0-9+._-]", "-", name)
 
 
-def _merge(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
-    for layer in layers:
-        for s in SECTIONS:
-            out[s].update(layer.get(s, {}))
-    return out
-
-
 def _validate(run: SweepRun, where: str, glyph_px: int | None) -> None:
     """Build the three config objects so a bad value fails before any training starts."""
     model = dict(run.sections["model"])
@@ -309,7 +300,7 @@ def parse_grid(raw: dict[str, Any], source: str, glyph_px: int | None = None) ->
         values.append(v)
     if axis_keys:
         for combo in product(*values):
-            sections = _merge(base)
+            sections = merge_layers(base)
             labels = dict(
                 _apply_axis(sections, k, v, f"{source} [axes]")
                 for k, v in zip(axis_keys, combo, strict=True)
@@ -319,7 +310,7 @@ def parse_grid(raw: dict[str, Any], source: str, glyph_px: int | None = None) ->
         where = f"{source} [[extra]] #{i}"
         extra = {k.replace("-", "_"): v for k, v in extra.items()}
         name = extra.pop("name", None)
-        sections = _merge(base)
+        sections = merge_layers(base)
         labels = {}
         # Extras are labelled like the product runs: g, d, then the axis keys, then the rest.
         order = [k for k in ("g", "d") if k in extra] + [
@@ -347,27 +338,12 @@ def load_grid(path: str | os.PathLike[str] | None, glyph_px: int | None = None) 
     """Read a grid TOML file (None: the built-in default grid)."""
     if path is None:
         return default_grid(glyph_px)
-    return parse_grid(_read_toml(path), str(path), glyph_px)
-
-
-def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    from zi2zi_core.training.config import _load_toml_module
-
-    toml = _load_toml_module()
-    try:
-        with open(path, "rb") as f:
-            return toml.load(f)
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot read grid file ({exc.strerror})") from None
-    except toml.TOMLDecodeError as exc:
-        raise SweepError(f"{path}: invalid TOML ({exc})") from None
+    return parse_grid(read_toml(path, "grid file", SweepError), str(path), glyph_px)
 
 
 def default_grid(glyph_px: int | None = None) -> Grid:
     """The built-in grid (see ``DEFAULT_GRID_TOML``)."""
-    from zi2zi_core.training.config import _load_toml_module
-
-    return parse_grid(_load_toml_module().loads(DEFAULT_GRID_TOML), "default grid", glyph_px)
+    return parse_grid(parse_toml_text(DEFAULT_GRID_TOML), "default grid", glyph_px)
 
 
 def parse_part(text: str) -> tuple[int, int]:
@@ -432,7 +408,7 @@ def schedule_defaults(steps: int) -> dict[str, int]:
 
 def run_sections(run: SweepRun, steps: int) -> dict[str, dict[str, Any]]:
     """The per-run config file's sections: schedule defaults < grid settings; steps fixed."""
-    sections = _merge({"train": schedule_defaults(steps)}, run.sections)
+    sections = merge_layers({"train": schedule_defaults(steps)}, run.sections)
     sections["train"]["steps"] = steps
     return sections
 
@@ -529,7 +505,7 @@ def execute_run(
     write_atomic(config_path, to_toml(run_sections(run, steps)))
     if state == "new":
         # A run killed before its first checkpoint left a log of steps that will be redone.
-        for stale in ("metrics.jsonl", TRAIN_LOG):
+        for stale in (RunDir.METRICS_LOG, TRAIN_LOG):
             (run_dir / stale).unlink(missing_ok=True)
     cmd = train_command(shards, run_dir, config_path, device, resume=state == "partial")
     say(f"{run.name}: {'resuming' if state == 'partial' else 'training'} to step {steps}")

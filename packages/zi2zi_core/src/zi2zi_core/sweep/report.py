@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from zi2zi_core.models.config import NormKind, SpectralMode
+from zi2zi_core.rundir.layout import RunDir
+from zi2zi_core.rundir.metrics_log import read_metrics
 from zi2zi_core.sweep.grid import RUNS_DIR, NormChoice, write_atomic
 
 REPORT_MD = "report.md"
@@ -60,21 +62,6 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """metrics.jsonl records; a line cut short (a run still writing or killed) is skipped."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
-
-
 def collapse_events(steps: list[int], d_adv: list[float | None], rule: CollapseRule) -> list[dict]:
     """Maximal stretches of >= rule.ticks consecutive ticks with d_adv < rule.threshold."""
     events = []
@@ -101,7 +88,7 @@ def _mean(values: list[float | None]) -> float | None:
 
 def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
     """Every number the report shows for one run; None when the run has no config.json yet."""
-    config_path = run_dir / "config.json"
+    config_path = RunDir(run_dir).config_json
     if not config_path.is_file():
         return None
     try:
@@ -110,7 +97,7 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
         return None
     model, train = config.get("model", {}), config.get("train", {})
     batch = int(train.get("batch_size", 0)) or None
-    records = read_records(run_dir / "metrics.jsonl")
+    records = read_metrics(run_dir)
     ticks = [r for r in records if r.get("kind") == "train"]
     vals = [r for r in records if r.get("kind") == "val" and _num(r.get("val_l1")) is not None]
     base = next((r for r in records if r.get("kind") == "baseline"), None)

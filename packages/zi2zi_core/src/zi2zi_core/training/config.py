@@ -14,7 +14,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,25 @@ def _load_toml_module():
     return tomli
 
 
+def read_toml(
+    path: str | os.PathLike[str], what: str = "config file", error: type[ConfigError] = ConfigError
+) -> dict[str, Any]:
+    """The one TOML reader (run configs, sweep grids); problems raise ``error`` naming the file."""
+    toml = _load_toml_module()
+    try:
+        with open(path, "rb") as f:
+            return toml.load(f)
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except toml.TOMLDecodeError as exc:
+        raise error(f"{path}: invalid TOML ({exc})") from None
+
+
+def parse_toml_text(text: str) -> dict[str, Any]:
+    """TOML text (a built-in file) -> dict."""
+    return _load_toml_module().loads(text)
+
+
 def load_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read a run TOML file into ``{"model": {...}, "loss": {...}, "train": {...}}``.
 
@@ -180,14 +199,7 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     the three tables, or an unknown table, is an error naming the file.
     """
     path = Path(path)
-    toml = _load_toml_module()
-    try:
-        with open(path, "rb") as f:
-            raw = toml.load(f)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
-    except toml.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    raw = read_toml(path)
     out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for key, value in raw.items():
         if key not in SECTIONS or not isinstance(value, dict):
@@ -207,9 +219,55 @@ def merge_layers(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     return merged
 
 
+def config_classes() -> dict[str, type]:
+    """Section name -> its config dataclass (the schema every reader and flag derives from)."""
+    from zi2zi_core.models.config import LossConfig, ModelConfig
+
+    return {"model": ModelConfig, "loss": LossConfig, "train": TrainConfig}
+
+
+def section_of() -> dict[str, str]:
+    """Config key -> its section, from the three config dataclasses."""
+    return {f.name: name for name, cls in config_classes().items() for f in fields(cls)}
+
+
+def default_of(key: str) -> Any:
+    """The built-in default of config key ``key`` (enums as their values)."""
+    cls = config_classes()[section_of()[key]]
+    f = next(f for f in fields(cls) if f.name == key)
+    value = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+    return getattr(value, "value", value)
+
+
+def flags_to_sections(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Command-line values that were given (not None) -> config sections, by key name."""
+    sections = section_of()
+    flags: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for key, value in params.items():
+        if value is not None and key in sections:
+            flags[sections[key]][key] = value
+    return flags
+
+
+def parse_attention(text: str | Any) -> list[int]:
+    """``"32,16"`` -> [32, 16]; ``""`` or ``"none"`` -> [] (the ``--attention`` syntax)."""
+    text = str(text).strip().lower()
+    if text in ("", "none"):
+        return []
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--attention {text!r}: expected sizes like 32,16 or 'none'") from None
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON types only (enums -> values, tuples -> lists), for config.json and checkpoints."""
     return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
+
+
+def config_json(config: dict[str, dict[str, Any]]) -> str:
+    """The resolved config as the text of ``config.json``."""
+    return json.dumps(config, indent=2) + "\n"
 
 
 def _toml_value(value: Any) -> str:

@@ -1,0 +1,117 @@
+"""Run preparation: everything ``zi2zi train`` decides before the first step.
+
+:func:`prepare_run` resolves the run directory, the dataset, the checkpoint being resumed or
+fine-tuned from, and the run config; it opens the dataset and each checkpoint once and hands
+them to the :class:`~zi2zi_core.training.trainer.Trainer`. Everything is read and checked
+before anything is written, so a bad input leaves no half-made run directory (the trainer
+writes its first file when :meth:`Trainer.run` starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glyphrender.shards import Dataset
+
+from zi2zi_core.errors import ConfigError, MissingInput
+from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint, resolve_checkpoint
+from zi2zi_core.training.config import RunConfig, load_config_file, resolve_run_config
+from zi2zi_core.training.distributed import DistInfo
+
+if TYPE_CHECKING:
+    from zi2zi_core.training.trainer import Trainer
+
+Loaded = tuple[dict[str, Any], Path]  # a checkpoint dict and the file it came from
+
+
+def default_run_dir(shards: Path) -> Path:
+    """``runs/DATASET-YYYYmmdd-HHMMSS``."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{shards.resolve().name}-{stamp}"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A checked run, ready to train: config, run directory, open dataset, loaded checkpoints."""
+
+    config: RunConfig
+    run_dir: Path
+    dataset: Dataset
+    resume_from: Loaded | None
+    init_from: Loaded | None
+
+    def trainer(
+        self, dist_info: DistInfo | None = None, on_message: Callable[[str], None] | None = None
+    ) -> Trainer:
+        """The trainer of this run (builds networks and data on the device; writes nothing)."""
+        from zi2zi_core.training.trainer import Trainer
+
+        return Trainer(
+            self.config,
+            self.run_dir,
+            dist_info=dist_info,
+            on_message=on_message,
+            dataset=self.dataset,
+            resume_from=self.resume_from,
+            init_from=self.init_from,
+        )
+
+
+def _resume_state(run_dir: Path | None) -> Loaded:
+    if run_dir is None:
+        raise MissingInput("--resume needs --run RUN (the run directory to continue)")
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
+        raise ConfigError(f"{run_dir}: nothing to resume (no checkpoints/ckpt-*.pt)")
+    return load_checkpoint(latest), latest
+
+
+def prepare_run(
+    *,
+    flags: dict[str, dict[str, Any]],
+    shards: Path | None = None,
+    run_dir: Path | None = None,
+    config_file: Path | None = None,
+    resume: bool = False,
+    init_from: Path | None = None,
+    distributed: bool = False,
+) -> PreparedRun:
+    """Check and resolve a training run (flags > ``config_file`` > resumed checkpoint >
+    dataset > defaults). Raises ConfigError / CheckpointError / DatasetError naming the file;
+    creates and writes nothing."""
+    file_layer = load_config_file(config_file) if config_file else None
+    resumed = _resume_state(run_dir) if resume else None
+    checkpoint_config = resumed[0]["config"] if resumed else None
+    if shards is None and checkpoint_config is not None:
+        shards = Path(checkpoint_config["train"]["shards"])
+    if shards is None:
+        raise MissingInput("--shards DATASET is required (unless resuming)")
+    if run_dir is None:
+        if distributed:
+            raise MissingInput("--run-dir is required with torchrun (all ranks must agree)")
+        run_dir = default_run_dir(shards)
+    if not resume and latest_checkpoint(run_dir) is not None:
+        raise ConfigError(
+            f"{run_dir}: already holds checkpoints; add --resume or choose another --run"
+        )
+    train = {**flags.get("train", {}), "shards": str(shards), "run_dir": str(run_dir)}
+    initial: Loaded | None = None
+    if init_from is not None:
+        train["init_from"] = str(init_from)
+        path = resolve_checkpoint(init_from, "best")
+        initial = (load_checkpoint(path), path)
+    dataset = Dataset.open(shards)
+    config = resolve_run_config(
+        flags={**flags, "train": train},
+        file_layer=file_layer,
+        dataset_glyph_px=dataset.glyph_px,
+        dataset_num_styles=dataset.num_styles,
+        checkpoint_config=checkpoint_config,
+        init_model=initial[0]["config"]["model"] if initial else None,
+        source=str(config_file or "flags"),
+    )
+    return PreparedRun(config, Path(run_dir), dataset, resumed, initial)
