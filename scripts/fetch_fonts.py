@@ -3,12 +3,15 @@
 
 Usage::
 
-    python3 scripts/fetch_fonts.py [--dest fonts] [--shared ../shared/fonts] [--from-registry]
+    python3 scripts/fetch_fonts.py [--dest fonts] [--shared ../shared/fonts] [--from-registry] [--zoo]
 
-Source order: a shared copy (``../shared/fonts`` next to the repository, if it exists) and
-otherwise the npm registry (``npm pack`` of pinned ``@expo-google-fonts`` packages, which
-ship the Google Fonts TTFs unchanged). Every file is checked against ``fonts/SHA256SUMS``
-before it gets its final name; files already present with the right hash are left alone.
+By default the four fonts the tests, the demo and the benchmarks use; ``--zoo`` adds the font
+zoo of docs/few-shot.md (twelve more OFL Japanese fonts of varied design, ~70 MB on disk,
+~110 MB of tarballs to download). Source order, per file: a shared copy (``../shared/fonts``
+next to the repository, if it exists and has the file) and otherwise the npm registry
+(``npm pack`` of pinned ``@expo-google-fonts`` packages, which ship the Google Fonts TTFs
+unchanged). Every file is checked against ``fonts/SHA256SUMS`` before it gets its final name;
+files already present with the right hash are left alone.
 
 Exit codes: 0 all files present and verified, 1 any failure (one line on stderr).
 Standard library only, so it runs before anything is installed.
@@ -48,6 +51,7 @@ NOTO = "@expo-google-fonts/noto-sans-tc@0.4.3"
 ZEN_MARU = "@expo-google-fonts/zen-maru-gothic@0.4.1"
 ZEN_KAKU = "@expo-google-fonts/zen-kaku-gothic-new@0.4.1"
 
+# The default set: what CI, the demo and the benchmarks need. Keep it small and fast.
 FILES: tuple[FontFile, ...] = (
     FontFile("NotoSansTC_400Regular.ttf", NOTO, "package/400Regular/NotoSansTC_400Regular.ttf"),
     FontFile("noto-sans-tc.LICENSE_FONT.txt", NOTO, "package/LICENSE_FONT"),
@@ -62,6 +66,38 @@ FILES: tuple[FontFile, ...] = (
         "package/400Regular/ZenKakuGothicNew_400Regular.ttf",
     ),
     FontFile("zen-kaku-gothic-new.LICENSE_FONT.txt", ZEN_KAKU, "package/LICENSE_FONT"),
+)
+
+
+def _regular_with_licence(slug: str, version: str, stem: str) -> tuple[FontFile, FontFile]:
+    """The 400 Regular TTF of ``@expo-google-fonts/<slug>@<version>`` and its OFL text."""
+    package = f"@expo-google-fonts/{slug}@{version}"
+    name = f"{stem}_400Regular.ttf"
+    return (
+        FontFile(name, package, f"package/400Regular/{name}"),
+        FontFile(f"{slug}.LICENSE_FONT.txt", package, "package/LICENSE_FONT"),
+    )
+
+
+# The font zoo (opt-in, ``--zoo``): OFL Japanese fonts of varied design for the multi-font
+# pretraining of docs/few-shot.md, plus Noto Sans JP, the source drawn in Japanese forms.
+# (package slug, pinned version, file stem); scripts/build_zoo.py says which role each plays.
+ZOO_PACKAGES: tuple[tuple[str, str, str], ...] = (
+    ("noto-sans-jp", "0.4.3", "NotoSansJP"),
+    ("noto-serif-jp", "0.4.3", "NotoSerifJP"),
+    ("biz-udpgothic", "0.4.2", "BIZUDPGothic"),
+    ("m-plus-rounded-1c", "0.4.4", "MPLUSRounded1c"),
+    ("zen-old-mincho", "0.4.1", "ZenOldMincho"),
+    ("kaisei-decol", "0.4.1", "KaiseiDecol"),
+    ("kiwi-maru", "0.4.1", "KiwiMaru"),
+    ("klee-one", "0.4.1", "KleeOne"),
+    ("yusei-magic", "0.4.2", "YuseiMagic"),
+    ("zen-kurenaido", "0.4.1", "ZenKurenaido"),
+    ("dela-gothic-one", "0.4.1", "DelaGothicOne"),
+    ("rocknroll-one", "0.4.1", "RocknRollOne"),
+)
+ZOO_FILES: tuple[FontFile, ...] = tuple(
+    f for entry in ZOO_PACKAGES for f in _regular_with_licence(*entry)
 )
 
 
@@ -81,8 +117,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_sums(path: Path) -> dict[str, str]:
-    """Parse a ``sha256sum`` style file: ``<hex>  <name>`` per line."""
+def read_sums(path: Path, files: Iterable[FontFile] = FILES) -> dict[str, str]:
+    """Parse a ``sha256sum`` style file (``<hex>  <name>`` per line) that must cover ``files``."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -95,7 +131,7 @@ def read_sums(path: Path) -> dict[str, str]:
         if len(parts) != 2 or len(parts[0]) != 64:
             raise FetchError(f"{path}:{number}: not a '<sha256>  <name>' line")
         sums[parts[1].lstrip("*").strip()] = parts[0].lower()
-    missing = [f.name for f in FILES if f.name not in sums]
+    missing = [f.name for f in files if f.name not in sums]
     if missing:
         raise FetchError(f"{path}: no checksum for {', '.join(missing)}")
     return sums
@@ -188,10 +224,11 @@ def fetch_from_registry(wanted: list[FontFile], dest: Path, sums: dict) -> None:
                 raise FetchError(f"{tgz.name}: unreadable tarball ({exc})") from None
 
 
-def fetch(dest: Path, shared: Path, sums_path: Path, from_registry: bool) -> int:
-    sums = read_sums(sums_path)
+def fetch(dest: Path, shared: Path, sums_path: Path, from_registry: bool, zoo: bool = False) -> int:
+    files = FILES + ZOO_FILES if zoo else FILES
+    sums = read_sums(sums_path, files)
     wanted: list[FontFile] = []
-    for font in FILES:
+    for font in files:
         target = dest / font.name
         if target.is_file() and sha256_file(target) == sums[font.name]:
             continue
@@ -199,13 +236,20 @@ def fetch(dest: Path, shared: Path, sums_path: Path, from_registry: bool) -> int
             print(f"fetch_fonts: {target} has the wrong checksum; replacing it")
         wanted.append(font)
     if not wanted:
-        print(f"fetch_fonts: all {len(FILES)} files present and verified in {dest}")
+        print(f"fetch_fonts: all {len(files)} files present and verified in {dest}")
         return 0
-    if not from_registry and shared.is_dir():
-        copy_from_shared(shared, wanted, dest, sums)
-    else:
-        fetch_from_registry(wanted, dest, sums)
-    print(f"fetch_fonts: {len(wanted)} file(s) written, all {len(FILES)} verified in {dest}")
+    # The shared copy holds the default set; zoo files it lacks come from the registry.
+    in_shared = (
+        []
+        if from_registry or not shared.is_dir()
+        else [f for f in wanted if (shared / f.name).exists()]
+    )
+    if in_shared:
+        copy_from_shared(shared, in_shared, dest, sums)
+    from_npm = [f for f in wanted if f not in in_shared]
+    if from_npm:
+        fetch_from_registry(from_npm, dest, sums)
+    print(f"fetch_fonts: {len(wanted)} file(s) written, all {len(files)} verified in {dest}")
     return 0
 
 
@@ -226,9 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sums", type=Path, default=DEFAULT_SUMS, help="checksum file (default: fonts/SHA256SUMS)"
     )
+    parser.add_argument(
+        "--zoo",
+        action="store_true",
+        help="also fetch the font zoo for multi-font pretraining (docs/few-shot.md)",
+    )
     args = parser.parse_args(argv)
     try:
-        return fetch(args.dest, args.shared, args.sums, args.from_registry)
+        return fetch(args.dest, args.shared, args.sums, args.from_registry, args.zoo)
     except FetchError as exc:
         print(f"fetch_fonts: error: {exc}", file=sys.stderr)
         return 1

@@ -30,19 +30,29 @@ def _load_script():
 
 FETCH = _load_script()
 NAMES = [f.name for f in FETCH.FILES]
+ZOO_NAMES = [f.name for f in FETCH.ZOO_FILES]
 
 
 def fake_content(name: str) -> bytes:
     return f"fake bytes of {name}\n".encode()
 
 
+def write_sums(path: Path, names: list[str]) -> Path:
+    lines = [f"{hashlib.sha256(fake_content(n)).hexdigest()}  {n}" for n in names]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture
 def sums(tmp_path: Path) -> Path:
     """A checksum file for the fake contents (the real one lists the real fonts)."""
-    path = tmp_path / "SHA256SUMS"
-    lines = [f"{hashlib.sha256(fake_content(n)).hexdigest()}  {n}" for n in NAMES]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_sums(tmp_path / "SHA256SUMS", NAMES)
+
+
+@pytest.fixture
+def zoo_sums(tmp_path: Path) -> Path:
+    """Checksums of the fake default set and the fake zoo."""
+    return write_sums(tmp_path / "SHA256SUMS.all", NAMES + ZOO_NAMES)
 
 
 @pytest.fixture
@@ -88,9 +98,11 @@ def write_fake_npm(bin_dir: Path, layout: dict[str, dict[str, str]] | None) -> N
     npm.chmod(0o755)
 
 
-def registry_layout(wrong: str | None = None) -> dict[str, dict[str, str]]:
+def registry_layout(
+    wrong: str | None = None, files: tuple = FETCH.FILES
+) -> dict[str, dict[str, str]]:
     layout: dict[str, dict[str, str]] = {}
-    for font in FETCH.FILES:
+    for font in files:
         text = fake_content(font.name).decode()
         if font.name == wrong:
             text = "tampered\n"
@@ -200,8 +212,69 @@ def test_wrong_file_already_in_dest_is_replaced(tmp_path, shared, sums, no_npm_p
 
 
 def test_committed_sums_cover_every_file():
-    sums = FETCH.read_sums(FETCH.DEFAULT_SUMS)
-    assert set(sums) == set(NAMES)
+    sums = FETCH.read_sums(FETCH.DEFAULT_SUMS, FETCH.FILES + FETCH.ZOO_FILES)
+    assert set(sums) == set(NAMES) | set(ZOO_NAMES)
+
+
+def test_zoo_is_opt_in(tmp_path, shared, sums, no_npm_path):
+    """The default fetch needs no zoo checksum and writes no zoo file."""
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--shared", shared, "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+
+
+def test_zoo_from_registry_fetches_every_font_and_licence(tmp_path, zoo_sums):
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, registry_layout(files=FETCH.FILES + FETCH.ZOO_FILES))
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--from-registry", "--zoo", "--sums", zoo_sums, path=str(bin_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in dest.iterdir()) == sorted(NAMES + ZOO_NAMES)
+    for name in NAMES + ZOO_NAMES:
+        assert (dest / name).read_bytes() == fake_content(name)
+
+
+def test_zoo_takes_what_the_shared_copy_has_and_the_rest_from_npm(tmp_path, shared, zoo_sums):
+    """The shared copy holds only the default set; the fake npm serves only the zoo."""
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, registry_layout(files=FETCH.ZOO_FILES))
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--shared", shared, "--zoo", "--sums", zoo_sums, path=str(bin_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in dest.iterdir()) == sorted(NAMES + ZOO_NAMES)
+    assert f"{NAMES[0]} <- {shared / NAMES[0]}" in proc.stdout
+
+
+def test_zoo_without_its_checksums_is_one_clear_error(tmp_path, shared, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--shared", shared, "--zoo", "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no checksum for" in lines[0] and ZOO_NAMES[0] in lines[0]
+    assert not dest.exists() or not list(dest.iterdir())
+
+
+def test_zoo_tampered_font_is_refused(tmp_path, zoo_sums):
+    bad = "NotoSansJP_400Regular.ttf"
+    bin_dir = tmp_path / "bin"
+    write_fake_npm(bin_dir, registry_layout(wrong=bad, files=FETCH.FILES + FETCH.ZOO_FILES))
+    dest = tmp_path / "fonts"
+    proc = run("--dest", dest, "--from-registry", "--zoo", "--sums", zoo_sums, path=str(bin_dir))
+    assert proc.returncode == 1
+    assert "checksum mismatch" in proc.stderr and bad in proc.stderr
+    assert not (dest / bad).exists()
+
+
+def test_zoo_pins_one_regular_ttf_and_its_licence_per_package():
+    packages = {f.package for f in FETCH.ZOO_FILES}
+    assert len(packages) == len(FETCH.ZOO_PACKAGES) == len(FETCH.ZOO_FILES) // 2
+    for package in packages:
+        members = sorted(f.member for f in FETCH.ZOO_FILES if f.package == package)
+        assert members[0] == "package/400Regular/" + members[0].rsplit("/", 1)[1]
+        assert members[0].endswith("_400Regular.ttf") and members[1] == "package/LICENSE_FONT"
+        assert "@" in package.removeprefix("@"), f"{package} is not pinned to a version"
+    assert not set(NAMES) & set(ZOO_NAMES), "the zoo must not refetch the default set"
 
 
 def test_tarball_reader_rejects_garbage(tmp_path, sums):
