@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from glyphrender.atomic import atomic_path
 from PIL import Image, ImageDraw, ImageFont
 
 # Distinguishable colours (Tableau 10 + 6 more), one per G/D pair.
@@ -258,9 +259,8 @@ def stability_chart(runs: list[dict[str, Any]], path: Path) -> Path:
 
 def _save(img: Image.Image, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    img.save(tmp)
-    tmp.replace(path)
+    with atomic_path(path, "the plot") as tmp:
+        img.save(tmp, format="PNG")
     return path
 
 

@@ -86,14 +86,33 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
-    """Every number the report shows for one run; None when the run has no config.json yet."""
+def _read_config(run_dir: Path) -> dict[str, Any] | None:
+    """The run's config.json; None when it is missing or unreadable (a run not started)."""
     config_path = RunDir(run_dir).config_json
     if not config_path.is_file():
         return None
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        return json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _val_scores(record: dict[str, Any]) -> dict[str, float | None]:
+    return {k: _num(record.get(k)) for k in ("val_l1", "val_ssim", "val_iou")}
+
+
+def _beats(final: dict[str, Any] | None, baseline: dict[str, Any] | None) -> bool | None:
+    """Whether the final val L1 beats copying the source (None when either is unknown)."""
+    copy_l1 = baseline["val_l1"] if baseline else None
+    if final and final["val_l1"] is not None and copy_l1 is not None:
+        return final["val_l1"] < copy_l1
+    return None
+
+
+def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
+    """Every number the report shows for one run; None when the run has no config.json yet."""
+    config = _read_config(run_dir)
+    if config is None:
         return None
     model, train = config.get("model", {}), config.get("train", {})
     batch = int(train.get("batch_size", 0)) or None
@@ -112,22 +131,13 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
     s_per_step = [
         batch / ips for r in ticks if batch and (ips := _num(r.get("images_per_s"))) and ips > 0
     ]
-    val_curve = [
-        {
-            "step": int(r["step"]),
-            "val_l1": _num(r.get("val_l1")),
-            "val_ssim": _num(r.get("val_ssim")),
-            "val_iou": _num(r.get("val_iou")),
-        }
-        for r in vals
-    ]
+    val_curve = [{"step": int(r["step"]), **_val_scores(r)} for r in vals]
     final = val_curve[-1] if val_curve else None
     best = min(val_curve, key=lambda v: v["val_l1"]) if val_curve else None
     target = int(train.get("steps", 0))
     last_step = max([int(r.get("step", 0)) for r in records], default=0)
     collapse = collapse_events(steps, d_adv, rule)
-    baseline = {k: _num(base.get(k)) for k in ("val_l1", "val_ssim", "val_iou")} if base else None
-    copy_l1 = baseline["val_l1"] if baseline else None
+    baseline = _val_scores(base) if base else None
     return {
         "name": run_dir.name,
         "g": NormChoice(
@@ -143,11 +153,7 @@ def analyze_run(run_dir: Path, rule: CollapseRule) -> dict[str, Any] | None:
         "final": final,
         "best": best,
         "baseline": baseline,
-        "beats_copy_source": (
-            final["val_l1"] < copy_l1
-            if final and final["val_l1"] is not None and copy_l1 is not None
-            else None
-        ),
+        "beats_copy_source": _beats(final, baseline),
         "collapse_events": collapse,
         "d_adv_spread": statistics.pstdev(second_half) if len(second_half) >= 2 else None,
         "d_adv_mean_second_half": _mean(list(second_half)),
@@ -250,6 +256,37 @@ def pivot_tables(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _marginal_sections(runs: list[dict[str, Any]]) -> list[str]:
+    """The "Mean over finished runs, by ..." sections of the report."""
+    lines: list[str] = []
+    for key, title in (
+        ("g", "generator norm"),
+        ("d", "discriminator"),
+        ("batch_size", "batch size"),
+    ):
+        rows = marginal_means(runs, key)
+        if len(rows) < 2:
+            continue
+        lines += [
+            f"## Mean over finished runs, by {title}",
+            "",
+            "Each mean is over whatever finished runs share the value; groups that cover "
+            "different other settings (e.g. a G tried against only one D) do not compare like "
+            "with like: the tables above do.",
+            "",
+            f"| {key} | runs | mean final val L1 | best final val L1 | beat copy-source "
+            "| runs with D collapse |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r[key]} | {r['runs']} | {_fmt(r['mean_final_val_l1'])} "
+            f"| {_fmt(r['best_final_val_l1'])} | {r['beat_copy_source']} | {r['collapse_runs']} |"
+            for r in rows
+        ]
+        lines.append("")
+    return lines
+
+
 def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[str]) -> str:
     lines = ["# Normalization sweep report", ""]
     finished = [r for r in runs if r["status"] == "finished"]
@@ -291,31 +328,7 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
             "",
             *pivots,
         ]
-    for key, title in (
-        ("g", "generator norm"),
-        ("d", "discriminator"),
-        ("batch_size", "batch size"),
-    ):
-        rows = marginal_means(runs, key)
-        if len(rows) < 2:
-            continue
-        lines += [
-            f"## Mean over finished runs, by {title}",
-            "",
-            "Each mean is over whatever finished runs share the value; groups that cover "
-            "different other settings (e.g. a G tried against only one D) do not compare like "
-            "with like: the tables above do.",
-            "",
-            f"| {key} | runs | mean final val L1 | best final val L1 | beat copy-source "
-            "| runs with D collapse |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r[key]} | {r['runs']} | {_fmt(r['mean_final_val_l1'])} "
-            f"| {_fmt(r['best_final_val_l1'])} | {r['beat_copy_source']} | {r['collapse_runs']} |"
-            for r in rows
-        ]
-        lines.append("")
+    lines += _marginal_sections(runs)
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{Path(p).stem}]({p})" for p in plots]
