@@ -1,7 +1,7 @@
 """Test, lint and demo sessions for the zi2zi monorepo.
 
-``nox`` runs the default set (tests on every installed Python 3.10-3.13, the zi2zi_core and
-integration tests on 3.11, lint). ``nox -l`` lists everything; ``nox -s demo`` / ``-s bench``
+``nox`` runs the default set (tests on every installed Python 3.10-3.13, the zi2zi_core,
+integration and browser tests on 3.11, lint). ``nox -l`` lists everything; ``nox -s demo`` / ``-s bench``
 / ``-s fonts`` run the extras. Arguments after ``--`` go to pytest (or the script).
 
 Every install goes through ``constraints.txt`` (it pins torch to the build that resolves
@@ -88,7 +88,8 @@ for _version, _python in INTERPRETERS.items():
 @nox.session(name=f"zi2zi_core-{TORCH_PYTHON}", python=TORCH_INTERPRETER, tags=["tests"])
 def zi2zi_core_tests(session: nox.Session) -> None:
     """zi2zi_core with torch, on the one Python the pinned torch supports."""
-    session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "pytest")
+    # scikit-image: the SSIM cross-check in tests/zi2zi_core/test_metrics.py runs, not skips.
+    session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "pytest", "scikit-image")
     session.run(*PYTEST, "tests/zi2zi_core", *session.posargs)
 
 
@@ -98,6 +99,17 @@ def integration(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "pytest")
     session.run("python", "scripts/fetch_fonts.py")
     session.run(*PYTEST, "tests/integration", *session.posargs)
+
+
+@nox.session(name=f"browser-{TORCH_PYTHON}", python=TORCH_INTERPRETER, tags=["tests"])
+def browser(session: nox.Session) -> None:
+    """The review page in a real Chromium (Debian's chromium + chromium-driver, via selenium).
+
+    Without Chromium the test skips with the reason, except when CI=true (.ci/run installs
+    it there), where a missing browser fails.
+    """
+    session.install(*CONSTRAINTS, *GLYPHRENDER, "pytest", "selenium")
+    session.run(*PYTEST, "tests/browser", *session.posargs)
 
 
 @nox.session
@@ -136,5 +148,6 @@ nox.options.sessions = [
     *(f"glyphrender-{v}" for v in INTERPRETERS),
     f"zi2zi_core-{TORCH_PYTHON}",
     f"integration-{TORCH_PYTHON}",
+    f"browser-{TORCH_PYTHON}",
     "lint",
 ]

@@ -54,7 +54,7 @@ def browser(tmp_path):
         reason = f"the browser test needs {', '.join(missing)}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI must install them (.ci/run)")
-        pytest.skip(f"{reason} (apt-get install chromium chromium-driver; nox -s browser)")
+        pytest.skip(f"{reason} (apt-get install chromium chromium-driver; nox -s browser-3.11)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
