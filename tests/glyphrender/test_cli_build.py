@@ -251,7 +251,15 @@ def _start_big_build(tmp_path, font_factory):
     argv += ["build", "--src", str(src), "--dst", str(dst), "--out", str(tmp_path / "ds")]
     argv += ["--size", "1024", "--workers", "2", "--shard-size", "8"]
     argv += ["--charset", "U+4E00-U+9FFF"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell runs background jobs (a CI script's `&`) with SIGINT ignored, and the child
+        # would inherit that; the SIGINT case needs the default a terminal gives.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".ds.build-*/train-*.h5")):
         assert proc.poll() is None, proc.communicate()
