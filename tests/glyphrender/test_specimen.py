@@ -116,19 +116,34 @@ def test_cli_writes_png_with_caption_and_warns_of_missing(font_path, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.png", "spec.ttf"]  # no temp
 
 
-def test_cli_highlights_a_generated_glyph_folder(font_path, tmp_path):
-    font = open_font(font_path)
+def _glyph_folder(tmp_path, base_path, codepoints):
+    """A generated folder made for ``base_path`` holding ``codepoints``."""
+    base = open_font(base_path)
     meta = GeneratedMeta(
         style_id=0,
         style_name="Test",
         glyph_px=32,
         placement="font",
-        target_font_sha256=font.sha256,
-        target_font_path=str(font_path),
-        transform=font_transform(em_box(font), 32),
+        target_font_sha256=base.sha256,
+        target_font_path=str(base_path),
+        transform=font_transform(em_box(base), 32),
         dataset_manifest_sha256="0" * 64,
     )
-    gen = write_generated(tmp_path / "gen", np.zeros((1, 32, 32), np.uint8), [FIRST_CP + 3], meta)
+    images = np.zeros((len(codepoints), 32, 32), np.uint8)
+    return write_generated(tmp_path / "gen", images, codepoints, meta)
+
+
+@pytest.fixture
+def assembled(font_path, tmp_path):
+    """(base font without U+4E03, a glyph folder of U+4E00 and U+4E03 made for it); the
+    test font plays the assembled one: assemble kept the base's U+4E00 and added U+4E03."""
+    base = tmp_path / "base.ttf"
+    build_ttfont(standard_glyphs(3)).save(str(base))
+    return base, _glyph_folder(tmp_path, base, [FIRST_CP, FIRST_CP + 3])
+
+
+def test_cli_highlights_only_what_assembling_added(font_path, tmp_path, assembled):
+    _, gen = assembled
     out = tmp_path / "spec.png"
     text = _text(FIRST_CP, FIRST_CP + 3) + "\n" + _text(FIRST_CP + 2)
     result = _cli(
@@ -136,12 +151,38 @@ def test_cli_highlights_a_generated_glyph_folder(font_path, tmp_path):
         *("--highlight-from", str(gen), "--caption", ""),
     )
     assert result.exit_code == 0, result.output
+    assert "1 highlighted" in result.output
     image = Image.open(out)
     assert image.size == (2 * SIZE + 2 * PAD, 2 * LINE_H + 2 * (PAD // 2))
     red = _red(image)
-    assert red[: PAD // 2 + LINE_H, PAD + SIZE :].any()  # 丄 on line 1
-    assert not red[:, : PAD + SIZE].any()
+    assert red[: PAD // 2 + LINE_H, PAD + SIZE :].any()  # 丄 on line 1: added
+    assert not red[:, : PAD + SIZE].any()  # 一: in the folder, but the base already had it
     assert not red[PAD // 2 + LINE_H :].any()  # line 2 is black
+
+
+def test_cli_highlight_base_can_be_named_or_must_be_found(font_path, tmp_path, assembled):
+    base, gen = assembled
+    moved = base.rename(tmp_path / "moved.ttf")
+    out = tmp_path / "spec.png"
+    args = ("--font", str(font_path), "--text", _text(FIRST_CP, FIRST_CP + 3), "--out", str(out))
+    result = _cli(*args, "--highlight-from", str(gen))
+    assert result.exit_code == 1 and not out.exists()
+    assert result.stderr.strip().splitlines() == [
+        f"glyphrender: error: {gen}: its target font {base} is not there; give the font "
+        "assemble extended with --base FONT"
+    ]
+    result = _cli(*args, "--highlight-from", str(gen), "--base", str(moved))
+    assert result.exit_code == 0, result.output
+    assert "2 characters, 1 highlighted" in result.output
+
+
+def test_cli_text_escape_starts_a_line(font_path, tmp_path):
+    out = tmp_path / "spec.png"
+    typed = _text(FIRST_CP) + "\\n" + _text(FIRST_CP + 2)  # what a shell passes for "一\n丂"
+    result = _cli("--font", str(font_path), "--text", typed, "--out", str(out), "--caption", "")
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (SIZE + 2 * PAD, 2 * LINE_H + 2 * (PAD // 2))
+    assert "2 characters" in result.output
 
 
 def test_cli_text_file_and_size(font_path, tmp_path):

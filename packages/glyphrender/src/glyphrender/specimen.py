@@ -9,6 +9,7 @@ in another colour; characters the font does not map are drawn as an empty box an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,19 @@ class Specimen:
     missing: tuple[int, ...]
 
 
+def unescape_text(text: str) -> str:
+    """``\\n`` typed in a shell's quoted string becomes a line break (``\\\\`` a backslash)."""
+    return re.sub(r"\\(\\|n)", lambda m: "\n" if m.group(1) == "n" else "\\", text)
+
+
+def added_characters(
+    font: LoadedFont, generated: Iterable[int], base: LoadedFont
+) -> frozenset[int]:
+    """The generated characters that ``font`` has and ``base`` (the font assemble extended)
+    lacks: what assembling added. Characters the base already had stay untinted."""
+    return frozenset(int(c) for c in generated if int(c) in font.cmap and int(c) not in base.cmap)
+
+
 def text_lines(text: str) -> list[str]:
     """Lines of ``text`` (``\\n``, ``\\r\\n``), trailing blank lines dropped."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -64,6 +78,99 @@ def _caption_font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where each character goes: per line, (pen x in px, code point, kind)."""
+
+    lines: list[list[tuple[int, int, str]]]
+    width: int  # of the widest line, px
+    missing: tuple[int, ...]
+
+
+def _lay_out(
+    font: LoadedFont, lines: Sequence[str], size: int, scale: float, wanted: frozenset[int]
+) -> _Layout:
+    """Pen positions (rounded to whole pixels, not accumulated) and the kind of each
+    character: "ink", "highlight", "space" or "missing"."""
+    advances = _advance_units(font)
+    placed_lines: list[list[tuple[int, int, str]]] = []
+    widths = []
+    missing: dict[int, None] = {}
+    for line in lines:
+        pen, placed = 0.0, []
+        for ch in line:
+            cp = ord(ch)
+            name = font.cmap.get(cp)
+            if name is not None:
+                kind = "highlight" if cp in wanted else "ink"
+                advance = advances.get(name, font.units_per_em) * scale
+            elif ch.isspace():
+                kind, advance = "space", WHITESPACE_ADVANCE * size
+            else:
+                kind, advance = "missing", float(size)
+                missing.setdefault(cp)
+            placed.append((round(pen), cp, kind))
+            pen += advance
+        placed_lines.append(placed)
+        widths.append(round(pen))
+    return _Layout(placed_lines, max(widths), tuple(missing))
+
+
+@dataclass
+class _Canvas:
+    """Two coverage layers (black ink, highlighted ink) and the boxes of missing characters."""
+
+    ink: np.ndarray
+    lit: np.ndarray
+    boxes: list[tuple[int, int, int, int]]
+    drawn: int = 0
+    highlighted: int = 0
+
+
+def _draw(renderer: GlyphRenderer, layout: _Layout, size: int, pad: int) -> _Canvas:
+    line_h = round(size * LINE_SPACING)
+    cell_w = 2 * size + pad  # glyph cells are 2 em wide with the pen at `pad`
+    width = layout.width + 2 * pad
+    height = len(layout.lines) * line_h + 2 * (pad // 2)
+    ink = np.zeros((height, width + cell_w), np.uint8)  # extra room for the last cell
+    canvas = _Canvas(ink, np.zeros_like(ink), [])
+    for row, placed in enumerate(layout.lines):
+        top = pad // 2 + row * line_h
+        for x, cp, kind in placed:
+            if kind == "space":
+                continue
+            canvas.drawn += 1
+            if kind == "missing":
+                inset = max(1, size // 10)
+                y0 = top + (line_h - size) // 2
+                canvas.boxes.append(
+                    (pad + x + inset, y0 + inset, pad + x + size - inset, y0 + size - inset)
+                )
+                continue
+            cell = np.zeros((line_h, cell_w), np.uint8)
+            renderer.render_into(cp, cell)  # ink beyond the cell is dropped: a specimen, not data
+            layer = canvas.lit if kind == "highlight" else canvas.ink
+            canvas.highlighted += kind == "highlight"
+            region = layer[top : top + line_h, x : x + cell_w]
+            np.maximum(region, cell[: region.shape[0], : region.shape[1]], out=region)
+    canvas.ink, canvas.lit = canvas.ink[:, :width], canvas.lit[:, :width]
+    return canvas
+
+
+def _to_image(canvas: _Canvas, size: int) -> Image.Image:
+    """Paper, black ink, then highlighted ink over it; grey frames for missing characters."""
+    rgb = np.empty((*canvas.ink.shape, 3), np.float32)
+    rgb[...] = PAPER
+    for layer, colour in ((canvas.ink, INK), (canvas.lit, HIGHLIGHT)):
+        alpha = layer[..., None].astype(np.float32) / 255.0
+        rgb = rgb * (1 - alpha) + np.asarray(colour, np.float32) * alpha
+    image = Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    for box in canvas.boxes:
+        draw.rectangle(box, outline=MISSING, width=max(1, size // 32))
+    return image
+
+
 def render_specimen(
     font: LoadedFont,
     lines: Sequence[str],
@@ -82,74 +189,15 @@ def render_specimen(
     base = font_transform(em_box(font), size, margin=0.0)
     line_h = round(size * LINE_SPACING)
     pad = size // 2  # room left of the pen for glyphs that overhang their origin
-    # Glyph cells are 2 em wide with the pen at `pad`; the em box sits centred in the line.
-    cell_w = 2 * size + pad
+    # The em box sits centred in the line; the pen starts at `pad` in each glyph cell.
     transform = Transform(base.scale, pad, base.y_offset + (line_h - size) / 2)
     renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.path))
-    advances = _advance_units(font)
-    wanted = frozenset(int(c) for c in highlight)
-
-    # Lay out: pen positions (rounded to whole pixels, not accumulated) per character.
-    layout: list[list[tuple[int, int, str]]] = []  # per line: (x, codepoint, kind)
-    widths = []
-    missing: dict[int, None] = {}
-    for line in lines:
-        pen, placed = 0.0, []
-        for ch in line:
-            cp = ord(ch)
-            name = font.cmap.get(cp)
-            if name is not None:
-                kind = "highlight" if cp in wanted else "ink"
-                advance = advances.get(name, font.units_per_em) * base.scale
-            elif ch.isspace():
-                kind, advance = "space", WHITESPACE_ADVANCE * size
-            else:
-                kind, advance = "missing", float(size)
-                missing.setdefault(cp)
-            placed.append((round(pen), cp, kind))
-            pen += advance
-        layout.append(placed)
-        widths.append(round(pen))
-
-    width = max(widths) + 2 * pad
-    height = len(lines) * line_h + 2 * (pad // 2)
-    ink = np.zeros((height, width + cell_w), np.uint8)  # extra room for the last cell
-    lit = np.zeros_like(ink)
-    boxes = []
-    drawn = highlighted = 0
-    for row, placed in enumerate(layout):
-        top = pad // 2 + row * line_h
-        for x, cp, kind in placed:
-            if kind == "space":
-                continue
-            drawn += 1
-            if kind == "missing":
-                inset = max(1, size // 10)
-                y0 = top + (line_h - size) // 2
-                boxes.append(
-                    (pad + x + inset, y0 + inset, pad + x + size - inset, y0 + size - inset)
-                )
-                continue
-            cell = np.zeros((line_h, cell_w), np.uint8)
-            renderer.render_into(cp, cell)  # ink beyond the cell is dropped: a specimen, not data
-            layer = lit if kind == "highlight" else ink
-            highlighted += kind == "highlight"
-            region = layer[top : top + line_h, x : x + cell_w]
-            np.maximum(region, cell[: region.shape[0], : region.shape[1]], out=region)
-    ink, lit = ink[:, :width], lit[:, :width]
-
-    rgb = np.empty((height, width, 3), np.float32)
-    rgb[...] = PAPER
-    for layer, colour in ((ink, INK), (lit, HIGHLIGHT)):
-        alpha = layer[..., None].astype(np.float32) / 255.0
-        rgb = rgb * (1 - alpha) + np.asarray(colour, np.float32) * alpha
-    image = Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB")
-    draw = ImageDraw.Draw(image)
-    for box in boxes:
-        draw.rectangle(box, outline=MISSING, width=max(1, size // 32))
+    layout = _lay_out(font, lines, size, base.scale, frozenset(int(c) for c in highlight))
+    canvas = _draw(renderer, layout, size, pad)
+    image = _to_image(canvas, size)
     if caption:
         image = _with_caption(image, caption, max(12, size // 4))
-    return Specimen(image, drawn, highlighted, tuple(missing))
+    return Specimen(image, canvas.drawn, canvas.highlighted, layout.missing)
 
 
 def _with_caption(image: Image.Image, caption: str, px: int) -> Image.Image:

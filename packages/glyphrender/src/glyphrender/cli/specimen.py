@@ -9,12 +9,42 @@ import click
 DEFAULT_SIZE = 64  # glyphrender.specimen.DEFAULT_SIZE, written out so --help stays light
 
 
+def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
+    """The characters of ``glyph_dir`` that assembling added to ``font``."""
+    from glyphrender.errors import GlyphrenderError
+    from glyphrender.fonts import open_font
+    from glyphrender.generated import read_generated
+    from glyphrender.specimen import added_characters
+
+    meta, _, codepoints = read_generated(glyph_dir, images=False)
+    if base_spec is None:
+        recorded = Path(meta.target_font_path)
+        if not recorded.is_file():
+            raise GlyphrenderError(
+                f"{glyph_dir}: its target font {recorded} is not there; give the font assemble "
+                "extended with --base FONT"
+            )
+        base = open_font(recorded)
+        if base.sha256 != meta.target_font_sha256:
+            raise GlyphrenderError(
+                f"{recorded}: is not the font {glyph_dir} was generated for (sha256 differs); "
+                "give the font assemble extended with --base FONT"
+            )
+    else:
+        base = open_font(base_spec)
+    return added_characters(font, codepoints.tolist(), base)
+
+
 @click.command("specimen")
 @click.option("--font", "font_spec", required=True, metavar="FONT", help="Font to set (FONT#N ok).")
 @click.option(
     "--font-index", type=click.IntRange(min=0), default=None, help="Face of a collection."
 )
-@click.option("--text", default=None, help="Text to set; \\n in the shell's string starts a line.")
+@click.option(
+    "--text",
+    default=None,
+    help="Text to set; a typed \\n starts a new line (\\\\ for a backslash) [default: none].",
+)
 @click.option(
     "--text-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -39,7 +69,16 @@ DEFAULT_SIZE = 64  # glyphrender.specimen.DEFAULT_SIZE, written out so --help st
     "highlight_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Tint the characters of this generated-glyph folder (gen/NAME, from `zi2zi generate`).",
+    help="Tint the characters of this generated-glyph folder (gen/NAME) that assembling "
+    "added: those FONT has and the --base font lacks [default: none].",
+)
+@click.option(
+    "--base",
+    "base_spec",
+    default=None,
+    metavar="FONT",
+    help="The font assemble extended, for --highlight-from "
+    "[default: the target font recorded in the glyph folder].",
 )
 @click.option("--highlight", "highlight_chars", default=None, help="Tint these characters.")
 @click.option(
@@ -55,12 +94,15 @@ def specimen(
     out: Path,
     size: int,
     highlight_dir: Path | None,
+    base_spec: str | None,
     highlight_chars: str | None,
     caption: str | None,
 ) -> None:
     """Draw lines of text set in FONT (black on white, highlighted characters in red).
 
     Characters the font lacks are drawn as grey boxes and counted in a warning on stderr.
+    With --highlight-from, only the characters assembling added are tinted: those of the
+    glyph folder that FONT has and the base font lacks.
 
     \b
     Exit status: 0 written, 1 bad font / text / glyph folder, 2 usage error.
@@ -70,22 +112,20 @@ def specimen(
 
     from glyphrender.errors import GlyphrenderError
     from glyphrender.fonts import FontRef, open_font
-    from glyphrender.specimen import render_specimen, text_lines, write_png
+    from glyphrender.specimen import render_specimen, text_lines, unescape_text, write_png
 
-    lines = text_lines(text) if text is not None else []
+    lines = text_lines(unescape_text(text)) if text is not None else []
     if text_file is not None:
         try:
             lines += text_lines(text_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise GlyphrenderError(f"{text_file}: cannot read the text ({exc})") from None
+    font = open_font(FontRef.parse(font_spec, font_index))
     highlight: set[int] = set()
     if highlight_chars:
         highlight |= {ord(c) for c in highlight_chars if not c.isspace()}
     if highlight_dir is not None:
-        from glyphrender.generated import read_generated
-
-        highlight |= {int(cp) for cp in read_generated(highlight_dir)[2]}
-    font = open_font(FontRef.parse(font_spec, font_index))
+        highlight |= _added_from(font, highlight_dir, base_spec)
     if caption is None:
         caption = f"{font.display_name}, {size} px per em"
         if highlight:
