@@ -79,6 +79,12 @@ def measure(fonts: Path, glyph_px: int) -> dict[str, object]:
             "NotoSansTC & NotoSansJP": len(tc_jp),
             "ZenMaruGothic drawn by JP but not TC": len(jp_maru - drawn[TC]),
         },
+        "to_generate_for_ZenMaru": {
+            "JP draws, Zen Maru lacks": len(drawn[JP] - drawn[MARU]),
+            "TC draws, Zen Maru lacks": len(drawn[TC] - drawn[MARU]),
+            "JP then TC as fallback": len((drawn[JP] | drawn[TC]) - drawn[MARU]),
+            "only TC has a source for": len(drawn[TC] - drawn[JP] - drawn[MARU]),
+        },
         "val_split": {
             "seed": SEED,
             "val_fraction": VAL_FRACTION,
