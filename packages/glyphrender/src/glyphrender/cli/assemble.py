@@ -6,6 +6,8 @@ import statistics
 
 import click
 
+from glyphrender.cli import TextDefault
+
 # Kept in sync with glyphrender.trace.TraceOptions (tested), and written out here so that
 # `glyphrender --help` does not import numpy and the tracer.
 DEFAULT_THRESHOLD = 0.5
@@ -45,6 +47,8 @@ def _codes(codepoints: tuple[int, ...], shown: int = 20) -> str:
     "--family-suffix",
     default=None,
     metavar="TEXT",
+    cls=TextDefault,
+    show_default="none: names unchanged",
     help='Append TEXT to the family name (e.g. " TC"): name IDs 1, 3, 4, 6, 16.',
 )
 @click.option(
@@ -52,6 +56,8 @@ def _codes(codepoints: tuple[int, ...], shown: int = 20) -> str:
     "dataset_dir",
     default=None,
     metavar="DIR",
+    cls=TextDefault,
+    show_default="none: not checked",
     help="Also check the glyphs against the dataset they were generated from.",
 )
 @click.option(
@@ -85,12 +91,16 @@ def _codes(codepoints: tuple[int, ...], shown: int = 20) -> str:
 @click.option(
     "--only-accepted",
     is_flag=True,
+    cls=TextDefault,
+    show_default="off: all but the rejected",
     help="Add only the glyphs accepted in the review (decisions.json); rejected ones are "
     "always left out.",
 )
 @click.option(
     "--force",
     is_flag=True,
+    cls=TextDefault,
+    show_default="off",
     help="Replace an existing --out file, and accept a base font other than the one the "
     "glyphs were generated for.",
 )
@@ -114,7 +124,8 @@ def assemble(
     accepted ones). An edited U+XXXX.png is used instead of the image in glyphs.h5.
 
     \b
-    Exit status: 0 written, 1 bad input (nothing written), 2 usage error.
+    Exit status: 0 written; 1 bad input (one line naming the file; nothing written); 2 usage
+    error; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM (nothing written either way).
     """
     from glyphrender.assemble import AssembleOptions
     from glyphrender.assemble import assemble as run_assemble

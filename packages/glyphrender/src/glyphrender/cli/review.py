@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from glyphrender.cli import Terminated, TextDefault
+
 
 @click.command("review")
 @click.argument("glyph_dir", metavar="DIR")
@@ -12,27 +14,33 @@ import click
     "base_font",
     default=None,
     metavar="FONT",
-    help="Target font whose own glyphs are shown for context "
-    "[default: the font recorded by `zi2zi generate`, if it is still there].",
+    cls=TextDefault,
+    show_default="the target font recorded in the folder, if it is still there",
+    help="Target font whose own glyphs are shown for context.",
 )
 @click.option(
     "--dataset",
     "dataset_dir",
     default=None,
     metavar="DIR",
+    cls=TextDefault,
+    show_default="none",
     help="Dataset the glyphs were generated from: renders the source glyphs when the folder "
-    "does not store them [default: none].",
+    "does not store them.",
 )
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=0,
+    metavar="N",
     show_default=True,
     help="Port on 127.0.0.1 to serve the page on; 0 picks a free one.",
 )
 @click.option(
     "--no-browser",
     is_flag=True,
+    cls=TextDefault,
+    show_default="off: the page opens in the default browser",
     help="Only print the page's address; do not open a browser.",
 )
 def review(
@@ -47,8 +55,9 @@ def review(
     Ctrl-C: the decisions are already saved.
 
     \b
-    Exit status: 0 stopped with Ctrl-C, 1 bad folder / font / dataset or port in use,
-    2 usage error.
+    Exit status: 0 stopped with Ctrl-C (decisions already saved); 1 bad folder, font,
+    dataset or decisions file, or port in use (one line naming it); 2 usage error;
+    143 stopped by SIGTERM (decisions already saved).
     """
     from glyphrender.review.server import open_review
 
@@ -70,11 +79,13 @@ def review(
         webbrowser.open(server.url)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C is how a review ends; SIGTERM still exits 143
         counts = server.store.counts()
         click.echo(
             f"stopped; {counts['accepted']} accepted, {counts['rejected']} rejected, "
             f"{counts['undecided']} undecided, saved in {catalog.folder / 'decisions.json'}"
         )
+        if isinstance(exc, Terminated):
+            raise
     finally:
         server.server_close()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from glyphrender.cli import TextDefault
+
 DEFAULT_SIZE = 64  # glyphrender.specimen.DEFAULT_SIZE, written out so --help stays light
 
 
@@ -38,17 +40,27 @@ def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
 @click.command("specimen")
 @click.option("--font", "font_spec", required=True, metavar="FONT", help="Font to set (FONT#N ok).")
 @click.option(
-    "--font-index", type=click.IntRange(min=0), default=None, help="Face of a collection."
+    "--font-index",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    cls=TextDefault,
+    show_default="FONT#N, else 0",
+    help="Face of a collection (TTC/OTC).",
 )
 @click.option(
     "--text",
     default=None,
-    help="Text to set; a typed \\n starts a new line (\\\\ for a backslash) [default: none].",
+    cls=TextDefault,
+    show_default="none",
+    help="Text to set; a typed \\n starts a new line (\\\\ for a backslash).",
 )
 @click.option(
     "--text-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
+    cls=TextDefault,
+    show_default="none",
     help="UTF-8 text file to set (after --text), one line per line.",
 )
 @click.option(
@@ -69,22 +81,36 @@ def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
     "highlight_dir",
     type=click.Path(path_type=Path),
     default=None,
+    metavar="DIR",
+    cls=TextDefault,
+    show_default="none",
     help="Tint the characters of this generated-glyph folder (gen/NAME) that assembling "
-    "added: those FONT has and the --base font lacks [default: none].",
+    "added: those FONT has and the --base font lacks.",
 )
 @click.option(
     "--base",
     "base_spec",
     default=None,
     metavar="FONT",
-    help="The font assemble extended, for --highlight-from "
-    "[default: the target font recorded in the glyph folder].",
+    cls=TextDefault,
+    show_default="the target font recorded in the glyph folder",
+    help="The font assemble extended, for --highlight-from.",
 )
-@click.option("--highlight", "highlight_chars", default=None, help="Tint these characters.")
+@click.option(
+    "--highlight",
+    "highlight_chars",
+    default=None,
+    metavar="CHARS",
+    cls=TextDefault,
+    show_default="none",
+    help="Tint these characters.",
+)
 @click.option(
     "--caption",
     default=None,
-    help="Line written under the text [default: font name, size, highlight count]; '' for none.",
+    cls=TextDefault,
+    show_default="font name, size, highlight count",
+    help="Line written under the text; '' for none.",
 )
 def specimen(
     font_spec: str,
@@ -105,7 +131,9 @@ def specimen(
     glyph folder that FONT has and the base font lacks.
 
     \b
-    Exit status: 0 written, 1 bad font / text / glyph folder, 2 usage error.
+    Exit status: 0 written; 1 bad font, text or glyph folder, or the base font for
+    --highlight-from not found (one line naming it; nothing written); 2 usage error;
+    130 interrupted (Ctrl-C); 143 stopped by SIGTERM.
     """
     if text is None and text_file is None:
         raise click.UsageError("give the text with --text or --text-file")
