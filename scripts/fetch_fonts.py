@@ -6,8 +6,8 @@ Usage::
     python3 scripts/fetch_fonts.py [--dest fonts] [--shared ../shared/fonts] [--from-registry] [--zoo]
 
 By default the four fonts the tests, the demo and the benchmarks use; ``--zoo`` adds the font
-zoo of docs/few-shot.md (twelve more OFL Japanese fonts of varied design, ~70 MB on disk,
-~110 MB of tarballs to download). Source order, per file: a shared copy (``../shared/fonts``
+zoo of docs/few-shot.md (twelve more OFL Japanese fonts of varied design, 57 MB on disk,
+~130 MB of tarballs to download). Source order, per file: a shared copy (``../shared/fonts``
 next to the repository, if it exists and has the file) and otherwise the npm registry
 (``npm pack`` of pinned ``@expo-google-fonts`` packages, which ship the Google Fonts TTFs
 unchanged). Every file is checked against ``fonts/SHA256SUMS`` before it gets its final name;
