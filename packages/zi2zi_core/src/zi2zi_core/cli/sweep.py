@@ -68,6 +68,7 @@ def sweep(
     """Train a grid of normalization configs with the same data, seed and steps; report."""
     from zi2zi_core.sweep import grid as sw
     from zi2zi_core.sweep import report as rep
+    from zi2zi_core.sweep import runner
 
     collapse = rep.CollapseRule(
         threshold=collapse_threshold if collapse_threshold is not None else rep.COLLAPSE_THRESHOLD,
@@ -98,11 +99,11 @@ def sweep(
         raise click.UsageError("--steps N is required (unless --report-only or --list)")
 
     out.mkdir(parents=True, exist_ok=True)
-    sw.write_grid_record(out, grid, shards, steps)
+    runner.write_grid_record(out, grid, shards, steps)
     say(f"{len(selected)} of {len(grid.runs)} run(s) of {grid.source}, {steps} steps each")
     failed = []
     for i, run in enumerate(selected, 1):
-        outcome = sw.execute_run(
+        outcome = runner.execute_run(
             run,
             shards=shards,
             out=out,

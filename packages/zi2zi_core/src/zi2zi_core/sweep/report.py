@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glyphrender.atomic import write_text_atomic
+
 from zi2zi_core.models.config import NormKind, SpectralMode
 from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.rundir.metrics_log import read_metrics
-from zi2zi_core.sweep.grid import RUNS_DIR, NormChoice, write_atomic
+from zi2zi_core.sweep.grid import RUNS_DIR, NormChoice
 
 REPORT_MD = "report.md"
 SUMMARY_JSON = "summary.json"
@@ -373,6 +375,6 @@ def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
         "plots": rel,
     }
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=1) + "\n")
-    write_atomic(out / REPORT_MD, render_markdown(runs, rule, rel))
+    write_text_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=1) + "\n")
+    write_text_atomic(out / REPORT_MD, render_markdown(runs, rule, rel))
     return summary
