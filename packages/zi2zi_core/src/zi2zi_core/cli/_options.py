@@ -23,7 +23,7 @@ _TRAINED_MODEL_OPTIONS = (
         "shards",
         type=click.Path(exists=True, file_okay=False, path_type=Path),
         default=None,
-        help="Dataset directory [default: the one recorded in the checkpoint].",
+        help="Dataset directory.  [default: the one recorded in the checkpoint]",
     ),
     click.option(
         "--checkpoint",
@@ -35,9 +35,18 @@ _TRAINED_MODEL_OPTIONS = (
 )
 
 _DEVICE_OPTIONS = (
-    click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True),
     click.option(
-        "--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, mps..."
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=16,
+        show_default=True,
+        help="Glyphs per forward pass of the generator.",
+    ),
+    click.option(
+        "--device",
+        default="auto",
+        show_default=True,
+        help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps.",
     ),
 )
 

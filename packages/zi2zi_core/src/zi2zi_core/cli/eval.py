@@ -33,7 +33,7 @@ def checkpoint_label(which: str) -> str:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder [default: RUN/eval/<checkpoint>-<split>/].",
+    help="Output folder.  [default: RUN/eval/CHECKPOINT-SPLIT]",
 )
 @device_options
 @click.option(
@@ -58,6 +58,9 @@ def eval_cmd(
     Metrics per character (L1, RMSE, SSIM, ink IoU on ink coverage in [0, 1]) for the model,
     for copying the source glyph and for a blank page; averages go to metrics.json, per
     character values to per_glyph.csv, the worst and best characters to review.png.
+
+    Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
+    nothing written under the final name); 2 on a usage error; 130 when interrupted.
     """
     from zi2zi_core.errors import Zi2ziError
     from zi2zi_core.evaluation.evaluate import evaluate, format_table, write_report

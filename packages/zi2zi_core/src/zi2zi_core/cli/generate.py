@@ -16,30 +16,32 @@ from zi2zi_core.cli._options import device_options, trained_model_options
     "--split",
     type=click.Choice(["missing", "val", "train"]),
     default=None,
-    help="Generate every character of this split of the run's dataset [default: missing].",
+    help="Generate every character of this split of the run's dataset.  [default: missing]",
 )
 @click.option(
     "--chars",
     default=None,
-    help='Generate these characters instead of a split, e.g. --chars "永東國".',
+    help='Generate these characters instead of a split, e.g. --chars "永東國".  [default: none]',
 )
 @click.option(
     "--charset",
     "charset_spec",
     default=None,
     help="Generate a charset instead of a split: a text file, a named set or a range "
-    "(as `glyphrender build --charset`).",
+    "(as `glyphrender build --charset`).  [default: none]",
 )
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Generate only the first N of the chosen characters (in code-point order).",
+    help="Generate only the first N of the chosen characters (in code-point order).  "
+    "[default: all]",
 )
 @click.option(
     "--style",
     default=None,
-    help="Target style: id, family, style name or font file stem (required with several).",
+    help="Target style: id, family, style name or font file stem (required with several).  "
+    "[default: the only one]",
 )
 @click.option(
     "--out",
@@ -48,7 +50,7 @@ from zi2zi_core.cli._options import device_options, trained_model_options
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force.",
 )
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.  [default: off]")
 @device_options
 def generate(
     run_dir: Path,
@@ -69,6 +71,9 @@ def generate(
     By default every character of the dataset's missing split (the characters the target
     font lacks). With --chars or --charset, the chosen characters are rendered from the source
     font exactly as the dataset's shards were, then generated. --limit N keeps the first N.
+
+    Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
+    nothing written under the final name); 2 on a usage error; 130 when interrupted.
     """
     chosen = [name for name, value in (("--split", split), ("--chars", chars)) if value]
     if charset_spec is not None:

@@ -4,51 +4,106 @@ from __future__ import annotations
 
 import click
 
+from zi2zi_core.errors import ConfigError
 from zi2zi_core.models.config import NormKind, SpectralMode
+from zi2zi_core.training.config import default_of, parse_attention
 
 NORM_CHOICES = [k.value for k in NormKind]
 SPECTRAL_CHOICES = [m.value for m in SpectralMode]
 
 
 def parse_resolutions(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
-    """'32,16' -> (32, 16); '' or 'none' -> ()."""
-    if value is None or value.strip().lower() in ("", "none"):
-        return ()
+    """'32,16' -> (32, 16); '' or 'none' -> () (the ``--attention`` syntax of every command)."""
     try:
-        return tuple(int(v) for v in value.split(",") if v.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"expected comma-separated sizes like 32,16, got {value!r}"
-        ) from None
+        return tuple(parse_attention(value or ""))
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("model-info")
-@click.option("--glyph-px", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--num-styles", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--base-channels", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--d-base-channels", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--d-layers", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--style-dim", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option(
+    "--glyph-px",
+    type=click.IntRange(min=1),
+    default=default_of("glyph_px"),
+    show_default=True,
+    help="Glyph size in pixels.",
+)
+@click.option(
+    "--num-styles",
+    type=click.IntRange(min=1),
+    default=default_of("num_styles"),
+    show_default=True,
+    help="Target styles (fonts) of the dataset.",
+)
+@click.option(
+    "--base-channels",
+    type=click.IntRange(min=1),
+    default=default_of("base_channels"),
+    show_default=True,
+    help="Generator channels at full resolution.",
+)
+@click.option(
+    "--d-base-channels",
+    type=click.IntRange(min=1),
+    default=default_of("d_base_channels"),
+    show_default=True,
+    help="Discriminator channels of its first layer.",
+)
+@click.option(
+    "--d-layers",
+    type=click.IntRange(min=1),
+    default=default_of("d_layers"),
+    show_default=True,
+    help="Stride-2 layers of the PatchGAN discriminator.",
+)
+@click.option(
+    "--style-dim",
+    type=click.IntRange(min=1),
+    default=default_of("style_dim"),
+    show_default=True,
+    help="Size of the style embedding.",
+)
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=16,
+    default=default_of("batch_size"),
     show_default=True,
     help="Training batch size; decides what 'auto' norms resolve to.",
 )
-@click.option("--g-norm", type=click.Choice(NORM_CHOICES), default="auto", show_default=True)
-@click.option("--d-norm", type=click.Choice(NORM_CHOICES), default="auto", show_default=True)
 @click.option(
-    "--g-spectral", type=click.Choice(SPECTRAL_CHOICES), default="auto", show_default=True
+    "--g-norm",
+    type=click.Choice(NORM_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Generator norm (auto: batch from batch 16, else instance).",
 )
 @click.option(
-    "--d-spectral", type=click.Choice(SPECTRAL_CHOICES), default="auto", show_default=True
+    "--d-norm",
+    type=click.Choice(NORM_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Discriminator norm.",
+)
+@click.option(
+    "--g-spectral",
+    type=click.Choice(SPECTRAL_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Spectral norm in the generator.",
+)
+@click.option(
+    "--d-spectral",
+    type=click.Choice(SPECTRAL_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Spectral norm in the discriminator.",
 )
 @click.option(
     "--attention",
-    default="",
+    default="none",
+    show_default=True,
     callback=parse_resolutions,
-    help="Encoder resolutions with self-attention, e.g. 32,16 (default: none).",
+    help="Self-attention at these encoder sizes, e.g. 32,16 (or 'none').",
 )
 def model_info(
     glyph_px: int,
@@ -68,6 +123,9 @@ def model_info(
 
     The networks are built on the meta device: no memory is allocated, so this is instant
     even at 256 px.
+
+    Exit status: 0 on success; 2 on a usage error (an unknown choice, a size that is not a
+    number); 1 when the settings do not make a model (one line on stderr).
     """
     import torch
 

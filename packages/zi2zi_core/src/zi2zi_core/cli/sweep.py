@@ -14,44 +14,65 @@ from pathlib import Path
 import click
 
 from zi2zi_core.errors import Zi2ziError
+from zi2zi_core.sweep.report import COLLAPSE_THRESHOLD, COLLAPSE_TICKS
 
 
 @click.command("sweep")
 @click.option(
     "--shards",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Dataset directory (manifest.json + shards); every run trains on it.",
+    help="Dataset directory (manifest.json + shards); every run trains on it; required "
+    "unless --report-only or --list.  [default: none]",
 )
 @click.option(
     "--grid",
     "grid_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Grid TOML ([base], [axes], [[extra]]). Default: the built-in 36-run norm grid.",
+    help="Grid TOML ([base], [axes], [[extra]]).  [default: the built-in 36-run norm grid]",
 )
-@click.option("--steps", type=click.IntRange(min=1), help="Steps of every run (same budget).")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="Steps of every run (same budget); required unless --report-only or --list.  "
+    "[default: none]",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
     help="Sweep directory: runs/NAME/, sweep.json, report.md, summary.json, plots/.",
 )
-@click.option("--only", multiple=True, help="Run only these configs (NAME[,NAME]; repeatable).")
-@click.option("--part", help="Run part i of n of the grid (deterministic), e.g. 2/3.")
+@click.option(
+    "--only",
+    multiple=True,
+    help="Run only these configs (NAME[,NAME]; repeatable).  [default: all]",
+)
+@click.option(
+    "--part", help="Run part i of n of the grid (deterministic), e.g. 2/3.  [default: all]"
+)
 @click.option("--device", default="auto", show_default=True, help="Passed to zi2zi train.")
-@click.option("--report-only", is_flag=True, help="Only (re)build the report from OUT/runs.")
+@click.option(
+    "--report-only", is_flag=True, help="Only (re)build the report from OUT/runs.  [default: off]"
+)
 @click.option(
     "--collapse-threshold",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="A D collapse event: d_adv below this for --collapse-ticks ticks in a row. [0.05]",
+    help="A D collapse event: d_adv below this for --collapse-ticks ticks in a row.  "
+    f"[default: {COLLAPSE_THRESHOLD:g}]",
 )
 @click.option(
     "--collapse-ticks",
     type=click.IntRange(min=1),
     default=None,
-    help="Consecutive logged ticks a D collapse must last. [3]",
+    help=f"Consecutive logged ticks a D collapse must last.  [default: {COLLAPSE_TICKS}]",
 )
-@click.option("--list", "list_runs", is_flag=True, help="Print the grid's run names and exit.")
+@click.option(
+    "--list",
+    "list_runs",
+    is_flag=True,
+    help="Print the grid's run names and exit.  [default: off]",
+)
 def sweep(
     shards: Path | None,
     grid_path: Path | None,
@@ -65,7 +86,15 @@ def sweep(
     collapse_ticks: int | None,
     list_runs: bool,
 ) -> None:
-    """Train a grid of normalization configs with the same data, seed and steps; report."""
+    """Train a grid of normalization configs with the same data, seed and steps; report.
+
+    Finished runs are skipped and partial ones resumed, so running the same command again
+    continues an interrupted sweep.
+
+    Exit status: 0 when every selected run trained (or was already finished); 1 on bad input
+    or when a run failed (the report is still written; see OUT/runs/NAME/train.log); 2 on a
+    usage error; 130 when interrupted (the run in progress saves a checkpoint first).
+    """
     from zi2zi_core.sweep import grid as sw
     from zi2zi_core.sweep import report as rep
     from zi2zi_core.sweep import runner
