@@ -216,3 +216,20 @@ def test_the_manifest_is_written_atomically(tmp_path):
         write_manifest(tmp_path, {"a": object()})  # cannot be serialised
     assert (tmp_path / "manifest.json").read_text() == '{\n  "a": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_a_shard_that_fails_to_write_leaves_nothing_under_its_name(tmp_path, monkeypatch):
+    import pytest
+    from glyphrender import shards
+
+    real = shards._create_image_dataset
+
+    def disk_full_at_target(f, name, *args):
+        if name == "target":
+            raise OSError(28, "No space left on device")
+        return real(f, name, *args)
+
+    monkeypatch.setattr(shards, "_create_image_dataset", disk_full_at_target)
+    with pytest.raises(OSError, match="No space"):
+        write_shard(tmp_path / "train-00000.h5", "train", batch(n=3))  # source already written
+    assert list(tmp_path.iterdir()) == []

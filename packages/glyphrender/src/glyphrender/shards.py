@@ -32,6 +32,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from glyphrender.atomic import atomic_path
 from glyphrender.errors import DatasetError
 
 SCHEMA_VERSION = 1
@@ -180,7 +181,8 @@ def write_encoded_shard(
     if len(source_chunks) != n or (target_chunks is not None and len(target_chunks) != n):
         raise ValueError("one source (and target) chunk per sample is needed")
     opts = dict(DEFAULT_COMPRESSION if compression is None else compression)
-    with h5py.File(path, "w", track_order=True) as f:
+    path = Path(path)
+    with atomic_path(path, "the shard") as tmp, h5py.File(tmp, "w", track_order=True) as f:
         _write_common(f, split, glyph_px, codepoint, style)
         images = {"source": source_chunks} | ({"target": target_chunks} if paired else {})
         for name, chunks in images.items():
@@ -214,7 +216,8 @@ def write_shard(
             opts,
         )
     px = batch.glyph_px
-    with h5py.File(path, "w", track_order=True) as f:
+    path = Path(path)
+    with atomic_path(path, "the shard") as tmp, h5py.File(tmp, "w", track_order=True) as f:
         _write_common(f, split, px, batch.codepoint, batch.style)
         images = {"source": batch.source} | ({"target": batch.target} if paired else {})
         for name, array in images.items():
