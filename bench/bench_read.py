@@ -5,6 +5,9 @@ one glyph per chunk), then times, each --repeats times:
 
 - ``Dataset.read_split("train")``: the whole paired train split in memory;
 - ``Dataset.iter_shards`` over every split (train, val, missing), shard by shard;
+- the cost of the reader's checks (sha256 of every shard against the manifest, then values):
+  both reads again, with the checks (what every reader does) and with the sha256 skipped,
+  alternating repeat by repeat so machine load hits both alike, plus sha256 alone;
 - zi2zi's device upload, ``zi2zi_core.training.data.ResidentSampler`` (train split to --device as
   uint8), unless --no-upload or torch is missing.
 
@@ -13,6 +16,7 @@ on disk. The shards were just written, so they sit in the page cache: these are 
 figures, not cold-disk figures.
 
     python bench/bench_read.py [--size 256] [--repeats 3] [--device cpu] [--out FILE]
+    python bench/bench_read.py --no-upload --out bench/results/read-verify-MACHINE.json
 
 Writes bench/results/read.json (or --out).
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,7 +36,7 @@ from _glyphs import figure, font_path, machine, median_time, write_result  # noq
 from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
 from glyphrender.fonts import FontRef  # noqa: E402
 from glyphrender.render import RenderOptions  # noqa: E402
-from glyphrender.shards import PAIRED_SPLITS, Dataset  # noqa: E402
+from glyphrender.shards import PAIRED_SPLITS, Dataset, sha256_file  # noqa: E402
 
 SPLITS = ("train", "val", "missing")
 
@@ -43,6 +49,69 @@ def split_sizes(ds: Dataset, split: str) -> tuple[int, int]:
     return count * images * px * px, disk
 
 
+class UncheckedDataset(Dataset):
+    """The reader with the sha256 comparison skipped: the baseline of the checks' cost."""
+
+    def _checked_file(self, entry: dict) -> Path:
+        return self.path / entry["file"]
+
+
+def verify_cost(ds: Dataset, repeats: int) -> tuple[dict, dict]:
+    """Figures and raw times of reading with and without the sha256 check, interleaved."""
+    unchecked = UncheckedDataset(ds.path, ds.manifest)
+    files = [ds.path / e["file"] for s in SPLITS for e in ds.shard_entries(s)]
+
+    def iterate(d: Dataset) -> None:
+        for split in SPLITS:
+            for _ in d.iter_shards(split):
+                pass
+
+    cases = {
+        "read_split(train)": lambda d: d.read_split("train"),
+        "iter_shards(all)": iterate,
+    }
+    times: dict[str, list[float]] = {}
+    for r in range(repeats):
+        for name, fn in cases.items():
+            # Untimed first: on a busy machine the first of a series of large reads is the
+            # slow one (~2x for read_split), whichever reader makes it.
+            fn(unchecked)
+            order = [("checked", ds), ("unchecked", unchecked)]
+            for label, d in order if r % 2 == 0 else order[::-1]:
+                t0 = time.perf_counter()
+                fn(d)
+                times.setdefault(f"{name} {label}", []).append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for path in files:
+            sha256_file(path)
+        times.setdefault("sha256 of every shard", []).append(time.perf_counter() - t0)
+    figures = {}
+    for name in cases:
+        checked, unchecked_t = times[f"{name} checked"], times[f"{name} unchecked"]
+        figures[f"{name} check overhead %"] = figure(
+            [100 * (c / u - 1) for c, u in zip(checked, unchecked_t, strict=True)], "%", 1
+        )
+    # The steadier measure on a busy machine: what hashing alone costs next to a read of every
+    # split, repeat by repeat (both sides see the same load).
+    figures["sha256 share of iter_shards(all) %"] = figure(
+        [
+            100 * h / u
+            for h, u in zip(
+                times["sha256 of every shard"], times["iter_shards(all) unchecked"], strict=True
+            )
+        ],
+        "%",
+        1,
+    )
+    disk = sum(p.stat().st_size for p in files)
+    figures["sha256 of every shard MB/s"] = figure(
+        [disk / 1e6 / t for t in times["sha256 of every shard"]], "MB/s", 0
+    )
+    raw = {k: [round(t, 3) for t in v] for k, v in times.items()}
+    raw["medians_s"] = {k: round(statistics.median(v), 3) for k, v in times.items()}
+    return figures, raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -51,6 +120,7 @@ def main() -> None:
     parser.add_argument("--no-upload", action="store_true", help="skip the torch upload timing")
     parser.add_argument("--out", help="result JSON path [bench/results/read.json]")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")
     figures: dict[str, dict] = {}
     detail: dict[str, dict] = {}
@@ -94,6 +164,8 @@ def main() -> None:
         )
         detail["read_split_train_s_all"] = [round(t, 3) for t in read_all]
         detail["iter_shards_all_s_all"] = [round(t, 3) for t in iter_all]
+        check_figures, detail["checks_s_all"] = verify_cost(ds, args.repeats)
+        figures.update(check_figures)
 
         device_info = None
         if not args.no_upload:
@@ -133,6 +205,7 @@ def main() -> None:
         "repeats": args.repeats,
         "statistic": "median",
         "note": "shards just written, so read from the page cache: decode-bound figures",
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         **detail,
         "figures": figures,
     }
