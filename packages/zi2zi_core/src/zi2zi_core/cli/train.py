@@ -174,6 +174,7 @@ def train(**params: Any) -> None:
         click.echo(json.dumps(config.to_dict(), indent=2))
         return
 
+    from zi2zi_core.rundir.layout import RunDir
     from zi2zi_core.training import distributed
 
     def say(message: str) -> None:
@@ -201,7 +202,7 @@ def train(**params: Any) -> None:
         say(f"stopped at step {result.step}; checkpoint {result.checkpoint}")
         say(f"resume with: zi2zi train --run {shlex.quote(str(run_dir))} --resume")
     else:
-        say(f"done: {result.step} steps; checkpoints in {run_dir / 'checkpoints'}")
+        say(f"done: {result.step} steps; checkpoints in {RunDir(run_dir).checkpoints}")
 
 
 if __name__ == "__main__":  # torchrun -m zi2zi_core.cli.train ...

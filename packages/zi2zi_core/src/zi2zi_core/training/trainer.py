@@ -125,7 +125,7 @@ class Trainer:
             torch.cuda.set_device(self.device)
         dist_utils.init(self.info, self.device)
         self.precision = pick_precision(self.cfg.precision, self.device)
-        self.dataset = dataset or Dataset.open(self.cfg.shards)
+        self.dataset = dataset if dataset is not None else Dataset.open(self.cfg.shards)
         self.timer: PhaseTimer | None = None
         self.stop_requested = False
         self._injected: set[int] = set()
