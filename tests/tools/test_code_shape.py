@@ -22,12 +22,9 @@ ZI2ZI = ROOT / "packages/zi2zi_core/src/zi2zi_core"
 # Modules that load and run a trained generator; they must not pull in the training code.
 INFERENCE_ROOTS = ("zi2zi_core.evaluation", "zi2zi_core.cli.eval", "zi2zi_core.cli.generate")
 
-# Offenders being fixed by other work in progress (glyphrender only). The lead empties these
-# lists when that work lands; the rules themselves do not change. Entries are
+# Known offenders awaiting a fix (none now; keep them empty). Entries are
 # "path:qualified.name" for the length rules and "path:call" for renames.
-KNOWN_LONG: set[str] = {
-    "packages/glyphrender/src/glyphrender/specimen.py:render_specimen",
-}
+KNOWN_LONG: set[str] = set()
 KNOWN_RENAMES: set[str] = set()
 
 
