@@ -101,6 +101,7 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--base-channels", "Generator channels at full resolution.", type=int)
 @setting("--d-base-channels", "Discriminator channels of its first layer.", type=int)
 @setting("--d-layers", "Stride-2 layers of the PatchGAN discriminator.", type=int)
+@setting("--d-scales", "Discriminator scales (pix2pixHD multi-scale D; 1: one PatchGAN).", type=int)
 @setting("--style-dim", "Size of the style embedding.", type=int)
 @setting("--dropout", "Dropout in the generator's decoder.", type=float)
 @setting(
@@ -117,6 +118,9 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--const-weight", "Weight of the encoding-constancy loss.", type=float)
 @setting("--category-weight", "Weight of the style-classification loss.", type=float)
 @setting("--tv-weight", "Weight of the total-variation loss.", type=float)
+@setting("--edge-weight", "Extra L1 weight on the target's stroke edges (0: plain L1).", type=float)
+@setting("--edge-radius", "Pixels from a stroke edge that the edge weight reaches.", type=int)
+@setting("--fm-weight", "Weight of the discriminator feature-matching loss.", type=float)
 @setting("--g-steps-per-d", "Generator updates per discriminator update.", type=int)
 @setting("--batch-size", "Glyph pairs per step (per process under torchrun).", type=int)
 @setting("--steps", "Total steps (on resume: the new end).", type=int)

@@ -113,6 +113,15 @@ def discriminator_sizes(glyph_px: int, d_layers: int) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def discriminator_scales(glyph_px: int, d_scales: int) -> tuple[int, ...]:
+    """Input size of each discriminator of a multi-scale D: the full size, then halved (a 3x3
+    stride-2 average pool with padding 1 maps size s to ceil(s / 2)) ``d_scales - 1`` times."""
+    sizes = [glyph_px]
+    for _ in range(d_scales - 1):
+        sizes.append(-(-sizes[-1] // 2))
+    return tuple(sizes)
+
+
 def _from_dict(cls: type, d: Any) -> Any:
     if not isinstance(d, dict):
         raise ConfigError(f"{cls.__name__}: expected a mapping, got {type(d).__name__}")
@@ -156,6 +165,7 @@ class ModelConfig:
     d_spectral: SpectralMode = SpectralMode.AUTO
     d_base_channels: int = 64
     d_layers: int = 3
+    d_scales: int = 1  # pix2pixHD multi-scale D: one PatchGAN per scale, each input halved
 
     def __post_init__(self) -> None:
         # Coerce strings (from JSON / CLI) to enums; frozen, hence object.__setattr__.
@@ -199,6 +209,11 @@ class ModelConfig:
             raise ConfigError(f"attention_resolutions has duplicates: {list(att)}")
         object.__setattr__(self, "attention_resolutions", tuple(sorted(att, reverse=True)))
 
+        _check_int(self.d_scales, "d_scales", 1)
+        self._check_patch_maps()
+
+    def _check_patch_maps(self) -> None:
+        """Every discriminator scale must leave a patch map of at least 1x1."""
         patch = discriminator_sizes(self.glyph_px, self.d_layers)[-1]
         if patch < 1:
             best = max(
@@ -212,6 +227,12 @@ class ModelConfig:
             hint = f"; use d_layers <= {best}" if best else ""
             raise ConfigError(
                 f"d_layers={self.d_layers} leaves no patch map at glyph_px={self.glyph_px}{hint}"
+            )
+        smallest = discriminator_scales(self.glyph_px, self.d_scales)[-1]
+        if self.d_scales > 1 and discriminator_sizes(smallest, self.d_layers)[-1] < 1:
+            raise ConfigError(
+                f"d_scales={self.d_scales} with d_layers={self.d_layers} leaves no patch map at "
+                f"the coarsest scale ({smallest} px of glyph_px={self.glyph_px}); use fewer scales"
             )
 
     # -- derived ----------------------------------------------------------------------------
@@ -290,14 +311,22 @@ class LossConfig:
     category_weight: float = 1.0
     tv_weight: float = 0.0
     g_steps_per_d: int = 2
+    # Edge-aware L1: pixels within edge_radius px of the target's stroke edges weigh up to
+    # 1 + edge_weight (linear falloff with distance); 0 is the plain L1.
+    edge_weight: float = 0.0
+    edge_radius: int = 2
+    # pix2pixHD feature matching: L1 between D's features of the real and the generated pair.
+    fm_weight: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "adversarial", _as_enum(AdversarialLoss, self.adversarial, "adversarial")
         )
-        for name in ("l1_weight", "const_weight", "category_weight", "tv_weight"):
+        weights = ("l1_weight", "const_weight", "category_weight", "tv_weight")
+        for name in (*weights, "edge_weight", "fm_weight"):
             _check_weight(getattr(self, name), name)
         _check_int(self.g_steps_per_d, "g_steps_per_d", 1)
+        _check_int(self.edge_radius, "edge_radius", 1)
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)

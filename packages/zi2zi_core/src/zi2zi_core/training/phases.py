@@ -22,7 +22,12 @@ from torch import nn
 
 from zi2zi_core.device import autocast, synchronize
 from zi2zi_core.models.config import LossConfig
-from zi2zi_core.models.losses import LossTerms, discriminator_loss, generator_loss
+from zi2zi_core.models.losses import (
+    LossTerms,
+    discriminator_loss,
+    discriminator_views,
+    generator_loss,
+)
 from zi2zi_core.training.ema import EMA
 
 Mark = Callable[[str], None]
@@ -138,9 +143,17 @@ def g_phase(
     with autocast(x.precision, x.source.device):
         fake, source_encoding = phase.net(x.source, x.style, return_encoding=True)
         fake_encoding = generator.encode(fake)
-        fake_out = d_net(x.source, fake)
+        # D on the fake pair (+ its real-pair features when feature matching is on)
+        fake_out, real_feats = discriminator_views(d_net, x.source, fake, x.target, x.loss_cfg)
         terms = generator_loss(
-            fake_out, fake, x.target, x.style, fake_encoding, source_encoding, x.loss_cfg
+            fake_out,
+            fake,
+            x.target,
+            x.style,
+            fake_encoding,
+            source_encoding,
+            x.loss_cfg,
+            real_feats,
         )
     loss = _poisoned(terms.total.float(), x.poison)
     update_kw["mark"](f"{phase.name}_forward")

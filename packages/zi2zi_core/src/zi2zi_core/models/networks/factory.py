@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from zi2zi_core.models.config import ModelConfig
-from zi2zi_core.models.networks.discriminator import Discriminator
+from zi2zi_core.models.networks.discriminator import Discriminator, MultiScaleDiscriminator
 from zi2zi_core.models.networks.generator import Generator
 
 INIT_STD = 0.02  # DCGAN / pix2pix / zi2zi weight init
@@ -43,9 +43,10 @@ def build_generator(cfg: ModelConfig) -> Generator:
     return net
 
 
-def build_discriminator(cfg: ModelConfig) -> Discriminator:
-    """The PatchGAN discriminator, initialized; ``cfg`` must be resolved."""
+def build_discriminator(cfg: ModelConfig) -> Discriminator | MultiScaleDiscriminator:
+    """The PatchGAN discriminator (multi-scale when ``cfg.d_scales > 1``), initialized; ``cfg``
+    must be resolved."""
     cfg.require_resolved()
-    net = Discriminator(cfg)
+    net = Discriminator(cfg) if cfg.d_scales == 1 else MultiScaleDiscriminator(cfg)
     init_weights(net)
     return net
