@@ -92,7 +92,6 @@ def main() -> None:
         build_s, build_all = median_time(build, args.repeats)
         r = result_holder["r"]
         counts = {s: r.count(s) for s in ("train", "val", "missing")}
-        m = r.manifest
         # The same glyph images the build rendered: source for every sample, target for pairs.
         jobs = []
         for split in ("train", "val", "missing"):
@@ -119,7 +118,7 @@ def main() -> None:
         "samples": counts,
         "glyph_images": images,
         "dataset_bytes": size_bytes,
-        "compression": m["compression"],
+        "compression": dict(r.manifest.compression or {}),
         "repeats": args.repeats,
         "statistic": "median",
         "build_s": round(build_s, 3),

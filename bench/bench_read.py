@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
 from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
 from glyphrender.fonts import FontRef  # noqa: E402
+from glyphrender.manifest import ShardEntry  # noqa: E402
 from glyphrender.render import RenderOptions  # noqa: E402
 from glyphrender.shards import PAIRED_SPLITS, Dataset, sha256_file  # noqa: E402
 
@@ -45,21 +46,21 @@ def split_sizes(ds: Dataset, split: str) -> tuple[int, int]:
     """(decoded pixel bytes, on-disk shard bytes) of one split."""
     count, px = ds.count(split), ds.glyph_px
     images = 2 if split in PAIRED_SPLITS else 1
-    disk = sum((ds.path / e["file"]).stat().st_size for e in ds.shard_entries(split))
+    disk = sum((ds.path / e.file).stat().st_size for e in ds.shard_entries(split))
     return count * images * px * px, disk
 
 
 class UncheckedDataset(Dataset):
     """The reader with the sha256 comparison skipped: the baseline of the checks' cost."""
 
-    def _checked_file(self, entry: dict) -> Path:
-        return self.path / entry["file"]
+    def _checked_file(self, entry: ShardEntry) -> Path:
+        return self.path / entry.file
 
 
 def verify_cost(ds: Dataset, repeats: int) -> tuple[dict, dict]:
     """Figures and raw times of reading with and without the sha256 check, interleaved."""
     unchecked = UncheckedDataset(ds.path, ds.manifest)
-    files = [ds.path / e["file"] for s in SPLITS for e in ds.shard_entries(s)]
+    files = [ds.path / e.file for s in SPLITS for e in ds.shard_entries(s)]
 
     def iterate(d: Dataset) -> None:
         for split in SPLITS:
@@ -201,7 +202,7 @@ def main() -> None:
         "train_disk_mb": round(disk_train / 1e6, 1),
         "all_decoded_mb": round(pixels_all / 1e6, 1),
         "all_disk_mb": round(disk_all / 1e6, 1),
-        "compression": ds.manifest["compression"],
+        "compression": dict(ds.manifest.compression or {}),
         "repeats": args.repeats,
         "statistic": "median",
         "note": "shards just written, so read from the page cache: decode-bound figures",

@@ -45,7 +45,7 @@ def test_schema_counts_and_manifest(tmp_path, fonts):
     result = build_dataset(config(tmp_path, src, dst))
     ds = Dataset.open(result.out)
     assert ds.count("train") + ds.count("val") == 30 and ds.count("missing") == 10
-    m = ds.manifest
+    m = ds.manifest.to_json()
     for key in (
         "schema_version",
         "tool",
@@ -141,8 +141,8 @@ def test_center_placement_and_clipping_are_recorded(tmp_path, font_factory):
         flavor="otf",
     )
     result = build_dataset(config(tmp_path, src, dst, render=RenderOptions(PX, "center")))
-    clipped = result.manifest["render"]["clipped"]
-    assert result.manifest["render"]["placement"] == "center"
+    clipped = result.manifest.to_json()["render"]["clipped"]
+    assert result.manifest.to_json()["render"]["placement"] == "center"
     assert clipped["count"] == 1 and clipped["glyphs"][0]["codepoint"] == "U+4E00"
     assert clipped["glyphs"][0]["role"] == "source" and clipped["glyphs"][0]["pixels_outside"] > 0
 
@@ -157,7 +157,7 @@ def test_existing_dataset_is_refused_without_force_and_other_files_kept(tmp_path
     with pytest.raises(DatasetError, match="--force"):
         build_dataset(config(tmp_path, src, dst, name="data"))
     result = build_dataset(config(tmp_path, src, dst, name="data", force=True, seed=5))
-    assert Dataset.open(out).manifest["split"]["seed"] == 5 and not Dataset.open(out).verify()
+    assert Dataset.open(out).manifest.split_rule["seed"] == 5 and not Dataset.open(out).verify()
     assert (out / "README.md").exists() and result.out == out
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -50,7 +50,7 @@ def test_full_cjk_build_counts_and_rerender(tmp_path):
     assert ds.count("missing") == len(a - b) == 9912
     val = ds.read_split("val")
     assert set(val.codepoint) <= (a & b) and 0.08 < len(val) / 6046 < 0.12
-    assert result.manifest["render"]["clipped"]["count"] == 0
+    assert result.manifest.clipped_count == 0
     np.testing.assert_array_equal(
         render_for_dataset(ds, val.codepoint[:50], role="target"), val.target[:50]
     )

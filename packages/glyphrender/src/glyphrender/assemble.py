@@ -123,8 +123,8 @@ def check_dataset(meta: GeneratedMeta, dataset_dir: Path, glyph_dir: Path) -> No
         raise AssembleError(
             f"{glyph_dir}: was not generated from dataset {dataset_dir} (manifest sha256 differs)"
         )
-    target = next((f for f in dataset.target_fonts if f["style_id"] == meta.style_id), None)
-    if target is None or Transform.from_dict(target["transform"]) != meta.transform:
+    target = next((f for f in dataset.target_fonts if f.style_id == meta.style_id), None)
+    if target is None or target.transform != meta.transform:
         raise AssembleError(
             f"{glyph_dir}: its transform does not match style {meta.style_id} of {dataset_dir}"
         )

@@ -39,6 +39,7 @@ from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
 from glyphrender.charsets import DEFAULT_CHARSET
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.fonts import FontRef, LoadedFont
+from glyphrender.manifest import Manifest
 from glyphrender.placement import EmBox, em_box, font_transform
 from glyphrender.render import GlyphRenderer, RenderOptions
 from glyphrender.shards import (
@@ -114,11 +115,11 @@ class ClippedGlyph:
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
-    manifest: dict[str, Any]
+    manifest: Manifest  # the typed view of what was written
     clipped: tuple[ClippedGlyph, ...]
 
     def count(self, split: str) -> int:
-        return int(self.manifest["splits"][split]["count"])
+        return self.manifest.split(split).count
 
 
 ProgressFn = Callable[[int, int], None]  # (samples done, samples total)
@@ -336,12 +337,13 @@ def build_dataset(
             "splits": splits,
             "compression": dict(config.compression),
         }
+        typed = Manifest.from_json(manifest, out / MANIFEST_NAME)  # what readers will see
         _write_manifest_file(tmp, manifest)
         _check_out(out, config.force)  # a dataset may have appeared there while we rendered
         # No dataset there, or force: replace the folder, keeping files that are not part of
         # a dataset (data/README.md).
         publish_dir(tmp, out, replace=True, keep=_not_dataset_file, what="the dataset")
-    return BuildResult(out, manifest, tuple(clipped))
+    return BuildResult(out, typed, tuple(clipped))
 
 
 def _render_and_write(

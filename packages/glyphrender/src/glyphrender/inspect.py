@@ -4,56 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from glyphrender.shards import SPLITS, Dataset
+from glyphrender.manifest import FontRecord
+from glyphrender.shards import MANIFEST_NAME, SPLITS, Dataset
 
 
 def summarize(dataset: Dataset, verify: bool = False) -> dict[str, Any]:
     """A JSON-ready summary; with ``verify`` the shard checksum problems under ``problems``."""
     m = dataset.manifest
-    splits = {}
-    for split in SPLITS:
-        if split in m["splits"]:
-            entries = dataset.shard_entries(split)
-            splits[split] = {"count": dataset.count(split), "shards": len(entries)}
-    files = [dataset.path / "manifest.json"] + [
-        dataset.path / e["file"] for s in m["splits"] for e in dataset.shard_entries(s)
+    splits = {
+        split: {"count": dataset.count(split), "shards": len(dataset.shard_entries(split))}
+        for split in SPLITS
+        if dataset.has_split(split)
+    }
+    files = [dataset.path / MANIFEST_NAME] + [
+        dataset.path / e.file for s in m.splits for e in dataset.shard_entries(s)
     ]
     size = sum(p.stat().st_size for p in files if p.is_file())
-    render = m.get("render", {})
     summary: dict[str, Any] = {
         "path": str(dataset.path),
-        "schema_version": m["schema_version"],
+        "schema_version": m.schema_version,
         "glyph_px": dataset.glyph_px,
-        "placement": render.get("placement"),
-        "margin": render.get("margin"),
-        "clipped": render.get("clipped", {}).get("count"),
+        "placement": m.placement,
+        "margin": m.margin,
+        "clipped": m.clipped_count,
         "num_styles": dataset.num_styles,
-        "fonts": [
-            {
-                k: f.get(k)
-                for k in (
-                    "role",
-                    "style_id",
-                    "family",
-                    "style_name",
-                    "path",
-                    "face_index",
-                    "sha256",
-                )
-            }
-            | {"transform": f.get("transform")}
-            for f in m["fonts"]
-        ],
-        "charset": m.get("charset"),
-        "split": m.get("split"),
+        "fonts": [_font_summary(f) for f in m.fonts],
+        "charset": m.charset,
+        "split": m.split_rule,
         "splits": splits,
         "size_bytes": size,
-        "created": m.get("created"),
-        "tool": m.get("tool"),
+        "created": m.created,
+        "tool": m.tool,
     }
     if verify:
         summary["problems"] = dataset.verify()
     return summary
+
+
+def _font_summary(font: FontRecord) -> dict[str, Any]:
+    return {
+        "role": font.role,
+        "style_id": font.style_id,
+        "family": font.family,
+        "style_name": font.style_name,
+        "path": font.path,
+        "face_index": font.face_index,
+        "sha256": font.sha256,
+        "transform": font.transform.to_dict() if font.transform else None,
+    }
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ def choose_samples(total: int, count: int, seed: int) -> list[int]:
 def _label_font(dataset: Dataset, size: int):
     src = dataset.source_font
     try:
-        return ImageFont.truetype(src["path"], size, index=int(src.get("face_index") or 0)), True
+        return ImageFont.truetype(src.path, size, index=src.face_index), True
     except (OSError, ValueError):
         return ImageFont.load_default(), False
 

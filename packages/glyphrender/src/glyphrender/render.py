@@ -30,6 +30,7 @@ from glyphrender.placement import DEFAULT_MARGIN, Placement, centred
 from glyphrender.transform import Transform
 
 if TYPE_CHECKING:
+    from glyphrender.manifest import FontRecord
     from glyphrender.shards import Dataset
 
 DEFAULT_GLYPH_PX = 256
@@ -200,16 +201,11 @@ def render_codepoints(renderer: GlyphRenderer, codepoints: Sequence[int]) -> np.
     return out
 
 
-def renderer_for(
-    sfnt_bytes: bytes, font_entry: dict[str, Any], options: RenderOptions
-) -> GlyphRenderer:
-    """The renderer of one manifest font entry (``fonts[i]``: its transform and path)."""
-    return GlyphRenderer(
-        sfnt_bytes,
-        Transform.from_dict(font_entry["transform"]),
-        options,
-        name=str(font_entry["path"]),
-    )
+def renderer_for(sfnt_bytes: bytes, font: FontRecord, options: RenderOptions) -> GlyphRenderer:
+    """The renderer of one manifest font record: its transform and path."""
+    if font.transform is None:
+        raise DatasetError(f"{font.path}: the manifest records no transform for this font")
+    return GlyphRenderer(sfnt_bytes, font.transform, options, name=font.path)
 
 
 def render_for_dataset(
@@ -229,25 +225,17 @@ def render_for_dataset(
     if role == "source":
         entry = dataset.source_font
     elif role == "target":
-        targets = dataset.target_fonts
-        if not 0 <= style_id < len(targets):
-            raise DatasetError(
-                f"{dataset.path}: no target style {style_id} (it has {len(targets)})"
-            )
-        entry = targets[style_id]
+        entry = dataset.target_font(style_id)
     else:
         raise ValueError(f"role must be 'source' or 'target', got {role!r}")
-    try:
-        options = RenderOptions.from_dict(dataset.manifest["render"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(
-            f"{dataset.path}: manifest has no usable render options ({exc})"
-        ) from None
-    font = open_font(FontRef(entry["path"], entry.get("face_index")))
-    if font.sha256 != entry["sha256"]:
+    options = dataset.manifest.render
+    if options is None:
+        raise DatasetError(f"{dataset.path}: manifest has no usable render options (none recorded)")
+    font = open_font(FontRef(entry.path, entry.face_index))
+    if font.sha256 != entry.sha256:
         raise FontError(
-            f"{entry['path']}: the font changed since the dataset was built "
-            f"(sha256 {font.sha256[:12]}..., manifest says {entry['sha256'][:12]}...)"
+            f"{entry.path}: the font changed since the dataset was built "
+            f"(sha256 {font.sha256[:12]}..., manifest says {entry.sha256[:12]}...)"
         )
     cps = [int(c) for c in codepoints]
     present = present_codepoints(font)
@@ -255,5 +243,5 @@ def render_for_dataset(
     if lacking:
         shown = ", ".join(f"U+{c:04X} {chr(c)}" for c in lacking[:20])
         more = f" and {len(lacking) - 20} more" if len(lacking) > 20 else ""
-        raise FontError(f"{entry['path']}: has no glyph for {shown}{more}")
+        raise FontError(f"{entry.path}: has no glyph for {shown}{more}")
     return render_codepoints(renderer_for(font.sfnt_bytes, entry, options), cps)

@@ -34,10 +34,9 @@ import numpy as np
 
 from glyphrender.atomic import atomic_path
 from glyphrender.errors import DatasetError
+from glyphrender.manifest import SCHEMA_VERSION, SPLITS, FontRecord, Manifest, ShardEntry
 
-SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-SPLITS = ("train", "val", "missing")
 PAIRED_SPLITS = ("train", "val")
 
 # Settled by bench/bench_shard_codec.py (bench/results/shard_codec.json): gzip level 1 is
@@ -292,7 +291,8 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
     return write_text_atomic(path, text, "the manifest")
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
+def read_manifest(directory: Path) -> Manifest:
+    """The checked, typed manifest of the dataset in ``directory``."""
     path = Path(directory) / MANIFEST_NAME
     if not Path(directory).is_dir():
         raise DatasetError(
@@ -305,31 +305,10 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             + _aside_hint(Path(directory))
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: unreadable manifest ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise DatasetError(f"{path}: manifest is not a JSON object")
-    version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise DatasetError(
-            f"{path}: schema version {version!r} is not supported (this glyphrender reads {SCHEMA_VERSION})"
-        )
-    for key in ("glyph_px", "fonts", "splits"):
-        if key not in manifest:
-            raise DatasetError(f"{path}: manifest lacks {key!r}")
-    for split, info in manifest["splits"].items():
-        try:
-            listed = sum(int(e["count"]) for e in info["shards"])
-            counted = int(info["count"])
-        except (KeyError, TypeError, ValueError):
-            raise DatasetError(f"{path}: malformed entry for split {split!r}") from None
-        if listed != counted:
-            raise DatasetError(
-                f"{path}: split {split!r} counts {info['count']} samples but its shards "
-                f"list {listed}"
-            )
-    return manifest
+    return Manifest.from_json(data, path)
 
 
 def _aside_hint(directory: Path) -> str:
@@ -369,9 +348,12 @@ def _first_bad_value(codepoint: np.ndarray, style: np.ndarray, num_styles: int) 
 
 
 class Dataset:
-    """Read access to a dataset directory; the only way other packages read shards."""
+    """Read access to a dataset directory; the only way other packages read shards.
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+    ``manifest`` is the typed view of ``manifest.json`` (:class:`Manifest`), read once here.
+    """
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = Path(path)
         self.manifest = manifest
 
@@ -382,39 +364,32 @@ class Dataset:
 
     @property
     def glyph_px(self) -> int:
-        return int(self.manifest["glyph_px"])
+        return self.manifest.glyph_px
 
     @property
-    def source_font(self) -> dict[str, Any]:
-        return next(f for f in self.manifest["fonts"] if f["role"] == "source")
+    def source_font(self) -> FontRecord:
+        return self.manifest.source_font
 
     @property
-    def target_fonts(self) -> list[dict[str, Any]]:
+    def target_fonts(self) -> tuple[FontRecord, ...]:
         """Target fonts ordered by style id."""
-        return sorted(
-            (f for f in self.manifest["fonts"] if f["role"] == "target"),
-            key=lambda f: f["style_id"],
-        )
+        return self.manifest.target_fonts
+
+    def target_font(self, style_id: int) -> FontRecord:
+        return self.manifest.target_font(style_id)
 
     @property
     def num_styles(self) -> int:
-        return len(self.target_fonts)
+        return self.manifest.num_styles
+
+    def has_split(self, split: str) -> bool:
+        return self.manifest.has_split(split)
 
     def count(self, split: str) -> int:
-        return int(self._split(split)["count"])
+        return self.manifest.split(split).count
 
-    def shard_entries(self, split: str) -> list[dict[str, Any]]:
-        return list(self._split(split)["shards"])
-
-    def _split(self, split: str) -> dict[str, Any]:
-        if split not in SPLITS:
-            raise DatasetError(
-                f"{self.path}: unknown split {split!r} (choose from {', '.join(SPLITS)})"
-            )
-        splits = self.manifest["splits"]
-        if split not in splits:
-            raise DatasetError(f"{self.path}: the manifest has no {split!r} split")
-        return splits[split]
+    def shard_entries(self, split: str) -> list[ShardEntry]:
+        return list(self.manifest.split(split).shards)
 
     def iter_shards(self, split: str) -> Iterator[GlyphBatch]:
         """Yield each shard of a split as one batch, in manifest order."""
@@ -448,13 +423,13 @@ class Dataset:
         parts: dict[int, GlyphBatch] = {}
         start = 0
         for entry in self.shard_entries(split):
-            stop = start + int(entry["count"])
+            stop = start + entry.count
             wanted = sorted({i for i in indices if start <= i < stop})
             if wanted:
                 path = self._checked_file(entry)
                 try:
                     with h5py.File(path, "r") as f:
-                        self._check_layout(f, path, split, int(entry["count"]))
+                        self._check_layout(f, path, split, entry.count)
                         local = [i - start for i in wanted]
                         src = f["source"][local]
                         dst = f["target"][local] if paired else None
@@ -473,11 +448,11 @@ class Dataset:
             start = stop
         return GlyphBatch.concatenate([parts[i] for i in indices], self.glyph_px, paired)
 
-    def _read_shard(self, entry: dict[str, Any], split: str) -> GlyphBatch:
+    def _read_shard(self, entry: ShardEntry, split: str) -> GlyphBatch:
         path = self._checked_file(entry)
         try:
             with h5py.File(path, "r") as f:
-                self._check_layout(f, path, split, int(entry["count"]))
+                self._check_layout(f, path, split, entry.count)
                 batch = GlyphBatch(
                     source=f["source"][()],
                     target=f["target"][()] if split in PAIRED_SPLITS else None,
@@ -489,16 +464,16 @@ class Dataset:
         self._check_values(path, batch.codepoint, batch.style)
         return batch
 
-    def _checked_file(self, entry: dict[str, Any]) -> Path:
+    def _checked_file(self, entry: ShardEntry) -> Path:
         """The shard file of ``entry``, once its bytes match the manifest's sha256.
 
         Hashing costs a few percent of decoding (bench/results/read-verify-*.json), so it is
         always on: a flipped byte stops a training run before it starts.
         """
-        path = self.path / entry["file"]
+        path = self.path / entry.file
         if not path.is_file():
             raise DatasetError(f"{path}: shard listed in the manifest is missing")
-        expected = entry.get("sha256")
+        expected = entry.sha256
         if expected is None:
             raise DatasetError(f"{path}: the manifest records no sha256 for this shard")
         try:
@@ -542,13 +517,13 @@ class Dataset:
         (the checks every read makes, minus the image decoding). One line per bad shard.
         """
         problems = []
-        for split in self.manifest["splits"]:
+        for split in self.manifest.splits:
             for entry in self.shard_entries(split):
                 try:
                     path = self._checked_file(entry)
                     try:
                         with h5py.File(path, "r") as f:
-                            self._check_layout(f, path, split, int(entry["count"]))
+                            self._check_layout(f, path, split, entry.count)
                             codepoint, style = f["codepoint"][()], f["style"][()]
                     except (OSError, KeyError, ValueError) as exc:
                         raise DatasetError(f"{path}: unreadable shard ({exc})") from None

@@ -215,12 +215,11 @@ def build(
         notify=lambda line: click.echo(f"glyphrender: {line}", err=True),
     )
     elapsed = time.perf_counter() - started
-    m = result.manifest
     counts = ", ".join(f"{s} {result.count(s)}" for s in ("train", "val", "missing"))
     total = sum(result.count(s) for s in ("train", "val", "missing"))
     click.echo(
         f"wrote {out}{os.sep}: {counts} samples of {size} px, "
-        f"{len(m['fonts']) - 1} style(s), in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} samples/s)"
+        f"{result.manifest.num_styles} style(s), in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} samples/s)"
     )
     if result.clipped:
         shown = ", ".join(f"U+{c.codepoint:04X}" for c in result.clipped[:10])

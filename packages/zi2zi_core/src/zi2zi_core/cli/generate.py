@@ -111,9 +111,9 @@ def generate(
             what = f"the first {len(glyphs.codepoints)} characters of the {name} split"
     images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
     out = write_glyphs(out_dir, dataset, glyphs, images, force=force)
-    font = dataset.target_fonts[style_id]
+    font = dataset.target_font(style_id)
     click.echo(
-        f"generated {what} in style {style_id} ({font.get('family')} {font.get('style_name')}) "
+        f"generated {what} in style {style_id} ({font.family} {font.style_name}) "
         f"with checkpoint step {bundle.step}"
     )
     click.echo(f"wrote {out}")

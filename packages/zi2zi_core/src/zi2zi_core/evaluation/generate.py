@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 from glyphrender.generated import GeneratedMeta, write_generated
+from glyphrender.manifest import FontRecord
 from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
-from glyphrender.transform import Transform
 
 from zi2zi_core.device import pick_device
 from zi2zi_core.errors import Zi2ziError
@@ -35,20 +35,19 @@ class SourceGlyphs:
     style_id: int
 
 
-def describe_style(font: dict) -> str:
+def describe_style(font: FontRecord) -> str:
     """``"Family Style (file stem)"`` for messages and listings."""
-    stem = Path(str(font.get("path", ""))).stem
-    return f"{font.get('family', '?')} {font.get('style_name', '?')} ({stem})"
+    return f"{font.family or '?'} {font.style_name or '?'} ({font.stem})"
 
 
 def resolve_style(dataset: Dataset, spec: str | int | None) -> int:
     """The target style id named by ``spec``: an id, or a font's family, style name,
     "family style name" or file stem (case-insensitive). ``None`` means the only style."""
     fonts = dataset.target_fonts
-    listing = "; ".join(f"{f['style_id']}: {describe_style(f)}" for f in fonts)
+    listing = "; ".join(f"{f.style_id}: {describe_style(f)}" for f in fonts)
     if spec is None:
         if len(fonts) == 1:
-            return int(fonts[0]["style_id"])
+            return int(fonts[0].style_id or 0)
         raise Zi2ziError(
             f"{dataset.path}: the dataset has {len(fonts)} target styles; choose one with "
             f"--style ({listing})"
@@ -56,21 +55,20 @@ def resolve_style(dataset: Dataset, spec: str | int | None) -> int:
     text = str(spec).strip()
     if text.isdigit():
         style_id = int(text)
-        if not any(int(f["style_id"]) == style_id for f in fonts):
+        if not any(f.style_id == style_id for f in fonts):
             raise Zi2ziError(f"{dataset.path}: no style id {style_id} (styles: {listing})")
         return style_id
     wanted = text.casefold()
     matches = []
     for f in fonts:
-        family, style_name = str(f.get("family", "")), str(f.get("style_name", ""))
-        names = {family, style_name, f"{family} {style_name}", Path(str(f.get("path", ""))).stem}
+        names = {f.family, f.style_name, f"{f.family} {f.style_name}", f.stem}
         if wanted in {n.casefold() for n in names}:
             matches.append(f)
     if len(matches) == 1:
-        return int(matches[0]["style_id"])
+        return int(matches[0].style_id or 0)
     if not matches:
         raise Zi2ziError(f"{dataset.path}: no target style named {text!r} (styles: {listing})")
-    ids = ", ".join(str(f["style_id"]) for f in matches)
+    ids = ", ".join(str(f.style_id) for f in matches)
     raise Zi2ziError(
         f"{dataset.path}: style name {text!r} matches styles {ids}; give an id or a file stem "
         f"(styles: {listing})"
@@ -212,15 +210,17 @@ def generate_images(
 
 def generated_meta(dataset: Dataset, style_id: int) -> GeneratedMeta:
     """What the assembler needs to place the glyphs: the target font, its transform, placement."""
-    font = next(f for f in dataset.target_fonts if int(f["style_id"]) == style_id)
+    font = dataset.target_font(style_id)
+    if font.transform is None:
+        raise Zi2ziError(f"{dataset.path}: the manifest records no transform for style {style_id}")
     return GeneratedMeta(
         style_id=style_id,
-        style_name=f"{font.get('family', '')} {font.get('style_name', '')}".strip(),
+        style_name=font.name,
         glyph_px=dataset.glyph_px,
-        placement=str(dataset.manifest.get("render", {}).get("placement", "font")),
-        target_font_sha256=str(font.get("sha256", "")),
-        target_font_path=str(font.get("path", "")),
-        transform=Transform.from_dict(font["transform"]),
+        placement=dataset.manifest.placement,
+        target_font_sha256=font.sha256,
+        target_font_path=font.path,
+        transform=font.transform,
         dataset_manifest_sha256=sha256_file(dataset.path / MANIFEST_NAME),
     )
 

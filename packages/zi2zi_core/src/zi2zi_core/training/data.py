@@ -160,7 +160,7 @@ class StreamingSampler:
             rank,
         )
         self.entries = dataset.shard_entries("train")
-        self.count = sum(int(e["count"]) for e in self.entries)
+        self.count = sum(e.count for e in self.entries)
         if self.count == 0:
             raise Zi2ziError(f"{dataset.path}: the train split is empty")
         self.prefetch = prefetch
@@ -183,7 +183,7 @@ class StreamingSampler:
         epoch, skip = divmod(start_offset, self.count)
         while True:
             for position, index in enumerate(self._shard_order(epoch)):
-                n = int(self.entries[index]["count"])
+                n = self.entries[index].count
                 if skip >= n:
                     skip -= n
                     continue

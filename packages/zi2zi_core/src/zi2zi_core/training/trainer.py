@@ -187,7 +187,7 @@ class Trainer:
             self.device, cfg.augment_max_scale, cfg.augment, cfg.seed, self.info.rank
         )
         self.validator: Validator | None = None
-        if "val" in self.dataset.manifest["splits"] and self.dataset.count("val") > 0:
+        if self.dataset.has_split("val") and self.dataset.count("val") > 0:
             val = load_val(self.dataset, cfg.val_max_samples, pin=self.device.type == "cuda")
             self.validator = Validator(val, self.device, self.precision, cfg.batch_size)
 
