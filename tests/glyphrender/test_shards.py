@@ -233,3 +233,75 @@ def test_a_shard_that_fails_to_write_leaves_nothing_under_its_name(tmp_path, mon
     with pytest.raises(OSError, match="No space"):
         write_shard(tmp_path / "train-00000.h5", "train", batch(n=3))  # source already written
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the typed manifest -----------------------------------------------------------------------
+
+
+def _rewrite_manifest(root, change):
+    """Edit the manifest JSON of the dataset at ``root`` with ``change(manifest)``."""
+    import json
+
+    from glyphrender.shards import MANIFEST_NAME, write_manifest
+
+    manifest = json.loads((root / MANIFEST_NAME).read_text())
+    change(manifest)
+    write_manifest(root, manifest)
+
+
+def test_the_typed_manifest_reports_what_the_json_says(tmp_path):
+    import json
+
+    from glyphrender.shards import MANIFEST_NAME, Dataset
+    from glyphrender.transform import Transform
+
+    root = _dataset(tmp_path)
+    transform = {"scale": 0.008, "x_offset": 0.5, "y_offset": 7.0}
+
+    def add_details(m):
+        m["fonts"][2].update(path="/fonts/Bold.otf", sha256="ab" * 32, family="Zen", style_name="B")
+        m["fonts"][2]["transform"] = transform
+        m["render"] = {"size": 8, "placement": "center", "margin": 0.1, "clipped": {"count": 2}}
+
+    _rewrite_manifest(root, add_details)
+    ds = Dataset.open(root)
+    assert ds.glyph_px == 8 and ds.num_styles == 2 and ds.count("train") == 6
+    assert ds.has_split("train") and not ds.has_split("val")
+    font = ds.target_font(1)
+    assert (font.style_id, font.name, font.stem, font.sha256) == (1, "Zen B", "Bold", "ab" * 32)
+    assert font.transform == Transform.from_dict(transform)
+    assert ds.target_fonts[0].transform is None and ds.source_font.style_id is None
+    assert (ds.manifest.placement, ds.manifest.margin, ds.manifest.clipped_count) == (
+        "center",
+        0.1,
+        2,
+    )
+    assert [(e.file, e.count) for e in ds.shard_entries("train")] == [
+        ("train-00000.h5", 3),
+        ("train-00001.h5", 3),
+    ]
+    copy = ds.manifest.to_json()
+    assert copy == json.loads((root / MANIFEST_NAME).read_text())
+    copy["glyph_px"] = 99  # a copy: the view does not change
+    assert ds.manifest.to_json()["glyph_px"] == 8
+
+
+def test_a_missing_style_and_bad_style_ids_are_refused_in_one_line(tmp_path):
+    from glyphrender.shards import Dataset
+
+    root = _dataset(tmp_path)
+    _one_line_error(lambda: Dataset.open(root).target_font(2), "no target style 2", "it has 2")
+    _one_line_error(lambda: Dataset.open(root).count("val"), "has no 'val' split")
+
+    def skip_an_id(m):
+        m["fonts"][2]["style_id"] = 3
+
+    _rewrite_manifest(root, skip_an_id)
+    _one_line_error(lambda: Dataset.open(root), "manifest.json", "target style ids are [0, 3]")
+
+    def drop_the_role(m):
+        m["fonts"][2]["style_id"] = 1
+        del m["fonts"][1]["role"]
+
+    _rewrite_manifest(root, drop_the_role)
+    _one_line_error(lambda: Dataset.open(root), "fonts[1] has no role")
