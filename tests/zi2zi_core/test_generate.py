@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from glyphrender.generated import read_generated
+from glyphrender.generated import read_generated, read_sources
 from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, write_manifest
 from glyphrender.transform import Transform
 from PIL import Image
@@ -108,6 +108,7 @@ def test_generated_folder_count_order_and_meta(tmp_path, two_style_data):
     meta, saved, codepoints = read_generated(out)
     assert codepoints.tolist() == glyphs.codepoints.tolist()
     np.testing.assert_array_equal(saved, images)
+    np.testing.assert_array_equal(read_sources(out), glyphs.images)  # for glyphrender review
     pngs = sorted(p.name for p in out.glob("U+*.png"))
     assert pngs == [f"U+{cp:04X}.png" for cp in glyphs.codepoints]
     with Image.open(out / pngs[0]) as png:  # black ink on white

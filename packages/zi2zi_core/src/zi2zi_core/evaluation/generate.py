@@ -242,6 +242,12 @@ def write_glyphs(
     *,
     force: bool = False,
 ) -> Path:
-    """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``."""
+    """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``.
+
+    The source glyphs are stored beside the generated ones so that ``glyphrender review``
+    shows each glyph next to the one it was drawn from.
+    """
     meta = generated_meta(dataset, glyphs.style_id)
-    return write_generated(out_dir, images, glyphs.codepoints, meta, force=force)
+    return write_generated(
+        out_dir, images, glyphs.codepoints, meta, force=force, sources=glyphs.images
+    )
