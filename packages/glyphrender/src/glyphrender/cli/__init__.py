@@ -43,6 +43,24 @@ class TextDefault(click.Option):
         return extra
 
 
+# Options that mean the same in several commands, declared once so that they read the same.
+src_font_option = click.option(
+    "--src",
+    "src",
+    required=True,
+    metavar="FONT",
+    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
+)
+src_index_option = click.option(
+    "--src-index",
+    type=click.IntRange(min=0),
+    metavar="N",
+    show_default="FONT#N, else 0",
+    cls=TextDefault,
+    help="Face index of a --src collection (TTC/OTC).",
+)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C."""
 

@@ -153,30 +153,18 @@ def assemble(
         f"added {len(report.added)} glyphs ({kind}) to {report.out_path}: "
         f"advance {report.advance_width}{vertical}"
     )
-    if report.already_present:
-        click.echo(
-            f"kept {len(report.already_present)} characters the base already has: "
-            f"{_codes(report.already_present)}"
-        )
-    if report.blank:
-        click.echo(f"skipped {len(report.blank)} blank bitmaps: {_codes(report.blank)}")
-    if report.rejected:
-        click.echo(
-            f"left out {len(report.rejected)} glyphs rejected in the review: "
-            f"{_codes(report.rejected)}"
-        )
-    if report.not_accepted:
-        click.echo(
-            f"left out {len(report.not_accepted)} glyphs not accepted in the review "
-            f"(--only-accepted): {_codes(report.not_accepted)}"
-        )
-    if report.edited:
-        click.echo(f"used {len(report.edited)} edited PNGs: {_codes(report.edited)}")
-    if report.missing_png:
-        click.echo(
-            f"{len(report.missing_png)} PNGs are missing; used glyphs.h5 for them: "
-            f"{_codes(report.missing_png)}"
-        )
+    # The characters left as they were or treated specially, one line per non-empty group.
+    groups = (
+        (report.already_present, "kept {n} characters the base already has"),
+        (report.blank, "skipped {n} blank bitmaps"),
+        (report.rejected, "left out {n} glyphs rejected in the review"),
+        (report.not_accepted, "left out {n} glyphs not accepted in the review (--only-accepted)"),
+        (report.edited, "used {n} edited PNGs"),
+        (report.missing_png, "{n} PNGs are missing; used glyphs.h5 for them"),
+    )
+    for codepoints, what in groups:
+        if codepoints:
+            click.echo(f"{what.format(n=len(codepoints))}: {_codes(codepoints)}")
     if report.added:
         click.echo(
             f"re-rendered at the build size: ink IoU mean {statistics.fmean(report.iou):.4f}, "

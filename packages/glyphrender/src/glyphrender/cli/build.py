@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from glyphrender.charsets import DEFAULT_CHARSET
-from glyphrender.cli import TextDefault
+from glyphrender.cli import TextDefault, src_font_option, src_index_option
 
 # Kept in sync with glyphrender.render / placement / splits / build defaults (tested), and
 # written out here so `glyphrender --help` does not import the renderer.
@@ -51,13 +51,7 @@ class Progress:
 
 
 @click.command("build")
-@click.option(
-    "--src",
-    "src",
-    required=True,
-    metavar="FONT",
-    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
-)
+@src_font_option
 @click.option(
     "--dst",
     "dst",
@@ -74,14 +68,7 @@ class Progress:
     show_default=True,
     help="Dataset directory. Other files in it (a README) are kept.",
 )
-@click.option(
-    "--src-index",
-    type=click.IntRange(min=0),
-    metavar="N",
-    show_default="FONT#N, else 0",
-    cls=TextDefault,
-    help="Face index of a --src collection (TTC/OTC).",
-)
+@src_index_option
 @click.option(
     "--dst-index",
     type=click.IntRange(min=0),

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS
-from glyphrender.cli import TextDefault
+from glyphrender.cli import TextDefault, src_font_option, src_index_option
 from glyphrender.errors import GlyphrenderError
 
 _CHARSET_HELP = (
@@ -20,13 +20,7 @@ _CHARSET_HELP = (
 
 
 @click.command("coverage")
-@click.option(
-    "--src",
-    "src",
-    required=True,
-    metavar="FONT",
-    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
-)
+@src_font_option
 @click.option(
     "--dst",
     "dsts",
@@ -35,14 +29,7 @@ _CHARSET_HELP = (
     metavar="FONT",
     help="Target font; repeat for several targets (style ids 0.. in this order).",
 )
-@click.option(
-    "--src-index",
-    type=click.IntRange(min=0),
-    metavar="N",
-    cls=TextDefault,
-    show_default="FONT#N, else 0",
-    help="Face index of a --src collection (TTC/OTC).",
-)
+@src_index_option
 @click.option(
     "--dst-index",
     "dst_indices",
