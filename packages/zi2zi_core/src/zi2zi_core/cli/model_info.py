@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from zi2zi_core.errors import ConfigError
@@ -10,6 +13,7 @@ from zi2zi_core.training.config import default_of, parse_attention
 
 NORM_CHOICES = [k.value for k in NormKind]
 SPECTRAL_CHOICES = [m.value for m in SpectralMode]
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def parse_resolutions(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -20,84 +24,38 @@ def parse_resolutions(ctx: click.Context, param: click.Parameter, value: str) ->
         raise click.BadParameter(str(exc)) from None
 
 
+def _size_option(flag: str, help: str) -> Decorator:
+    """A positive whole-number setting whose default is the config schema's."""
+    return click.option(
+        flag,
+        type=click.IntRange(min=1),
+        default=default_of(flag.removeprefix("--").replace("-", "_")),
+        show_default=True,
+        help=help,
+    )
+
+
+def _auto_choice_option(flag: str, choices: list[str], help: str) -> Decorator:
+    """A norm or spectral-norm choice, ``auto`` unless given."""
+    return click.option(
+        flag, type=click.Choice(choices), default="auto", show_default=True, help=help
+    )
+
+
 @click.command("model-info")
-@click.option(
-    "--glyph-px",
-    type=click.IntRange(min=1),
-    default=default_of("glyph_px"),
-    show_default=True,
-    help="Glyph size in pixels.",
+@_size_option("--glyph-px", "Glyph size in pixels.")
+@_size_option("--num-styles", "Target styles (fonts) of the dataset.")
+@_size_option("--base-channels", "Generator channels at full resolution.")
+@_size_option("--d-base-channels", "Discriminator channels of its first layer.")
+@_size_option("--d-layers", "Stride-2 layers of the PatchGAN discriminator.")
+@_size_option("--style-dim", "Size of the style embedding.")
+@_size_option("--batch-size", "Training batch size; decides what 'auto' norms resolve to.")
+@_auto_choice_option(
+    "--g-norm", NORM_CHOICES, "Generator norm (auto: batch from batch 16, else instance)."
 )
-@click.option(
-    "--num-styles",
-    type=click.IntRange(min=1),
-    default=default_of("num_styles"),
-    show_default=True,
-    help="Target styles (fonts) of the dataset.",
-)
-@click.option(
-    "--base-channels",
-    type=click.IntRange(min=1),
-    default=default_of("base_channels"),
-    show_default=True,
-    help="Generator channels at full resolution.",
-)
-@click.option(
-    "--d-base-channels",
-    type=click.IntRange(min=1),
-    default=default_of("d_base_channels"),
-    show_default=True,
-    help="Discriminator channels of its first layer.",
-)
-@click.option(
-    "--d-layers",
-    type=click.IntRange(min=1),
-    default=default_of("d_layers"),
-    show_default=True,
-    help="Stride-2 layers of the PatchGAN discriminator.",
-)
-@click.option(
-    "--style-dim",
-    type=click.IntRange(min=1),
-    default=default_of("style_dim"),
-    show_default=True,
-    help="Size of the style embedding.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=default_of("batch_size"),
-    show_default=True,
-    help="Training batch size; decides what 'auto' norms resolve to.",
-)
-@click.option(
-    "--g-norm",
-    type=click.Choice(NORM_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Generator norm (auto: batch from batch 16, else instance).",
-)
-@click.option(
-    "--d-norm",
-    type=click.Choice(NORM_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Discriminator norm.",
-)
-@click.option(
-    "--g-spectral",
-    type=click.Choice(SPECTRAL_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Spectral norm in the generator.",
-)
-@click.option(
-    "--d-spectral",
-    type=click.Choice(SPECTRAL_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Spectral norm in the discriminator.",
-)
+@_auto_choice_option("--d-norm", NORM_CHOICES, "Discriminator norm.")
+@_auto_choice_option("--g-spectral", SPECTRAL_CHOICES, "Spectral norm in the generator.")
+@_auto_choice_option("--d-spectral", SPECTRAL_CHOICES, "Spectral norm in the discriminator.")
 @click.option(
     "--attention",
     default="none",
@@ -157,13 +115,15 @@ def model_info(
         f"base_channels {cfg.base_channels}, attention at {att}"
     )
     click.echo(f"  norm {cfg.g_norm.value}, spectral {cfg.g_spectral.value}")
-    for part in ("encoder", "attention", "decoder", "embedding"):
-        click.echo(f"  {part:<12}{g_counts[part]:>14,}")
-    click.echo(f"  {'total':<12}{g_counts['total']:>14,}")
+    _echo_counts(g_counts, ("encoder", "attention", "decoder", "embedding"))
     click.echo(
         f"discriminator: {cfg.d_layers} stride-2 layers, base_channels {cfg.d_base_channels}"
     )
     click.echo(f"  norm {cfg.d_norm.value}, spectral {cfg.d_spectral.value}")
-    for part in ("trunk", "patch_head", "style_head"):
-        click.echo(f"  {part:<12}{d_counts[part]:>14,}")
-    click.echo(f"  {'total':<12}{d_counts['total']:>14,}")
+    _echo_counts(d_counts, ("trunk", "patch_head", "style_head"))
+
+
+def _echo_counts(counts: dict[str, int], parts: tuple[str, ...]) -> None:
+    """One line per part, then the total, numbers right-aligned."""
+    for part in (*parts, "total"):
+        click.echo(f"  {part:<12}{counts[part]:>14,}")
