@@ -69,19 +69,33 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on use and whose errors become one line."""
+class LazyCommands(click.Group):
+    """A group whose subcommands are imported only when they run (so ``--help`` stays fast).
+
+    Subclasses set ``lazy_commands`` (command name -> "module:function") and
+    ``lazy_package`` (where the modules are); zi2zi's command line uses it too.
+    """
+
+    lazy_commands: dict[str, str] = {}
+    lazy_package = ""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
+        target = self.lazy_commands.get(name)
         if target is None:
             return None
         module_name, attr = target.split(":")
-        module = importlib.import_module(f"glyphrender.cli.{module_name}")
+        module = importlib.import_module(f"{self.lazy_package}.{module_name}")
         return getattr(module, attr)
+
+
+class LazyGroup(LazyCommands):
+    """glyphrender's commands; errors and signals become one line and an exit status."""
+
+    lazy_commands = COMMANDS
+    lazy_package = "glyphrender.cli"
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:

@@ -10,10 +10,10 @@ Each command lives in its own module of this package and is imported only when i
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
+from glyphrender.cli import LazyCommands
 from glyphrender.errors import GlyphrenderError
 
 from zi2zi_core import __version__
@@ -29,19 +29,11 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on use and whose errors become one line."""
+class LazyGroup(LazyCommands):
+    """zi2zi's commands, imported on use; errors become one line and an exit status."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        module = importlib.import_module(f"zi2zi_core.cli.{module_name}")
-        return getattr(module, attr)
+    lazy_commands = COMMANDS
+    lazy_package = "zi2zi_core.cli"
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
