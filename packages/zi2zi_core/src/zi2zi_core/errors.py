@@ -17,3 +17,7 @@ class CheckpointError(Zi2ziError):
 
 class MissingInput(ConfigError):
     """A required input was not given (the CLI reports it as a usage error, exit 2)."""
+
+
+class Zi2ziWarning(UserWarning):
+    """Something the user should know that does not stop the command (the CLI shows one line)."""

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (an interrupted training run that saved a checkpoint also exits 0),
 1 bad input or a failed operation (one line on stderr), 2 usage error (click's own),
-130 interrupted without a checkpoint.
+130 interrupted without a checkpoint (143 when a SIGTERM did it). zi2zi's warnings (e.g. an
+old checkpoint loaded without a checksum) are one ``zi2zi: warning:`` line each.
 
 Each command lives in its own module of this package and is imported only when it runs, so
 ``zi2zi --help`` does not pay for importing torch.
@@ -11,13 +12,16 @@ Each command lives in its own module of this package and is imported only when i
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from glyphrender.cli import LazyCommands
 from glyphrender.errors import GlyphrenderError
 
 from zi2zi_core import __version__
-from zi2zi_core.errors import Zi2ziError
+from zi2zi_core.errors import Zi2ziError, Zi2ziWarning
 
 # command name -> "module:function" inside zi2zi_core.cli
 COMMANDS = {
@@ -29,6 +33,25 @@ COMMANDS = {
 }
 
 
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """zi2zi's own warnings (e.g. an old checkpoint loaded unverified) as one line on stderr,
+    ``zi2zi: warning: ...``; other warnings as Python shows them."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, Zi2ziWarning):
+            click.echo(f"zi2zi: warning: {message}", err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
 class LazyGroup(LazyCommands):
     """zi2zi's commands, imported on use; errors become one line and an exit status."""
 
@@ -37,7 +60,8 @@ class LazyGroup(LazyCommands):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():
+                return super().invoke(ctx)
         except (Zi2ziError, GlyphrenderError) as exc:
             click.echo(f"zi2zi: error: {exc}", err=True)
             sys.exit(1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -151,11 +150,14 @@ def train(**params: Any) -> None:
 
     Settings come from flags, then --config, then (with --resume) the checkpoint, then the
     defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the
-    command that resumes the run.
+    command that resumes the run; a second Ctrl-C during the step stops at once without it
+    (and says so), during the checkpoint's write it waits for the file. --resume continues
+    from the newest intact checkpoint: a corrupt or truncated newer one is reported and
+    skipped, with the number of steps lost.
 
     Exit status: 0 when training finished or was stopped with a checkpoint; 1 on bad input
-    (one line on stderr, nothing written); 2 on a usage error; 130 when interrupted again
-    before the checkpoint.
+    (one line on stderr, nothing written); 2 on a usage error; 130 (143 for SIGTERM) when a
+    second signal stopped it before the checkpoint.
     """
     from zi2zi_core.training.distributed import env_info
     from zi2zi_core.training.prepare import prepare_run
@@ -178,6 +180,7 @@ def train(**params: Any) -> None:
         click.echo(json.dumps(config.to_dict(), indent=2))
         return
 
+    from zi2zi_core.cli._stop import StopAbandoned, StopSignals, abandoned_message
     from zi2zi_core.rundir.layout import RunDir
     from zi2zi_core.training import distributed
 
@@ -185,22 +188,17 @@ def train(**params: Any) -> None:
         if info.is_main:
             click.echo(f"zi2zi train: {message}", err=True)
 
+    for note in prepared.notes:
+        say(note)
     trainer = prepared.trainer(dist_info=info, on_message=say)
-    signals = {"count": 0}
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        signals["count"] += 1
-        if signals["count"] > 1:  # a second Ctrl-C: stop without the checkpoint
-            raise KeyboardInterrupt
-        say(f"{signal.Signals(signum).name}: finishing this step and writing a checkpoint")
-        trainer.request_stop()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    stops = StopSignals(trainer, say)
     try:
-        result = trainer.run()
+        with stops.installed():
+            result = trainer.run()
+    except StopAbandoned as stop:
+        say(abandoned_message(stop, run_dir, trainer.step))
+        sys.exit(stop.exit_status)
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
         distributed.shutdown()
     if result.interrupted:
         say(f"stopped at step {result.step}; checkpoint {result.checkpoint}")
@@ -212,10 +210,12 @@ def train(**params: Any) -> None:
 if __name__ == "__main__":  # torchrun -m zi2zi_core.cli.train ...
     from glyphrender.errors import GlyphrenderError
 
+    from zi2zi_core.cli import one_line_warnings
     from zi2zi_core.errors import Zi2ziError
 
     try:
-        train.main(standalone_mode=True, prog_name="zi2zi train")
+        with one_line_warnings():
+            train.main(standalone_mode=True, prog_name="zi2zi train")
     except (Zi2ziError, GlyphrenderError) as exc:  # click lets these through, as in the group
         click.echo(f"zi2zi: error: {exc}", err=True)
         sys.exit(1)

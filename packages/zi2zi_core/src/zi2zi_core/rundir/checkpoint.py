@@ -1,13 +1,16 @@
-"""The checkpoint format: durable atomic save, safe load, pruning, loading for inference.
+"""The checkpoint format: durable atomic save, verified safe load, pruning, loading for
+inference, finding the newest intact checkpoint to resume from.
 
-A checkpoint is one dict of tensors and plain containers (loadable with
-``torch.load(weights_only=True)``, so loading never runs code)::
+A checkpoint is one dict of tensors and plain containers (loaded with
+``torch.load(weights_only=True)``, so loading never runs code), stored behind a header with
+its sha256 that every load checks first (:mod:`zi2zi_core.rundir.checkpoint_file`)::
 
     format_version, step, config {model, loss, train}, dataset {path, manifest_sha256},
     generator, discriminator, ema (state dicts), opt_g, opt_d, scaler, schedule {lr_scale},
     rng {torch_cpu, torch_cuda}, best {metric, value, step}
 
-``scaler`` is kept for format 1 and written empty: there is no fp16 precision, so no loss
+Format 2 added the checksum header; the dict is as in format 1, whose files (no header) still
+load, with an ``UnverifiedCheckpoint`` warning. ``scaler`` is kept and written empty: there is no fp16 precision, so no loss
 scaling (older checkpoints hold a disabled GradScaler's state, which is ignored).
 The trainer's side of the format, ``trainer_state``/``load_trainer_state``, is
 :mod:`zi2zi_core.training.state`; where checkpoints live is :class:`RunDir`.
@@ -15,19 +18,21 @@ The trainer's side of the format, ``trainer_state``/``load_trainer_state``, is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from glyphrender.atomic import atomic_path
 from torch import nn
 
 from zi2zi_core.errors import CheckpointError, ConfigError
 from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.rundir.checkpoint_file import read_checkpoint_file, write_checkpoint_file
 from zi2zi_core.rundir.layout import RunDir
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: the same dict, in a file without the checksum header
 CHECKPOINT_DIR = RunDir.CHECKPOINTS
 BEST_NAME = RunDir.BEST
 # State-dict keys whose first dimension is the number of styles (resized by --init-from).
@@ -57,8 +62,7 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> Path:
     loss, since resuming and rolling back read it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path, "the checkpoint", durable=True) as tmp:
-        torch.save(state, tmp)
+    write_checkpoint_file(state, path)
     return path
 
 
@@ -72,22 +76,67 @@ def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and check a checkpoint dict (weights only; CheckpointError on any problem)."""
+    """Load and check a checkpoint dict: checksum first, then weights only (CheckpointError,
+    one line naming the file, on any problem)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt / foreign files
-        raise CheckpointError(f"{path}: not a readable zi2zi checkpoint ({exc})") from None
+    state = read_checkpoint_file(path, map_location)
     if not isinstance(state, dict) or "format_version" not in state:
         raise CheckpointError(f"{path}: not a zi2zi checkpoint (no format_version)")
-    if state["format_version"] != FORMAT_VERSION:
+    if state["format_version"] not in READABLE_VERSIONS:
         raise CheckpointError(
             f"{path}: checkpoint format {state['format_version']} is not supported "
-            f"(this zi2zi reads {FORMAT_VERSION})"
+            f"(this zi2zi reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
     return state
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """The newest intact step checkpoint of a run, and the newer ones that could not be read."""
+
+    state: dict[str, Any]
+    path: Path
+    step: int
+    refused: tuple[str, ...]  # one line per newer checkpoint: why it was not used
+    newest_step: int  # the step of the newest checkpoint on disk, intact or not
+
+    @property
+    def steps_lost(self) -> int:
+        return self.newest_step - self.step
+
+
+def newest_intact_checkpoint(
+    run_dir: Path,
+    map_location: str | torch.device = "cpu",
+    at_most: int | None = None,
+    on_refused: Callable[[str], None] | None = None,
+) -> Resumable | None:
+    """Load the newest step checkpoint that passes its checks (``at_most``: of a step no later
+    than that); corrupt or truncated newer ones are skipped and reported in ``refused`` (and to
+    ``on_refused`` as they are met). None when there are no step checkpoints; CheckpointError
+    listing every refusal when none is intact."""
+    found = [
+        (s, p) for s, p in RunDir(run_dir).step_checkpoints() if at_most is None or s <= at_most
+    ]
+    if not found:
+        return None
+    refused: list[str] = []
+    for _step, path in reversed(found):
+        try:
+            state = load_checkpoint(path, map_location)
+        except CheckpointError as exc:
+            refused.append(str(exc))
+            if on_refused is not None:
+                on_refused(str(exc))
+            continue
+        return Resumable(state, path, int(state["step"]), tuple(refused), found[-1][0])
+    raise CheckpointError(
+        f"{RunDir(run_dir).checkpoints}: no intact checkpoint ({len(refused)} refused: "
+        + "; ".join(refused)
+        + ")"
+    )
 
 
 def resolve_checkpoint(run_dir_or_file: Path, which: str = "best") -> Path:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint
+from zi2zi_core.rundir.checkpoint import newest_intact_checkpoint
 from zi2zi_core.training import distributed as dist_utils
 from zi2zi_core.training.logs import Progress, TensorBoard
 from zi2zi_core.training.validation import is_better
@@ -70,14 +70,15 @@ def rollback(trainer: Trainer) -> None:
 
     t = trainer
     dist_utils.barrier(t.info)
-    path = latest_checkpoint(t.run_dir)
-    if path is None:
+    # the newest intact one at or before this step: a corrupt file is reported, not loaded
+    found = newest_intact_checkpoint(t.run_dir, t.device, at_most=t.step, on_refused=t.say)
+    if found is None:
         raise TrainingError(
             f"training diverged ({t.cfg.nan_tolerance} non-finite steps in a row at step "
             f"{t.step}) before the first checkpoint; lower --lr"
         )
-    failed_at = t.step
-    t.load_state(load_checkpoint(path, map_location=t.device), path)
+    failed_at, path = t.step, found.path
+    t.load_state(found.state, path)
     t.lr_scale *= 0.5
     t.tick.clear_streak()  # samplers follow t.step
     if t.write_logs:

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from glyphrender.shards import Dataset
 
 from zi2zi_core.errors import ConfigError, MissingInput
-from zi2zi_core.rundir.checkpoint import latest_checkpoint, load_checkpoint, resolve_checkpoint
+from zi2zi_core.rundir.checkpoint import (
+    Resumable,
+    latest_checkpoint,
+    load_checkpoint,
+    newest_intact_checkpoint,
+    resolve_checkpoint,
+)
 from zi2zi_core.training.config import RunConfig, load_config_file, resolve_run_config
 from zi2zi_core.training.distributed import DistInfo
 
@@ -43,6 +49,7 @@ class PreparedRun:
     dataset: Dataset
     resume_from: Loaded | None
     init_from: Loaded | None
+    notes: tuple[str, ...] = ()  # for the user: e.g. corrupt checkpoints skipped on --resume
 
     def trainer(
         self, dist_info: DistInfo | None = None, on_message: Callable[[str], None] | None = None
@@ -61,13 +68,24 @@ class PreparedRun:
         )
 
 
-def _resume_state(run_dir: Path | None) -> Loaded:
+def _resume_state(run_dir: Path | None) -> Resumable:
+    """The newest intact checkpoint of ``run_dir`` (corrupt or truncated newer ones skipped)."""
     if run_dir is None:
         raise MissingInput("--resume needs --run RUN (the run directory to continue)")
-    latest = latest_checkpoint(run_dir)
-    if latest is None:
+    found = newest_intact_checkpoint(run_dir)
+    if found is None:
         raise ConfigError(f"{run_dir}: nothing to resume (no checkpoints/ckpt-*.pt)")
-    return load_checkpoint(latest), latest
+    return found
+
+
+def _resume_notes(found: Resumable) -> tuple[str, ...]:
+    if not found.refused:
+        return ()
+    return (
+        *found.refused,
+        f"resuming from step {found.step} ({found.path.name}), the newest intact checkpoint: "
+        f"{found.steps_lost} step(s) of training lost",
+    )
 
 
 def prepare_run(
@@ -84,7 +102,8 @@ def prepare_run(
     dataset > defaults). Raises ConfigError / CheckpointError / DatasetError naming the file;
     creates and writes nothing."""
     file_layer = load_config_file(config_file) if config_file else None
-    resumed = _resume_state(run_dir) if resume else None
+    found = _resume_state(run_dir) if resume else None
+    resumed = (found.state, found.path) if found else None
     checkpoint_config = resumed[0]["config"] if resumed else None
     if shards is None and checkpoint_config is not None:
         shards = Path(checkpoint_config["train"]["shards"])
@@ -114,4 +133,5 @@ def prepare_run(
         init_model=initial[0]["config"]["model"] if initial else None,
         source=str(config_file or "flags"),
     )
-    return PreparedRun(config, Path(run_dir), dataset, resumed, initial)
+    notes = _resume_notes(found) if found else ()
+    return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes)
