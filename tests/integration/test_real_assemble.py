@@ -4,7 +4,6 @@ dataset build, go back in under code points it lacks; re-rendered they must matc
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import freetype
 import numpy as np
@@ -15,8 +14,8 @@ from glyphrender.fonts import FontRef, open_font, present_codepoints
 from glyphrender.generated import GeneratedMeta, write_generated
 from glyphrender.placement import em_box, font_transform
 from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+from realfonts import real_font
 
-REPO = Path(__file__).parents[2]
 ZEN_MARU = "ZenMaruGothic_400Regular.ttf"
 PX = 256
 COUNT = 500
@@ -27,17 +26,10 @@ def _raw(font: TTFont, name: str) -> bytes:
     return getattr(font["glyf"].glyphs[name], "data", b"")
 
 
-def _font_path(name: str) -> Path:
-    for directory in (REPO / "fonts", REPO.parent / "shared/fonts"):
-        if (directory / name).is_file():
-            return directory / name
-    pytest.skip(f"real font {name} not found in fonts/ or ../shared/fonts")
-
-
 @pytest.fixture(scope="module")
 def assembled(tmp_path_factory):
     d = tmp_path_factory.mktemp("real_assemble")
-    path = _font_path(ZEN_MARU)
+    path = real_font(ZEN_MARU)
     font = open_font(FontRef(path))
     transform = font_transform(em_box(font), PX)
     drawn = sorted(c for c in present_codepoints(font) if 0x4E00 <= c <= 0x9FFF)

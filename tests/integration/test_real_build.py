@@ -6,20 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from glyphrender.build import BuildConfig, build_dataset
 from glyphrender.fonts import FontRef
 from glyphrender.render import RenderOptions, render_for_dataset
 from glyphrender.shards import Dataset
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def real_font(name: str) -> Path:
-    for folder in (ROOT / "fonts", ROOT.parent / "shared" / "fonts"):
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(f"{name} not available (run scripts/fetch_fonts.py)")
+from realfonts import real_font
 
 
 def drawn_cjk(path: Path) -> set[int]:

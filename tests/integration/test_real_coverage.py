@@ -10,27 +10,20 @@ from fontTools.ttLib import TTFont
 from glyphrender.charsets import resolve_charset
 from glyphrender.coverage import compute_coverage
 from glyphrender.fonts import FontRef, open_font, present_codepoints
+from realfonts import real_font
 
-REPO = Path(__file__).parents[2]
 NOTO = "NotoSansTC_400Regular.ttf"
 ZEN_MARU = "ZenMaruGothic_400Regular.ttf"
 
 
-def _font_path(name: str) -> Path:
-    for directory in (REPO / "fonts", REPO.parent / "shared/fonts"):
-        if (directory / name).is_file():
-            return directory / name
-    pytest.skip(f"real font {name} not found in fonts/ or ../shared/fonts")
-
-
 @pytest.fixture(scope="module")
 def noto():
-    return open_font(FontRef.parse(str(_font_path(NOTO))))
+    return open_font(FontRef.parse(str(real_font(NOTO))))
 
 
 @pytest.fixture(scope="module")
 def zen_maru():
-    return open_font(FontRef.parse(str(_font_path(ZEN_MARU))))
+    return open_font(FontRef.parse(str(real_font(ZEN_MARU))))
 
 
 def test_noto_vs_zen_maru_cjk(noto, zen_maru):
@@ -66,7 +59,7 @@ def _independent_present(path: Path, codepoints: set[int]) -> set[int]:
 
 @pytest.mark.parametrize("name", [NOTO, ZEN_MARU])
 def test_present_matches_independent_analysis(name):
-    path = _font_path(name)
+    path = real_font(name)
     font = open_font(FontRef.parse(str(path)))
     # every 7th CJK codepoint keeps this quick while touching thousands of glyphs
     sample = set(resolve_charset(["cjk"]).codepoints[::7])
