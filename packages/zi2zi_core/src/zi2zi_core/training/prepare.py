@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glyphrender.errors import DatasetError
 from glyphrender.shards import Dataset
 
 from zi2zi_core.errors import ConfigError, MissingInput
@@ -88,6 +89,17 @@ def _resume_notes(found: Resumable) -> tuple[str, ...]:
     )
 
 
+def check_shards(dataset: Dataset) -> None:
+    """Every shard against the manifest (sha256, layout, style ids, code points; no image
+    decoding) before anything is written: the streaming sampler reads a shard only when its
+    turn comes, long after the run directory exists. DatasetError naming the first bad one."""
+    problems = dataset.verify()
+    if problems:
+        more = len(problems) - 1
+        extra = f" (and {more} more bad shard(s): glyphrender inspect --verify)" if more else ""
+        raise DatasetError(problems[0] + extra)
+
+
 def prepare_run(
     *,
     flags: dict[str, dict[str, Any]],
@@ -99,8 +111,8 @@ def prepare_run(
     distributed: bool = False,
 ) -> PreparedRun:
     """Check and resolve a training run (flags > ``config_file`` > resumed checkpoint >
-    dataset > defaults). Raises ConfigError / CheckpointError / DatasetError naming the file;
-    creates and writes nothing."""
+    dataset > defaults). Raises ConfigError / CheckpointError / DatasetError naming the file
+    (every shard is checked); creates and writes nothing."""
     file_layer = load_config_file(config_file) if config_file else None
     found = _resume_state(run_dir) if resume else None
     resumed = (found.state, found.path) if found else None
@@ -124,6 +136,7 @@ def prepare_run(
         path = resolve_checkpoint(init_from, "best")
         initial = (load_checkpoint(path), path)
     dataset = Dataset.open(shards)
+    check_shards(dataset)
     config = resolve_run_config(
         flags={**flags, "train": train},
         file_layer=file_layer,
