@@ -12,7 +12,9 @@ split (seed 0, val fraction 0.1) falls on each pairing. Then renders every chara
 Sans TC and Noto Sans JP share at ``--glyph-px`` exactly as ``glyphrender build`` does (font
 placement, 5% margin) and counts the characters whose two glyphs differ at ink IoU < 0.8
 (ink = coverage >= 0.5, the eval's definition): the same design, so a low IoU means a
-different character form (Traditional Chinese vs Japanese), not a different style.
+different character form (Traditional Chinese vs Japanese), not a different style. Last,
+the copy-the-source baseline (L1 and ink IoU against Zen Maru Gothic, as eval scores it) of
+each source on the val splits.
 
 Exit codes: 0 measured, 1 a font is missing or unreadable (one line on stderr).
 """
@@ -61,6 +63,27 @@ def val_chars(chars: set[int]) -> set[int]:
     return {cp for cp in chars if is_val(cp, SEED, VAL_FRACTION)}
 
 
+def copy_source_scores(
+    loaded: dict[str, LoadedFont], val: dict[str, list[int]], glyph_px: int
+) -> dict[str, dict[str, float]]:
+    """Copy-the-source L1 and ink IoU against Zen Maru Gothic on named val character sets.
+
+    ``val`` maps "SOURCE on WHAT" labels (SOURCE = JP or TC) to code points.
+    """
+    out = {}
+    for label, chars in val.items():
+        source = loaded[JP if label.startswith("JP") else TC]
+        src = render_all(source, chars, glyph_px)
+        dst = render_all(loaded[MARU], chars, glyph_px)
+        l1 = np.abs(src.astype(np.float64) - dst).mean(axis=(1, 2)) / 255
+        out[label] = {
+            "glyphs": len(chars),
+            "l1": round(float(l1.mean()), 4),
+            "ink_iou": round(float(ink_iou(src, dst).mean()), 4),
+        }
+    return out
+
+
 def measure(fonts: Path, glyph_px: int) -> dict[str, object]:
     cjk = resolve_charset("cjk").as_set()
     loaded = {name: open_font(fonts / name) for name in (JP, TC, MARU)}
@@ -69,6 +92,19 @@ def measure(fonts: Path, glyph_px: int) -> dict[str, object]:
     tc_jp = sorted(drawn[TC] & drawn[JP])
     iou = ink_iou(render_all(loaded[TC], tc_jp, glyph_px), render_all(loaded[JP], tc_jp, glyph_px))
     differ = {cp for cp, v in zip(tc_jp, iou, strict=True) if v < IOU_DIFFERENT}
+    jp_val, tc_val = sorted(val_chars(jp_maru)), sorted(val_chars(tc_maru))
+    tc_val_differ = sorted(set(tc_val) & differ)
+    copy_source = copy_source_scores(
+        loaded,
+        {
+            "JP on JP->ZenMaru val": jp_val,
+            "JP on TC->ZenMaru val": tc_val,
+            "TC on TC->ZenMaru val": tc_val,
+            "JP on TC val whose TC form differs": tc_val_differ,
+            "TC on TC val whose TC form differs": tc_val_differ,
+        },
+        glyph_px,
+    )
     return {
         "charset": "cjk",
         "glyph_px": glyph_px,
@@ -92,6 +128,7 @@ def measure(fonts: Path, glyph_px: int) -> dict[str, object]:
             "NotoSansTC->ZenMaru val": len(val_chars(tc_maru)),
             "TC val is a subset of JP val": val_chars(tc_maru) <= val_chars(jp_maru),
         },
+        "copy_source_vs_ZenMaru": copy_source,
         "forms_TC_vs_JP": {
             "iou_threshold": IOU_DIFFERENT,
             "compared": len(tc_jp),
