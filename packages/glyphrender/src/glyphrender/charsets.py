@@ -7,7 +7,8 @@ A charset is resolved from one or more specs, combined as a union. A spec is
 - a path to a UTF-8 text file: lines ``U+XXXX`` or ``U+XXXX-U+YYYY`` (anything after
   whitespace is ignored, so ``U+4E00<TAB>一`` lists from ``glyphrender coverage`` read back),
   lines starting with ``#`` are comments, and every other line adds each of its
-  non-whitespace characters.
+  non-whitespace characters, a character followed by combining marks composed first
+  (:func:`compose`).
 
 The encoding-based sets are derived from Python's codecs (every double-byte code of the
 encoding is decoded), so no data files ship with the package.
@@ -173,8 +174,30 @@ def _parse_file(path: Path) -> set[int]:
             hi = int(match[2], 16) if match[2] else lo
             out.update(_check_range(lo, hi, f"{path}:{lineno}"))
             continue
-        out.update(ord(ch) for ch in line if not ch.isspace() and unicodedata.category(ch) != "Cc")
+        chars = compose(line)  # decomposed text (か + U+3099) lists the composed character
+        out.update(ord(ch) for ch in chars if not ch.isspace() and unicodedata.category(ch) != "Cc")
     return out
+
+
+def _continues(ch: str) -> bool:
+    """True for a character that composes with the one before it: a combining mark
+    (か + U+3099) or a Hangul medial vowel or final consonant (ᄀ + ᅡ)."""
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me") or 0x1160 <= ord(ch) <= 0x11FF
+
+
+def compose(text: str) -> str:
+    """``text`` with each character and the marks after it composed (NFC: か + U+3099 -> が).
+
+    A character without marks is kept as typed: NFC would also replace singletons such as the
+    CJK compatibility ideographs (U+F900 -> U+8C48), code points a font maker may want.
+    """
+    clusters: list[str] = []
+    for ch in text:
+        if clusters and _continues(ch):
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    return "".join(unicodedata.normalize("NFC", c) if len(c) > 1 else c for c in clusters)
 
 
 def _resolve_one(spec: str) -> set[int]:

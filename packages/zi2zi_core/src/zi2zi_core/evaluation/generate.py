@@ -102,15 +102,16 @@ def sources_from_split(
 def codepoints_for(
     chars: str | None, charset_spec: str | None, limit: int | None = None
 ) -> list[int]:
-    """The code points named by ``--chars`` (the characters themselves; whitespace ignored)
-    or ``--charset`` (a file, named set or range, by ``glyphrender.charsets.resolve_charset``),
-    sorted and unique; with ``limit`` only the first ``limit`` of them."""
+    """The code points named by ``--chars`` (the characters themselves, each with the marks
+    after it composed: か + U+3099 is が; whitespace ignored) or ``--charset`` (a file, named
+    set or range, by ``glyphrender.charsets.resolve_charset``), sorted and unique; with
+    ``limit`` only the first ``limit`` of them."""
+    from glyphrender.charsets import compose, resolve_charset
+
     check_limit(limit)
     if charset_spec is not None:
-        from glyphrender.charsets import resolve_charset
-
         return sorted(resolve_charset([charset_spec]).codepoints)[:limit]
-    return sorted({ord(c) for c in (chars or "") if not c.isspace()})[:limit]
+    return sorted({ord(c) for c in compose(chars or "") if not c.isspace()})[:limit]
 
 
 def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: int) -> SourceGlyphs:
