@@ -42,11 +42,22 @@ def pick_precision(name: str, device: torch.device) -> str:
     return name
 
 
-def autocast(precision: str, device: torch.device) -> AbstractContextManager:
-    """The forward-pass context for ``precision`` (bf16 autocast, or nothing for fp32)."""
+def autocast(precision: str, device: torch.device, cache: bool = True) -> AbstractContextManager:
+    """The forward-pass context for ``precision`` (bf16 autocast, or nothing for fp32).
+
+    ``cache=False`` for CUDA graph capture: autocast's cache of bf16 weight copies would hold
+    tensors made outside the graph's memory pool."""
     if precision == "bf16":
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16, cache_enabled=cache)
     return contextlib.nullcontext()
+
+
+def tune_backend(device: torch.device) -> None:
+    """cuDNN autotuning on CUDA: a training run's shapes are fixed, so the fastest convolution
+    algorithm found on the first step is reused for every later one. TF32 stays off, so fp32
+    means fp32."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
 
 def synchronize(device: torch.device) -> None:

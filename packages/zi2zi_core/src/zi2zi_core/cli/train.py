@@ -21,6 +21,7 @@ from zi2zi_core.errors import MissingInput
 from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
 from zi2zi_core.training.config import (
     BEST_METRICS,
+    COMPILE_MODES,
     LR_SCHEDULES,
     PRECISIONS,
     default_of,
@@ -141,6 +142,8 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 )
 @setting("--device", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps.")
 @setting("--compile/--no-compile", "torch.compile both networks.")
+@setting("--compile-mode", "torch.compile mode (with --compile).", type=click.Choice(COMPILE_MODES))
+@setting("--cuda-graphs/--no-cuda-graphs", "Replay each step as one CUDA graph (CUDA only).")
 @setting("--channels-last/--no-channels-last", "Channels-last memory layout.")
 @setting("--data-memory-budget", "Upload the train split when it fits (e.g. 4GiB); else stream.")
 @setting("--augment/--no-augment", "Random scale-up and crop of each pair.")

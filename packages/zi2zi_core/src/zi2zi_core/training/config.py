@@ -24,6 +24,7 @@ SECTIONS = ("model", "loss", "train")
 LR_SCHEDULES = ("constant", "linear", "cosine", "step")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 BEST_METRICS = {"val_l1": "min", "val_ssim": "max", "val_iou": "max"}
 
 _SIZE_UNITS = {
@@ -82,6 +83,8 @@ class TrainConfig:
     precision: str = "auto"
     device: str = "auto"
     compile: bool = False
+    compile_mode: str = "default"  # torch.compile's mode when compile is on
+    cuda_graphs: bool = False  # capture the G/D step as one CUDA graph (CUDA only)
     channels_last: bool = False
     data_memory_budget: str = "auto"
     augment: bool = True
@@ -125,6 +128,10 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(
                 f"train.precision {self.precision!r}: choose from {', '.join(PRECISIONS)}"
+            )
+        if self.compile_mode not in COMPILE_MODES:
+            raise ConfigError(
+                f"train.compile_mode {self.compile_mode!r}: choose from {', '.join(COMPILE_MODES)}"
             )
         if self.device.split(":")[0] not in DEVICES:
             raise ConfigError(f"train.device {self.device!r}: choose from {', '.join(DEVICES)}")

@@ -28,12 +28,16 @@ class EMA:
 
     @torch.no_grad()
     def update(self, network: nn.Module, step: int) -> None:
+        """Two fused (foreach) launches: lerp the parameters, copy the buffers; no host sync."""
         weight = 1.0 - self.decay_at(step)
         ema_params = list(self.module.parameters())
         live_params = [p.detach() for p in network.parameters()]
         torch._foreach_lerp_(ema_params, live_params, weight)
-        for ema_buf, buf in zip(self.module.buffers(), network.buffers(), strict=True):
-            ema_buf.copy_(buf)
+        ema_bufs, live_bufs = list(self.module.buffers()), list(network.buffers())
+        if len(ema_bufs) != len(live_bufs):
+            raise ValueError(f"EMA has {len(ema_bufs)} buffers, the network {len(live_bufs)}")
+        if ema_bufs:  # one foreach copy instead of one kernel per buffer
+            torch._foreach_copy_(ema_bufs, live_bufs)
 
     def state_dict(self) -> dict:
         return self.module.state_dict()

@@ -4,7 +4,9 @@ A step is ``g_steps_per_d`` G phases then one D phase on the same batch (zi2zi's
 stylegan2-ada's loop runs its phases: each phase computes its loss, then
 :func:`update` does the rest identically for both networks (backward, gradient norm, the
 non-finite check, the optimizer step). Nothing here reads a value back to the host, so the
-device is never waited for inside a step.
+device is never waited for inside a step (the one exception, a non-fused optimizer, is marked
+``host sync`` below; the trainer always builds fused Adam), and the same code can be captured
+as one CUDA graph (:mod:`zi2zi_core.training.graph_step`).
 
 Non-finite losses skip the update on the device: the optimizers are fused Adam, which take a
 ``found_inf`` flag (the protocol ``torch.amp.GradScaler`` uses) and leave weights and moments
@@ -28,7 +30,6 @@ from zi2zi_core.models.losses import (
     discriminator_views,
     generator_loss,
 )
-from zi2zi_core.training.ema import EMA
 
 Mark = Callable[[str], None]
 
@@ -57,14 +58,14 @@ class PhaseTimer:
 
 
 def grad_norm(net: nn.Module) -> torch.Tensor:
-    """Total L2 norm of the gradients of ``net`` (a device scalar: no host sync)."""
-    norms = [
-        torch.linalg.vector_norm(p.grad.detach().float())
-        for p in net.parameters()
-        if p.grad is not None
-    ]
-    if not norms:
+    """Total L2 norm of the gradients of ``net`` (a device scalar: no host sync).
+
+    One fused ``_foreach_norm`` over every gradient (a few kernels on CUDA instead of one per
+    parameter), then the norm of the per-tensor norms: the same value as before."""
+    grads = [p.grad.detach() for p in net.parameters() if p.grad is not None]
+    if not grads:
         return torch.zeros((), device=next(net.parameters()).device)
+    norms = torch._foreach_norm([g if g.dtype == torch.float32 else g.float() for g in grads])
     return torch.linalg.vector_norm(torch.stack(norms))
 
 
@@ -84,18 +85,22 @@ def optimizer_step(opt: torch.optim.Optimizer, bad: torch.Tensor) -> None:
         opt.grad_scale = None  # the GradScaler protocol of fused optimizers
         opt.found_inf = bad.float()
         opt.step()
-    elif not bool(bad):  # non-fused fallback: this syncs
+    elif not bool(bad):  # host sync: non-fused fallback only (adam() builds fused Adam)
         opt.step()
 
 
 @dataclass(frozen=True)
 class Phase:
     """One network's side of a step: ``name`` (``g``/``d``, the timer's prefix), the module
-    backward runs through (the DDP wrapper under torchrun) and its optimizer."""
+    backward runs through (the DDP wrapper under torchrun) and its optimizer.
+
+    ``keep_grads``: zero the gradients in place instead of freeing them, so they keep their
+    memory between CUDA graph replays (same values: backward adds into zeros)."""
 
     name: str
     net: nn.Module
     optimizer: torch.optim.Optimizer
+    keep_grads: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def update(
 
     Returns (gradient norm, skipped flag), both device scalars.
     """
-    phase.optimizer.zero_grad(set_to_none=True)
+    phase.optimizer.zero_grad(set_to_none=not phase.keep_grads)
     loss.backward()
     norm = grad_norm(phase.net)
     mark(f"{phase.name}_backward")
@@ -133,6 +138,7 @@ class StepInputs:
     loss_cfg: LossConfig
     precision: str
     poison: torch.Tensor | None  # a NaN scalar multiplied into the losses (testing hook)
+    autocast_cache: bool = True  # False under CUDA graph capture
 
 
 def g_phase(
@@ -140,7 +146,7 @@ def g_phase(
 ) -> tuple[PhaseResult, torch.Tensor]:
     """One generator update; returns its result and the generated batch."""
     x = inputs
-    with autocast(x.precision, x.source.device):
+    with autocast(x.precision, x.source.device, x.autocast_cache):
         fake, source_encoding = phase.net(x.source, x.style, return_encoding=True)
         fake_encoding = generator.encode(fake)
         # D on the fake pair (+ its real-pair features when feature matching is on)
@@ -165,7 +171,7 @@ def d_phase(phase: Phase, fake: torch.Tensor, inputs: StepInputs, **update_kw) -
     """One discriminator update on the real pair and the (detached) generated one."""
     x = inputs
     fake = fake.detach()
-    with autocast(x.precision, x.source.device):
+    with autocast(x.precision, x.source.device, x.autocast_cache):
         real_out = phase.net(x.source, x.target)
         fake_out = phase.net(x.source, fake)
         terms = discriminator_loss(real_out, fake_out, x.style, x.loss_cfg)
@@ -183,16 +189,14 @@ def run_phases(
     g: Phase,
     d: Phase,
     generator: nn.Module,
-    ema: EMA,
     inputs: StepInputs,
     *,
     g_steps: int,
-    index: int,
     distributed: bool,
     mark: Mark,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """``g_steps`` G phases, one D phase, the EMA update; returns the step's device values
-    (losses, loss terms, gradient norms) and whether any update was skipped."""
+    """``g_steps`` G phases, then one D phase; returns the step's device values (losses, loss
+    terms, gradient norms) and whether any update was skipped. The caller updates the EMA."""
     kw = {"distributed": distributed, "mark": mark}
     bad_any = torch.zeros((), dtype=torch.bool, device=inputs.source.device)
     for _ in range(g_steps):
@@ -200,8 +204,6 @@ def run_phases(
         bad_any = bad_any | g_result.bad
     d_result = d_phase(d, fake, inputs, **kw)
     bad_any = bad_any | d_result.bad
-    ema.update(generator, index)
-    mark("ema")
     values = {
         "d_loss": d_result.loss.detach(),
         "g_loss": g_result.loss.detach(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from glyphrender.atomic import write_text_atomic
 from glyphrender.shards import Dataset
 from torch import nn
 
-from zi2zi_core.device import pick_device, pick_precision
+from zi2zi_core.device import pick_device, pick_precision, tune_backend
 from zi2zi_core.errors import CheckpointError, Zi2ziError
 from zi2zi_core.models.networks import build_discriminator, build_generator
 from zi2zi_core.rundir.checkpoint import (
@@ -47,6 +47,7 @@ from zi2zi_core.training.data import (
 )
 from zi2zi_core.training.distributed import DistInfo
 from zi2zi_core.training.ema import EMA
+from zi2zi_core.training.graph_step import GraphStep, StepSpec, check_graphs_supported
 from zi2zi_core.training.logs import Progress, TensorBoard
 from zi2zi_core.training.loop import run_loop
 from zi2zi_core.training.phases import Phase, PhaseTimer, StepInputs, run_phases
@@ -123,6 +124,9 @@ class Trainer:
         self.device = pick_device(self.cfg.device, self.info.local_rank)
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
+        tune_backend(self.device)
+        if self.cfg.cuda_graphs:
+            check_graphs_supported(self.device, self.info.enabled)
         dist_utils.init(self.info, self.device)
         self.precision = pick_precision(self.cfg.precision, self.device)
         self.dataset = dataset if dataset is not None else Dataset.open(self.cfg.shards)
@@ -165,13 +169,32 @@ class Trainer:
         g_train: nn.Module = self.generator
         d_train: nn.Module = self.discriminator
         if self.cfg.compile:
-            self.generator.compile()
-            self.discriminator.compile()
+            mode = None if self.cfg.compile_mode == "default" else self.cfg.compile_mode
+            self.generator.compile(mode=mode)
+            self.discriminator.compile(mode=mode)
         if self.info.enabled:
             g_train = ddp_wrap(self.generator, self.device)
             d_train = ddp_wrap(self.discriminator, self.device)
         self.g_phase = Phase("g", g_train, self.opt_g)
         self.d_phase = Phase("d", d_train, self.opt_d)
+        self.graph_step: GraphStep | None = None
+        if self.cfg.cuda_graphs:
+            self.use_graph_step(capture=True)
+
+    def use_graph_step(self, capture: bool) -> None:
+        """Run steps through :class:`GraphStep` (``capture=False``: its body eagerly, which
+        CPU tests compare with the ordinary step)."""
+        self.g_phase = replace(self.g_phase, keep_grads=True)
+        self.d_phase = replace(self.d_phase, keep_grads=True)
+        spec = StepSpec(
+            self.g_phase,
+            self.d_phase,
+            self.generator,
+            self.loss_cfg,
+            self.precision,
+            self.loss_cfg.g_steps_per_d,
+        )
+        self.graph_step = GraphStep(spec, capture=capture)
 
     def _open_data(self) -> None:
         cfg = self.cfg
@@ -216,6 +239,8 @@ class Trainer:
 
     def load_state(self, state: dict[str, Any], path: Path) -> None:
         load_trainer_state(self, state, path)
+        if getattr(self, "graph_step", None) is not None:  # None while __init__ resumes
+            self.graph_step.reset()  # the loaded optimizer state lives in new tensors
 
     def save(self, regular: bool = True, best: bool = False) -> Path | None:
         """Write ``ckpt-STEP.pt`` (pruning to the last K) and/or ``best.pt``; rank 0 only."""
@@ -284,21 +309,25 @@ class Trainer:
         inputs = self._inputs(index)
         self._mark("data")
         torch.manual_seed(derive_seed(self.cfg.seed, self.info.rank, STREAM_DROPOUT, index))
-        lr = self._lr_at(index)
-        for opt in (self.opt_g, self.opt_d):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        values, bad = run_phases(
-            self.g_phase,
-            self.d_phase,
-            self.generator,
-            self.ema,
-            inputs,
-            g_steps=self.loss_cfg.g_steps_per_d,
-            index=index,
-            distributed=self.info.enabled,
-            mark=self._mark,
-        )
+        lr = self._lr_at(index)  # a host float: no tensor is built or copied per step
+        if self.graph_step is not None:
+            values, bad = self.graph_step(inputs, lr)
+            self._mark("step")
+        else:
+            for opt in (self.opt_g, self.opt_d):
+                for group in opt.param_groups:
+                    group["lr"] = lr
+            values, bad = run_phases(
+                self.g_phase,
+                self.d_phase,
+                self.generator,
+                inputs,
+                g_steps=self.loss_cfg.g_steps_per_d,
+                distributed=self.info.enabled,
+                mark=self._mark,
+            )
+        self.ema.update(self.generator, index)
+        self._mark("ema")
         self.tick.add(values, bad, lr)
         self.step += 1
 
