@@ -14,7 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import tiny_config
+from zi2zi_core.cli import main
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.rundir.metrics_log import read_metrics
 from zi2zi_core.training.trainer import Trainer
@@ -74,12 +76,29 @@ def test_graph_step_body_skips_an_injected_nan_step_like_the_eager_step(dataset_
             assert graph[key] == pytest.approx(eager[key], rel=1e-6), key
 
 
-def test_cuda_graphs_on_cpu_is_refused_with_one_line(dataset_factory, tmp_path):
+def test_cuda_graphs_on_cpu_is_refused_with_one_line_and_nothing_written(
+    dataset_factory, tiny_model_flags, tmp_path
+):
     data = dataset_factory(num_styles=2)
-    cfg = _golden_config(data, tmp_path / "run", cuda_graphs=True, device="cpu")
+    run = tmp_path / "run"
+    cfg = _golden_config(data, run, cuda_graphs=True, device="cpu")
     with pytest.raises(ConfigError, match=r"^--cuda-graphs needs a CUDA device") as info:
-        Trainer(cfg, tmp_path / "run")
+        Trainer(cfg, run)
     assert "\n" not in str(info.value)
+    flags = [
+        "train",
+        "--shards",
+        str(data),
+        "--run",
+        str(run),
+        "--device",
+        "cpu",
+        *tiny_model_flags,
+    ]
+    result = CliRunner().invoke(main, [*flags, "--cuda-graphs", "--steps", "1"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"zi2zi: error: {info.value}"]
+    assert not run.exists()
 
 
 def test_compiled_step_computes_the_golden_losses_within_tolerance(dataset_factory, tmp_path):
