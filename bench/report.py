@@ -89,7 +89,56 @@ def render(data: dict, source: str = "") -> str:
                 f"| {name if i == 0 else ''} | {label} | {_num(fig['median'])} {fig['unit']} "
                 f"| {spread} | {rss if i == 0 else ''} | {cuda if i == 0 else ''} |"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + training_table(data)
+
+
+def training_table(data: dict) -> str:
+    """Training cases side by side (images/s, data share of a step, MFU), when a file holds
+    bench_train.py results with MFU or zi2zi train runs (bench/run_all.py --plan gpu-check)."""
+    rows, inputs = [], {}
+    for bench in data["benchmarks"]:
+        result = bench.get("result") or {}
+        inputs = inputs or result.get("mfu") or {}
+        for r in result.get("results", []):
+            if "mfu" not in r:
+                continue
+            mode = " + ".join(
+                m
+                for m, on in (("compile", r.get("compile")), ("graphs", r.get("cuda_graphs")))
+                if on
+            )
+            share = (r.get("phase_share") or {}).get("data")
+            rows.append(
+                f"| {bench['name']} | {r['batch_size']} | {r['precision']} | {mode or 'eager'} "
+                f"| {_num(r['images_per_s'])} | {_pct(share)} | {_pct(r['mfu'])} |"
+            )
+        if result.get("benchmark") == "train-run":
+            flags = " ".join(result.get("command", [])[2:]) or "eager"
+            rows.append(
+                f"| {bench['name']} | {result.get('batch_size')} | {result.get('precision', '')} "
+                f"| zi2zi train {flags} | {_num(result.get('images_per_s'))} | | |"
+            )
+    if not rows:
+        return ""
+    peak = inputs.get("peak_flops_per_s")
+    note = ""
+    if peak:
+        note = (
+            f" FLOPs/image {inputs['flops_per_image'] / 1e9:.1f} G (FlopCounterMode, one eager"
+            f" step); peak {peak / 1e12:.0f} TFLOP/s ({inputs.get('peak', {}).get('matmul', '')})."
+        )
+    head = [
+        "",
+        f"Training speed ({data.get('machine', {}).get('slug', '?')}).{note}",
+        "",
+        "| Benchmark | Batch | Precision | Mode | images/s | Data share | MFU |",
+        "|---|---:|---|---|---:|---:|---:|",
+    ]
+    return "\n".join(head + rows) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f} %"
 
 
 def render_all(paths: list[Path]) -> str:

@@ -119,3 +119,42 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert proc.stderr.count("\n") == 1 and problem in proc.stderr
     assert "Traceback" not in proc.stderr
     assert readme.read_text(encoding="utf-8") == "# No markers here\n"
+
+
+def test_training_cases_get_a_table_with_data_share_and_mfu(tmp_path: Path) -> None:
+    suite = _suite("2030-03-03", "h200", 1.0)
+    case = {"batch_size": 16, "precision": "bf16", "compile": False, "cuda_graphs": True}
+    case |= {"images_per_s": 812.5, "phase_share": {"data": 0.0123}, "mfu": 0.1746}
+    mfu_inputs = {"flops_per_image": 170e9, "peak_flops_per_s": 790e12, "peak": {"matmul": "m"}}
+    suite["benchmarks"] += [
+        {
+            "name": "train-graphs",
+            "returncode": 0,
+            "figures": {"b16 images/s": {"median": 812.5, "all": [812.5], "unit": "images/s"}},
+            "result": {"benchmark": "train", "mfu": mfu_inputs, "results": [case]},
+        },
+        {
+            "name": "train-run-b16-graphs",
+            "returncode": 0,
+            "figures": {"run images/s": {"median": 790.0, "all": [790.0], "unit": "images/s"}},
+            "result": {
+                "benchmark": "train-run",
+                "command": ["zi2zi", "train", "--cuda-graphs"],
+                "batch_size": 16,
+                "precision": "bf16",
+                "images_per_s": 790.0,
+            },
+        },
+    ]
+    proc = _run(str(_write(tmp_path, "2030-03-03-h200.json", suite)))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Training speed (h200). FLOPs/image 170.0 G" in out
+    assert "peak 790 TFLOP/s (m)" in out
+    assert "| train-graphs | 16 | bf16 | graphs | 812 | 1.2 % | 17.5 % |" in out
+    assert "| train-run-b16-graphs | 16 | bf16 | zi2zi train --cuda-graphs | 790 | | |" in out
+
+
+def test_files_without_training_cases_get_no_training_table(tmp_path: Path) -> None:
+    proc = _run(str(_write(tmp_path, "2030-01-02-cpu2.json", _suite("2030-01-02", "cpu2", 1.0))))
+    assert proc.returncode == 0 and "Training speed" not in proc.stdout
