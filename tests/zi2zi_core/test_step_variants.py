@@ -101,6 +101,15 @@ def test_cuda_graphs_on_cpu_is_refused_with_one_line_and_nothing_written(
     assert not run.exists()
 
 
+def test_cuda_graphs_with_a_compile_mode_that_makes_graphs_is_refused(dataset_factory, tmp_path):
+    data = dataset_factory(num_styles=2)
+    cfg = _golden_config(
+        data, tmp_path / "run", cuda_graphs=True, compile=True, compile_mode="reduce-overhead"
+    )
+    with pytest.raises(ConfigError, match=r"^--cuda-graphs with --compile-mode reduce-overhead"):
+        Trainer(cfg, tmp_path / "run")
+
+
 def test_compiled_step_computes_the_golden_losses_within_tolerance(dataset_factory, tmp_path):
     """Two steps through inductor (C++ on the CPU). ``fallback_random`` makes compiled dropout
     draw eager's random numbers; what is left to differ is the order of float sums."""

@@ -29,8 +29,14 @@ from zi2zi_core.training.phases import Phase, StepInputs, run_phases
 WARMUP_STEPS = 3  # eager steps before capture (the torch docs' whole-network example uses 3)
 
 
-def check_graphs_supported(device: torch.device, distributed: bool) -> None:
-    """``--cuda-graphs`` needs one CUDA process; raise one clear line otherwise."""
+def check_graphs_supported(device: torch.device, distributed: bool, compile_mode: str) -> None:
+    """``--cuda-graphs`` needs one CUDA process and no compile mode that makes its own graphs;
+    raise one clear line otherwise."""
+    if compile_mode in ("reduce-overhead", "max-autotune"):
+        raise ConfigError(
+            f"--cuda-graphs with --compile-mode {compile_mode}: that mode records CUDA graphs "
+            "itself; use --compile-mode default or max-autotune-no-cudagraphs"
+        )
     if device.type != "cuda":
         raise ConfigError(
             f"--cuda-graphs needs a CUDA device (this run is on {device.type}); "
@@ -123,7 +129,8 @@ class GraphStep:
             with _side_stream(buf["source"].device):
                 return self._body(buf)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: a streaming sampler's thread may pin memory while this thread captures
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self._out = self._body(buf)
         self._graph = graph
         graph.replay()  # capture records the work without running it

@@ -126,7 +126,8 @@ class Trainer:
             torch.cuda.set_device(self.device)
         tune_backend(self.device)
         if self.cfg.cuda_graphs:
-            check_graphs_supported(self.device, self.info.enabled)
+            mode = self.cfg.compile_mode if self.cfg.compile else "default"
+            check_graphs_supported(self.device, self.info.enabled, mode)
         dist_utils.init(self.info, self.device)
         self.precision = pick_precision(self.cfg.precision, self.device)
         self.dataset = dataset if dataset is not None else Dataset.open(self.cfg.shards)
