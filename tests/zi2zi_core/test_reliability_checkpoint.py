@@ -187,7 +187,8 @@ def test_resume_skips_a_corrupt_and_a_truncated_newest_checkpoint_and_says_what_
     assert any(line.startswith(f"zi2zi train: {older}: truncated (") for line in said)
     assert (
         "zi2zi train: resuming from step 2 (ckpt-00000002.pt), the newest intact checkpoint: "
-        "4 step(s) of training lost" in said
+        "4 step(s) of training lost; the 2 refused checkpoint(s) are deleted (the run writes "
+        "those steps again)" in said
     )
     assert any("steps 2 -> 8" in line for line in said)
     # training went on from step 2 and rewrote steps 4 and 6 whole
@@ -205,3 +206,20 @@ def test_resume_with_no_intact_checkpoint_is_one_line_and_writes_nothing(run_at_
     assert line.startswith(f"zi2zi: error: {RunDir(run).checkpoints}: no intact checkpoint (3 ")
     assert str(RunDir(run).checkpoint(2)) in line
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
+
+
+def test_a_run_resumed_past_a_corrupt_checkpoint_never_prunes_its_new_ones(run_at_step_6):
+    """Pruning keeps the newest K by step: a corrupt ckpt-6 left in place would outrank the
+    fresh ckpt-4 of the resumed run and get it deleted. The refused files go when it starts."""
+    run = run_at_step_6
+    flip_weights(RunDir(run).checkpoint(6))
+    flip_weights(RunDir(run).checkpoint(4))
+    result = invoke(
+        "train", "--run", str(run), "--resume", "--steps", "4", "--keep-checkpoints", "1"
+    )
+    assert result.exit_code == 0, result.output
+    assert "the 2 refused checkpoint(s) are deleted (the run writes those steps again)" in (
+        result.stderr
+    )
+    assert [s for s, _ in RunDir(run).step_checkpoints()] == [4]
+    assert load_checkpoint(RunDir(run).checkpoint(4))["step"] == 4

@@ -193,6 +193,9 @@ def train(**params: Any) -> None:
 
     for note in prepared.notes:
         say(note)
+    if info.is_main:
+        for stale in prepared.stale_checkpoints:  # corrupt, and newer than the resumed step
+            stale.unlink(missing_ok=True)
     trainer = prepared.trainer(dist_info=info, on_message=say)
     stops = StopSignals(trainer, say)
     try:

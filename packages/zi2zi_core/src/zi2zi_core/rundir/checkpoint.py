@@ -101,6 +101,7 @@ class Resumable:
     step: int
     refused: tuple[str, ...]  # one line per newer checkpoint: why it was not used
     newest_step: int  # the step of the newest checkpoint on disk, intact or not
+    refused_paths: tuple[Path, ...] = ()  # those newer checkpoints
 
     @property
     def steps_lost(self) -> int:
@@ -123,15 +124,18 @@ def newest_intact_checkpoint(
     if not found:
         return None
     refused: list[str] = []
+    refused_paths: list[Path] = []
     for _step, path in reversed(found):
         try:
             state = load_checkpoint(path, map_location)
         except CheckpointError as exc:
             refused.append(str(exc))
+            refused_paths.append(path)
             if on_refused is not None:
                 on_refused(str(exc))
             continue
-        return Resumable(state, path, int(state["step"]), tuple(refused), found[-1][0])
+        step = int(state["step"])
+        return Resumable(state, path, step, tuple(refused), found[-1][0], tuple(refused_paths))
     raise CheckpointError(
         f"{RunDir(run_dir).checkpoints}: no intact checkpoint ({len(refused)} refused: "
         + "; ".join(refused)

@@ -51,6 +51,9 @@ class PreparedRun:
     resume_from: Loaded | None
     init_from: Loaded | None
     notes: tuple[str, ...] = ()  # for the user: e.g. corrupt checkpoints skipped on --resume
+    # Refused checkpoints newer than the resumed one, for the command to delete when training
+    # starts: left in place they would outrank (and get pruned) the resumed run's new ones.
+    stale_checkpoints: tuple[Path, ...] = ()
 
     def trainer(
         self, dist_info: DistInfo | None = None, on_message: Callable[[str], None] | None = None
@@ -85,7 +88,8 @@ def _resume_notes(found: Resumable) -> tuple[str, ...]:
     return (
         *found.refused,
         f"resuming from step {found.step} ({found.path.name}), the newest intact checkpoint: "
-        f"{found.steps_lost} step(s) of training lost",
+        f"{found.steps_lost} step(s) of training lost; the {len(found.refused)} refused "
+        "checkpoint(s) are deleted (the run writes those steps again)",
     )
 
 
@@ -147,4 +151,5 @@ def prepare_run(
         source=str(config_file or "flags"),
     )
     notes = _resume_notes(found) if found else ()
-    return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes)
+    stale = found.refused_paths if found else ()
+    return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes, stale)
