@@ -9,7 +9,7 @@ The header has a fixed length, so the payload starts at a known offset. Writing 
 payload as ``torch.save`` streams it (no second pass, no copy in memory), then fills in the
 header; reading hashes the payload before ``torch.load(weights_only=True)`` sees a byte, so a
 flipped or missing byte is refused naming the file instead of loading corrupted weights.
-``head -c 110 best.pt`` shows the header.
+``head -c 114 best.pt`` shows the header.
 
 Files written before format 2 are bare torch zip archives (they start with ``PK``): they are
 still loaded, with an :class:`UnverifiedCheckpoint` warning, since nothing can check them.
