@@ -79,9 +79,12 @@ def render(data: dict, source: str = "") -> str:
         name = bench["name"]
         rss = _num(bench.get("peak_rss_mib"))
         cuda = _num(bench.get("cuda_peak_mib"))
-        if bench.get("returncode", 0) != 0 or not bench.get("figures"):
+        if not bench.get("figures"):
             lines.append(f"| {name} | failed: {bench.get('error', 'no figures')} | | | {rss} | |")
             continue
+        if bench.get("returncode", 0) != 0:  # cut short, with the figures it wrote before
+            lines.append(f"| {name} | {bench.get('error', 'failed')} | | | | |")
+            name = ""
         for i, (label, fig) in enumerate(bench["figures"].items()):
             runs = fig.get("all") or [fig["median"]]
             spread = f"{_num(min(runs))}–{_num(max(runs))} ({len(runs)})"

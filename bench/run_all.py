@@ -11,6 +11,8 @@ and its full result, next to the machine, device, versions and load averages.
     python bench/run_all.py --device cuda        # GPU: train batch 16/64 x fp32/bf16 x compile
     python bench/run_all.py --device cpu --full  # CPU, more steps, glyphs and batches
     python bench/run_all.py --quick --only train-256 generate-256
+    python bench/run_all.py --plan gpu-check --device cuda   # issue #13's GPU check (gpu_check.sh)
+    python bench/run_all.py --plan gpu-check --device cpu --small  # its CPU rehearsal
 
 Exit status: 0 when every benchmark succeeded, 1 when one failed (the file still records the
 others and the failure).
@@ -20,13 +22,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -44,6 +49,7 @@ class Step:
     name: str
     script: str
     args: tuple[str, ...]
+    timeout_s: float | None = None  # killed after this long (the GPU check's time budget)
 
 
 def plan(quick: bool, device: str) -> list[Step]:
@@ -109,6 +115,58 @@ def plan(quick: bool, device: str) -> list[Step]:
             ("--count", "150" if quick else "500", "--repeats", "3"),
         )
     )
+    return steps
+
+
+COMPILED = ("--precisions", "bf16", "--graphs", "both", "--compile", "on", "--mfu")
+# The GPU check (#13): every figure of its Done-when in one run, most important first, each
+# child with a time limit so the whole fits one 10-minute device command (bench/gpu_check.sh).
+# Seconds are the limits on an H200; --small (a CPU rehearsal) uses a tiny model instead.
+GPU_CHECK = (
+    ("train-eager", "bench_train.py", ("--graphs", "off", "--compile", "off", "--mfu"), 120),
+    ("train-graphs", "bench_train.py", ("--graphs", "on", "--compile", "off", "--mfu"), 120),
+    (
+        "train-graphs-channels-last",
+        "bench_train.py",
+        ("--precisions", "bf16", "--graphs", "on", "--compile", "off", "--channels-last", "--mfu"),
+        90,
+    ),
+    ("profile-eager-b16", "profile_step.py", ("--batch-size", "16", "--precision", "bf16"), 60),
+    (
+        "profile-graphs-b16",
+        "profile_step.py",
+        ("--batch-size", "16", "--precision", "bf16", "--graphs"),
+        60,
+    ),
+    ("train-run-b16-graphs", "bench_train_run.py", ("--batch-size", "16", "--cuda-graphs"), 80),
+    ("train-run-b64-graphs", "bench_train_run.py", ("--batch-size", "64", "--cuda-graphs"), 80),
+    # one process per batch size: a second shape in one process makes dynamo recompile dynamic
+    ("train-compiled-b16", "bench_train.py", ("--batch-sizes", "16", *COMPILED), 150),
+    ("train-compiled-b64", "bench_train.py", ("--batch-sizes", "64", *COMPILED), 150),
+)
+
+
+def gpu_check_plan(device: str, small: bool) -> list[Step]:
+    """Issue #13's GPU check: batch 16/64 x fp32/bf16 eager and graphed with MFU, profiles,
+    ``zi2zi train`` images/s, then torch.compile (slowest to start, so last)."""
+    model = ("--glyph-px", "32", "--base-channels", "8") if small else ()
+    timing = ("--steps", "2", "--warmup", "1", "--repeats", "1") if small else ()
+    timing = timing or ("--steps", "20", "--warmup", "5", "--repeats", "3")
+    cpu = device != "cuda"
+    steps = []
+    for name, script, extra, limit in GPU_CHECK:
+        args = ("--device", device, *model)
+        if script == "bench_train.py":
+            args += ("--batch-sizes", "16,64", "--precisions", "fp32,bf16", *timing, *extra)
+        elif script == "profile_step.py":
+            args += (*extra, "--steps", "2" if small else "10", "--warmup", "1" if small else "5")
+        else:  # bench_train_run.py: the zi2zi train flags go after --
+            batch, flags = extra[:2], extra[2:]
+            run = ("--steps", "12", "--log-every", "4", "--samples", "64") if small else ()
+            run = run or ("--steps", "3000", "--log-every", "100", "--timeout", "50")
+            args += (*batch, "--precision", "bf16", *run)
+            args += ("--", *flags) if flags and not cpu else ()  # --cuda-graphs: CUDA only
+        steps.append(Step(name, script, args, limit * (3 if small else 1)))
     return steps
 
 
@@ -203,18 +261,27 @@ def load() -> list[float]:
 
 
 def run_step(step: Step, tmp: Path) -> dict:
-    """Run one benchmark child; its JSON, peak RSS (os.wait4) and wall time."""
+    """Run one benchmark child; its JSON, peak RSS (os.wait4) and wall time. A child still
+    running at ``step.timeout_s`` is killed (and recorded as such)."""
     out = tmp / f"{step.name}.json"
     cmd = [sys.executable, str(BENCH / step.script), *step.args, "--out", str(out)]
     print(f"== {step.name}: {' '.join(cmd[1:])}", flush=True)
     before = load()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=BENCH.parent)
+    # its own process group, so a kill at the limit also ends what it started (zi2zi train)
+    proc = subprocess.Popen(cmd, cwd=BENCH.parent, start_new_session=True)
+    kill = functools.partial(os.killpg, proc.pid, signal.SIGKILL)
+    timer = threading.Timer(step.timeout_s, kill) if step.timeout_s else None
+    if timer is not None:
+        timer.start()
     # wait4, not proc.wait(): it returns the child's own rusage; ru_maxrss is the largest
     # resident set of the child or of any process it waited for (build's workers).
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
+    timed_out = timer is not None and not timer.is_alive() and proc.returncode < 0
+    if timer is not None:
+        timer.cancel()
     entry: dict = {
         "name": step.name,
         "script": step.script,
@@ -225,12 +292,16 @@ def run_step(step: Step, tmp: Path) -> dict:
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "load_average_1min": {"before": before[0], "after": load()[0]},
     }
-    if proc.returncode == 0 and out.is_file():
+    if out.is_file():  # a child killed at its limit may have written the cases it finished
         result = json.loads(out.read_text(encoding="utf-8"))
         result.pop("machine", None)  # the suite file names the machine once
         entry["figures"] = result.pop("figures", {})
         entry["cuda_peak_mib"] = result.pop("cuda_peak_mib", None)
         entry["result"] = result
+        if timed_out:
+            entry["error"] = f"killed at its {step.timeout_s:.0f} s limit; the result is partial"
+    elif timed_out:
+        entry["error"] = f"killed at its {step.timeout_s:.0f} s limit, no result"
     else:
         entry["error"] = f"exit status {proc.returncode}, no result"
     print(
@@ -241,12 +312,43 @@ def run_step(step: Step, tmp: Path) -> dict:
     return entry
 
 
+def within_budget(step: Step, budget_s: float | None, spent_s: float) -> Step | None:
+    """``step`` with its limit cut to the budget left; None (skipped) under 15 s left."""
+    if budget_s is None:
+        return step
+    left = budget_s - spent_s
+    if left < 15:
+        print(f"== {step.name}: skipped, {left:.0f} s of the budget left", flush=True)
+        return None
+    limit = min(step.timeout_s or left, left)
+    return Step(step.name, step.script, step.args, limit)
+
+
+def write_suite(target: Path, suite: dict) -> None:
+    """The suite file, whole or not at all (a temporary name, then a rename)."""
+    partial = target.with_name(target.name + ".tmp")
+    partial.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
+    partial.replace(target)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="short runs [the default on CPU]")
     size.add_argument("--full", action="store_true", help="longer runs [the default on CUDA]")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument(
+        "--plan",
+        choices=("suite", "gpu-check"),
+        default="suite",
+        help="suite: every stage; gpu-check: issue #13's training-speed figures [suite]",
+    )
+    parser.add_argument("--small", action="store_true", help="gpu-check: tiny model (rehearsal)")
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        help="seconds for the whole run: each child's limit is cut to what is left [none]",
+    )
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
     parser.add_argument("--out", help="result path [bench/results/<date>-<machine>.json]")
@@ -260,7 +362,7 @@ def main() -> int:
         print("run_all.py: error: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
     quick = args.quick or (device == "cpu" and not args.full)
-    steps = plan(quick, device)
+    steps = gpu_check_plan(device, args.small) if args.plan == "gpu-check" else plan(quick, device)
     if args.only:
         unknown = set(args.only) - {s.name for s in steps}
         if unknown:
@@ -296,7 +398,7 @@ def main() -> int:
         "suite": "zi2zi bench/run_all.py",
         "date": today,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
+        "mode": args.plan if args.plan != "suite" else ("quick" if quick else "full"),
         "command": ["bench/run_all.py", *sys.argv[1:]],
         "machine": machine,
         "device": dev,
@@ -308,15 +410,19 @@ def main() -> int:
         "benchmarks": [],
     }
     t0 = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="zi2zi-bench-") as tmp:
         for step in steps:
-            suite["benchmarks"].append(run_step(step, Path(tmp)))
-    suite["load_average"]["after"] = load()
-    suite["wall_s"] = round(time.perf_counter() - t0, 1)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".tmp")
-    partial.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
-    partial.replace(target)
+            limited = within_budget(step, args.budget_s, time.perf_counter() - t0)
+            if limited is None:
+                skipped = {"returncode": None, "error": "skipped: the --budget-s was spent"}
+                suite["benchmarks"].append({"name": step.name, "script": step.script, **skipped})
+            else:
+                suite["benchmarks"].append(run_step(limited, Path(tmp)))
+            # after every benchmark: a run cut short (a device's time limit) keeps what it did
+            suite["load_average"]["after"] = load()
+            suite["wall_s"] = round(time.perf_counter() - t0, 1)
+            write_suite(target, suite)
     failed = [b["name"] for b in suite["benchmarks"] if b["returncode"] != 0]
     print(f"wrote {target} ({suite['wall_s']:.0f} s)" + (f"; FAILED: {failed}" if failed else ""))
     return 1 if failed else 0
