@@ -178,3 +178,14 @@ def test_transparent_pixels_of_an_edited_png_are_paper(tmp_path):
     rgba.save(out / "U+0041.png")
     coverage = load_glyphs(out).images[0]
     assert coverage[4, 3] == 255 and coverage.sum() == 255
+
+
+def test_leftovers_of_a_killed_write_are_removed_and_reported(tmp_path):
+    out = tmp_path / "gen" / "zen"
+    stale = tmp_path / "gen" / ".zen.build-deadbeef"  # a killed generate's staging folder
+    stale.mkdir(parents=True)
+    (stale / "U+4E00.png").write_bytes(b"half")
+    lines: list[str] = []
+    write_generated(out, _images(), [0x4E00, 0x4E01, 0x4E02], _meta(), notify=lines.append)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["zen"]
+    assert lines == [f"{stale}: removed, left by a run that did not finish"]

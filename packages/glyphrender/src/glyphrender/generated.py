@@ -25,6 +25,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import h5py
 import numpy as np
 from PIL import Image
 
-from glyphrender.atomic import publish_dir, staging_dir
+from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
 from glyphrender.errors import DatasetError
 from glyphrender.transform import Transform
 
@@ -144,13 +145,15 @@ def write_generated(
     *,
     force: bool = False,
     sources: np.ndarray | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a generated-glyph folder (glyphs.h5 + one PNG per glyph) and return its path.
 
     ``sources`` (same shape as ``images``), if given, are stored so that a review can show
     each glyph beside the source glyph it came from. The folder is built in a staging folder
     next to ``out_dir`` and swapped into place. An existing non-empty ``out_dir`` is
-    refused unless ``force`` (then it is replaced whole).
+    refused unless ``force`` (then it is replaced whole). Leftovers of earlier writes to
+    ``out_dir`` that were killed are cleaned up first (``notify`` gets one line for each).
     """
     out = Path(out_dir)
     images = np.asarray(images)
@@ -163,6 +166,9 @@ def write_generated(
                 f"{out}: sources must be {images.shape} uint8 like the images, got "
                 f"{sources.shape} {sources.dtype}"
             )
+    for line in sweep_stale(out):
+        if notify:
+            notify(line)
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not force:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
@@ -110,7 +111,8 @@ def generate(
         if limit is not None:
             what = f"the first {len(glyphs.codepoints)} characters of the {name} split"
     images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
-    out = write_glyphs(out_dir, dataset, glyphs, images, force=force)
+    notify = partial(click.echo, err=True)  # leftovers of killed runs removed
+    out = write_glyphs(out_dir, dataset, glyphs, images, force=force, notify=notify)
     font = dataset.target_font(style_id)
     click.echo(
         f"generated {what} in style {style_id} ({font.family} {font.style_name}) "

@@ -10,7 +10,7 @@ rendered with exactly the renderer and placement that built the dataset's shards
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,7 @@ def write_glyphs(
     images: np.ndarray,
     *,
     force: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``.
 
@@ -250,5 +251,5 @@ def write_glyphs(
     """
     meta = generated_meta(dataset, glyphs.style_id)
     return write_generated(
-        out_dir, images, glyphs.codepoints, meta, force=force, sources=glyphs.images
+        out_dir, images, glyphs.codepoints, meta, force=force, sources=glyphs.images, notify=notify
     )
