@@ -218,3 +218,12 @@ def test_cli_bad_glyph_folder_exit_1(font_path, tmp_path):
 def test_cli_without_text_is_a_usage_error(font_path, tmp_path):
     result = _cli("--font", str(font_path), "--out", str(tmp_path / "s.png"))
     assert result.exit_code == 2
+
+
+def test_cli_text_composes_a_character_typed_with_its_marks(font_path, tmp_path):
+    out = tmp_path / "spec.png"
+    decomposed = "\u304b\u3099"  # か + combining voiced mark, as some keyboards and files give が
+    result = _cli("--font", str(font_path), "--text", decomposed, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 characters, 0 highlighted, 1 missing" in result.output
+    assert "U+304C" in result.output  # が, not か and a lone mark

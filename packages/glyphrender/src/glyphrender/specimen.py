@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from glyphrender.atomic import save_png_atomic
+from glyphrender.charsets import compose
 from glyphrender.errors import GlyphrenderError
 from glyphrender.fonts import LoadedFont
 from glyphrender.placement import Placement, em_box, font_transform
@@ -59,8 +60,9 @@ def added_characters(
 
 
 def text_lines(text: str) -> list[str]:
-    """Lines of ``text`` (``\\n``, ``\\r\\n``), trailing blank lines dropped."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Lines of ``text`` (``\\n``, ``\\r\\n``), trailing blank lines dropped; each character
+    composed with the marks typed after it (か + U+3099 is が), as generate's --chars is."""
+    lines = compose(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     return lines
