@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,7 +290,14 @@ def _marginal_sections(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[str]) -> str:
+def render_markdown(
+    runs: list[dict[str, Any]],
+    rule: CollapseRule,
+    plots: list[str],
+    study: list[str] | None = None,
+) -> str:
+    """report.md: the ranked table, like-for-like tables, means, ``study`` sections (seed
+    spread, claims, comparison; see :mod:`.study`), plots and definitions."""
     lines = ["# Normalization sweep report", ""]
     finished = [r for r in runs if r["status"] == "finished"]
     beat = sum(1 for r in finished if r["beats_copy_source"])
@@ -331,6 +339,7 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
             *pivots,
         ]
     lines += _marginal_sections(runs)
+    lines += study or []
     if plots:
         lines += ["## Plots", ""]
         lines += [f"![{Path(p).stem}]({p})" for p in plots]
@@ -356,9 +365,19 @@ def render_markdown(runs: list[dict[str, Any]], rule: CollapseRule, plots: list[
     return "\n".join(lines)
 
 
-def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
-    """Write ``report.md``, ``summary.json`` and ``plots/*.png`` for the runs under ``out``."""
+def build_report(
+    out: Path,
+    rule: CollapseRule | None = None,
+    repeats: Sequence[Path] = (),
+    reference: Path | None = None,
+) -> dict[str, Any]:
+    """Write ``report.md``, ``summary.json`` and ``plots/*.png`` for the runs under ``out``.
+
+    ``repeats``: sweep directories of the same grid at other seeds (the seed spread);
+    ``reference``: another study's summary.json or report.md to compare with. With either,
+    the report also judges the background notes' claims (see :mod:`.study`)."""
     from zi2zi_core.sweep import plots as sweep_plots
+    from zi2zi_core.sweep import study
 
     rule = rule or CollapseRule()
     out = Path(out)
@@ -367,6 +386,12 @@ def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
     if runs:
         plots = sweep_plots.draw_all(runs, out / PLOTS_DIR)
     rel = [str(p.relative_to(out)) for p in plots]
+    analysis = None
+    if repeats or reference is not None:
+        ref_runs = study.load_study(reference) if reference is not None else None
+        label = f"{reference.parent.name}/{reference.name}" if reference is not None else ""
+        analysis = study.analyze(runs, [collect(Path(r), rule) for r in repeats], ref_runs, label)
+        analysis["repeats"] = [str(r) for r in repeats]
     summary = {
         "collapse_rule": {"threshold": rule.threshold, "ticks": rule.ticks, "loss": "d_adv"},
         "ranking": [r["name"] for r in runs],
@@ -374,7 +399,10 @@ def build_report(out: Path, rule: CollapseRule | None = None) -> dict[str, Any]:
         "runs": runs,
         "plots": rel,
     }
+    if analysis is not None:
+        summary["study"] = analysis
+    sections = study.study_sections(analysis) if analysis is not None else None
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=1) + "\n")
-    write_text_atomic(out / REPORT_MD, render_markdown(runs, rule, rel))
+    write_text_atomic(out / REPORT_MD, render_markdown(runs, rule, rel, sections))
     return summary
