@@ -11,9 +11,10 @@
 # suite file is rewritten after each one, so a cut-short run keeps what it measured.
 #
 # On the GPU machine (device tool `run`; nothing to carry: the data are synthetic):
-#   command:   OUT=$OUT bash bench/gpu_check.sh       timeout_s: 570
+#   command:   bash bench/gpu_check.sh       carry: [".whl"] (optional)       timeout_s: 540
+# A second call can redo some parts in the time left, e.g. ONLY="train-graphs" BUDGET=150.
 # Rehearsal on the CPU (tiny model, same code paths; the graph step runs its body eagerly):
-#   SMALL=1 DEV=cpu PY=.venv/bin/python OUT=/tmp/gpu-rehearse bash bench/gpu_check.sh
+#   SMALL=1 DEV=cpu PY=.venv/bin/python OUT=/tmp/gpu-check-rehearsal bash bench/gpu_check.sh
 # Then copy $OUT/<date>-<gpu>-gpu-check.json into bench/results/ and run
 # `python bench/report.py --update-readme`.
 #
@@ -26,7 +27,8 @@ exec > >(tee -a "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1
 T0=$(date +%s); t() { echo "[t+$(( $(date +%s) - T0 ))s] $*"; }
 SMALL=${SMALL:-0}; DEV=${DEV:-cuda}; PY=${PY:-python3}
-BUDGET=${BUDGET:-$([[ $SMALL == 1 ]] && echo 1500 || echo 510)}   # seconds for run_all
+BUDGET=${BUDGET:-$([[ $SMALL == 1 ]] && echo 1500 || echo 480)}   # seconds for run_all
+ONLY=${ONLY:-}                                   # run_all --only NAMES (space-separated)
 
 # The GPU machine lacks freetype-py (glyphrender's renderer); these benches never render, but a
 # carried wheel is installed when present so `import glyphrender` works either way.
@@ -48,8 +50,10 @@ if [[ $DEV == cuda ]]; then
 fi
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.is_available())"
 
-RESULT="$OUT/$(date -u +%F)-$GPU-gpu-check.json"
+RESULT="$OUT/$(date -u +%F)-$GPU-gpu-check${ONLY:+-rerun}.json"
 SMALL_ARG=(); [[ $SMALL == 1 ]] && SMALL_ARG=(--small)
+# shellcheck disable=SC2206
+[[ -n $ONLY ]] && SMALL_ARG+=(--only $ONLY)
 t "run_all --plan gpu-check -> $(basename "$RESULT")"
 $PY bench/run_all.py --plan gpu-check --device "$DEV" "${SMALL_ARG[@]}" --budget-s "$BUDGET" \
   --out "$RESULT"

@@ -25,7 +25,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _glyphs import machine, write_result  # noqa: E402
+from _glyphs import figure, machine, write_result  # noqa: E402
 from bench_train import make_trainer, synthetic_dataset  # noqa: E402
 from zi2zi_core.device import synchronize  # noqa: E402
 from zi2zi_core.training.graph_step import WARMUP_STEPS  # noqa: E402
@@ -102,6 +102,18 @@ def summarize(prof, wall_s: float, steps: int, cuda: bool, top: int) -> dict:
     }
 
 
+def profile_figures(label: str, summary: dict) -> dict:
+    """Headline figures: wall per step, GPU busy share, host syncs per step."""
+    figures = {f"{label} wall ms/step (profiled)": figure([summary["wall_ms_per_step"]], "ms")}
+    if summary["kernel_share_of_wall"] is not None:
+        share = 100 * summary["kernel_share_of_wall"]
+        figures[f"{label} kernel time"] = figure([share], "% of wall", 1)
+        figures[f"{label} kernels"] = figure([summary["kernels_per_step"]], "per step", 1)
+    syncs = sum(summary["host_syncs_per_step"].values())
+    figures[f"{label} host syncs"] = figure([syncs], "per step", 1)
+    return figures
+
+
 def main() -> int:
     args = parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +160,7 @@ def main() -> int:
             "model": {"glyph_px": args.glyph_px, "base_channels": args.base_channels},
             "note": "profiler overhead inflates wall time; compare shares, not absolute speed",
             **summary,
+            "figures": profile_figures(label, summary),
         },
         args.out,
     )

@@ -107,7 +107,11 @@ def training_table(data: dict) -> str:
                 continue
             mode = " + ".join(
                 m
-                for m, on in (("compile", r.get("compile")), ("graphs", r.get("cuda_graphs")))
+                for m, on in (
+                    ("compile", r.get("compile")),
+                    ("graphs", r.get("cuda_graphs")),
+                    ("channels-last", r.get("channels_last")),
+                )
                 if on
             )
             share = (r.get("phase_share") or {}).get("data")
@@ -128,7 +132,7 @@ def training_table(data: dict) -> str:
     if peak:
         note = (
             f" FLOPs/image {inputs['flops_per_image'] / 1e9:.1f} G (FlopCounterMode, one eager"
-            f" step); peak {peak / 1e12:.0f} TFLOP/s ({inputs.get('peak', {}).get('matmul', '')})."
+            f" step); peak {peak / 1e12:.3g} TFLOP/s ({inputs.get('peak', {}).get('matmul', '')})."
         )
     head = [
         "",

@@ -138,10 +138,10 @@ GPU_CHECK = (
         ("--batch-size", "16", "--precision", "bf16", "--graphs"),
         60,
     ),
-    ("train-run-b16-graphs", "bench_train_run.py", ("--batch-size", "16", "--cuda-graphs"), 80),
-    ("train-run-b64-graphs", "bench_train_run.py", ("--batch-size", "64", "--cuda-graphs"), 80),
+    ("train-run-b16-graphs", "bench_train_run.py", ("--batch-size", "16", "--cuda-graphs"), 75),
     # one process per batch size: a second shape in one process makes dynamo recompile dynamic
     ("train-compiled-b16", "bench_train.py", ("--batch-sizes", "16", *COMPILED), 150),
+    ("train-run-b64-graphs", "bench_train_run.py", ("--batch-size", "64", "--cuda-graphs"), 75),
     ("train-compiled-b64", "bench_train.py", ("--batch-sizes", "64", *COMPILED), 150),
 )
 
@@ -163,7 +163,7 @@ def gpu_check_plan(device: str, small: bool) -> list[Step]:
         else:  # bench_train_run.py: the zi2zi train flags go after --
             batch, flags = extra[:2], extra[2:]
             run = ("--steps", "12", "--log-every", "4", "--samples", "64") if small else ()
-            run = run or ("--steps", "3000", "--log-every", "100", "--timeout", "50")
+            run = run or ("--steps", "3000", "--log-every", "100", "--timeout", "45")
             args += (*batch, "--precision", "bf16", *run)
             args += ("--", *flags) if flags and not cpu else ()  # --cuda-graphs: CUDA only
         steps.append(Step(name, script, args, limit * (3 if small else 1)))
