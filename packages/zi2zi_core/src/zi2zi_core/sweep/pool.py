@@ -42,6 +42,7 @@ class RunOutcome:
     returncode: int | None
     step: int  # newest checkpoint after the run
     seconds: float
+    signalled: bool = False  # the sweep passed a stop signal on to it
 
 
 @dataclass
@@ -50,12 +51,9 @@ class PoolResult:
     stopped_by: str | None = None  # SIGINT | SIGTERM | time budget
 
     def failed(self, steps: int) -> list[str]:
-        """Runs that exited non-zero without having been asked to stop."""
-        return [
-            o.name
-            for o in self.outcomes
-            if o.returncode not in (None, 0) and not (self.stopped_by and o.step < steps)
-        ]
+        """Runs that exited non-zero without having been sent a stop signal (a signal that
+        arrives while a child starts up or shuts down makes it exit non-zero: not a failure)."""
+        return [o.name for o in self.outcomes if o.returncode not in (None, 0) and not o.signalled]
 
     def unfinished(self, steps: int) -> list[RunOutcome]:
         return [o for o in self.outcomes if o.step < steps]
@@ -69,6 +67,7 @@ class _Child:
     log: IO[str]
     started: float
     label: str
+    signalled: bool = False
 
 
 def _die_with_parent() -> None:
@@ -147,17 +146,22 @@ class Pool:
             step = checkpoint_step(child.launch.run_dir)
             name = child.launch.run.name
             action = "resumed" if child.launch.resume else "trained"
-            self.result.outcomes.append(RunOutcome(name, action, code, step, seconds))
+            outcome = RunOutcome(name, action, code, step, seconds, child.signalled)
+            self.result.outcomes.append(outcome)
             self.log_event(event="end", run=name, returncode=code, step=step, seconds=seconds)
-            if code != 0 and self.result.stopped_by and step < self.steps:
-                self.say(f"{child.label} {name}: stopped before its first checkpoint (exit {code})")
-            elif code != 0:
-                tail = last_line(RunDir(child.launch.run_dir).train_log)
-                self.say(f"{child.label} {name}: failed (exit {code}): {tail}")
-            elif step < self.steps:
-                self.say(f"{child.label} {name}: stopped at step {step} (checkpoint saved)")
-            else:
-                self.say(f"{child.label} {name}: done in {seconds:.0f} s")
+            self.say(f"{child.label} {name}: {self._ending(outcome, child)}")
+
+    def _ending(self, outcome: RunOutcome, child: _Child) -> str:
+        """How a run ended, in words."""
+        code, step = outcome.returncode, outcome.step
+        if code != 0 and not child.signalled:
+            return f"failed (exit {code}): {last_line(RunDir(child.launch.run_dir).train_log)}"
+        if step >= self.steps:
+            done = f"done in {outcome.seconds:.0f} s"
+            return done if code == 0 else f"{done} (exit {code}: the stop came as it ended)"
+        if step == 0:
+            return f"stopped before its first checkpoint (exit {code})"
+        return f"stopped at step {step} (checkpoint saved)"
 
     def stop(self, reason: str, signum: int) -> None:
         """Pass ``signum`` on to every running child; start no new run."""
@@ -166,6 +170,7 @@ class Pool:
             self.log_event(event="stop", reason=reason)
         for child in self.running.values():
             if child.proc.poll() is None:
+                child.signalled = True
                 child.proc.send_signal(signum)
 
 
