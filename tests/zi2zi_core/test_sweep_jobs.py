@@ -187,3 +187,19 @@ def test_cuda_default_jobs_from_memory_sms_and_cores(monkeypatch: pytest.MonkeyP
     assert at128.jobs == 12 and at128.threads_per_run == 1  # 1/4 of the work: 4x the processes
     two = plan_jobs(None, "cuda:0,cuda:1", many, 128, {})
     assert two.jobs == 16 and two.reason.count("SMs") == 2  # 8 CPU cores per GPU cap each
+
+
+def test_a_run_the_sweep_signalled_is_never_a_failure() -> None:
+    from zi2zi_core.sweep.pool import PoolResult, RunOutcome
+
+    result = PoolResult(
+        [
+            RunOutcome("crashed", "trained", 1, 0, 5.0),
+            RunOutcome("ended-as-stopped", "trained", -2, 30, 9.0, signalled=True),
+            RunOutcome("starting-up", "trained", 1, 0, 2.0, signalled=True),
+            RunOutcome("waiting", "not started", None, 0, 0.0),
+        ],
+        stopped_by="time budget",
+    )
+    assert result.failed(30) == ["crashed"]
+    assert [o.name for o in result.unfinished(30)] == ["crashed", "starting-up", "waiting"]
