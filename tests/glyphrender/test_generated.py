@@ -189,3 +189,29 @@ def test_leftovers_of_a_killed_write_are_removed_and_reported(tmp_path):
     write_generated(out, _images(), [0x4E00, 0x4E01, 0x4E02], _meta(), notify=lines.append)
     assert sorted(p.name for p in out.parent.iterdir()) == ["zen"]
     assert lines == [f"{stale}: removed, left by a run that did not finish"]
+
+
+def test_source_font_per_glyph_round_trip_and_old_folders(tmp_path):
+    from glyphrender.generated import SourceOrigin, read_source_fonts
+
+    fonts = (
+        {"path": "fonts/NotoSansJP_400Regular.ttf", "face_index": 0, "sha256": "a", "name": "JP"},
+        {"path": "fonts/NotoSansTC_400Regular.ttf", "face_index": 0, "sha256": "b", "name": "TC"},
+    )
+    origin = SourceOrigin(fonts, np.array([0, 1, 1], dtype=np.int16))
+    out = write_generated(
+        tmp_path / "new", _images(), [0x4E00, 0x4E01, 0x4E02], _meta(), origin=origin
+    )
+    got = read_source_fonts(out)
+    assert got is not None and got.fonts == fonts
+    assert got.font_ids.tolist() == [0, 1, 1] and got.counts() == [1, 2]
+    assert read_generated(out)[2].tolist() == [0x4E00, 0x4E01, 0x4E02]  # the rest reads as ever
+
+    old = write_generated(tmp_path / "old", _images(), [0x4E00, 0x4E01, 0x4E02], _meta())
+    assert read_source_fonts(old) is None  # a folder that does not say still reads
+    assert len(read_generated(old)[2]) == 3
+
+    bad = SourceOrigin(fonts, np.array([0, 2, 1], dtype=np.int16))
+    with pytest.raises(DatasetError, match=r"source font ids outside 0\.\.1"):
+        write_generated(tmp_path / "bad", _images(), [1, 2, 3], _meta(), origin=bad)
+    assert not (tmp_path / "bad").exists()

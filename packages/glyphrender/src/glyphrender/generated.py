@@ -7,8 +7,13 @@ A folder holds
   ``codepoint`` (N,) uint32; attributes ``style_id``, ``style_name``, ``glyph_px``,
   ``placement``, ``target_font_sha256``, ``target_font_path``, ``transform`` (JSON of
   ``Transform.to_dict()``), ``dataset_manifest_sha256`` and ``format_version``; optionally
-  ``source`` (N, H, W) uint8, the source glyph each image was generated from, and
-  ``png_sha256`` (N, 32) uint8, the SHA-256 of each PNG as written;
+  ``source`` (N, H, W) uint8, the source glyph each image was generated from,
+  ``png_sha256`` (N, 32) uint8, the SHA-256 of each PNG as written, and ``source_font`` (N,)
+  int16, the index of the font each source glyph was drawn from in the attribute
+  ``source_fonts`` (JSON list of ``{path, face_index, sha256, name}``; index 0 is the
+  dataset's source, then ``zi2zi generate --fallback-src`` fonts in order). Folders written
+  before ``source_font`` existed lack it and read the same (:func:`read_source_fonts` gives
+  None);
 - ``U+XXXX.png`` per glyph, black ink on white (255 - coverage): the editable view;
 - ``decisions.json`` once the glyphs are reviewed (:mod:`glyphrender.review.decisions`).
 
@@ -41,6 +46,19 @@ FORMAT_VERSION = 1
 GLYPHS_NAME = "glyphs.h5"
 PLACEMENTS = ("font", "center")
 MAX_CODEPOINT = 0x10FFFF
+
+
+@dataclass(frozen=True)
+class SourceOrigin:
+    """Which font each generated glyph's source was drawn from: ``font_ids`` (N,) index
+    ``fonts`` (each a dict with ``path``, ``face_index``, ``sha256``, ``name``)."""
+
+    fonts: tuple[dict[str, object], ...]
+    font_ids: np.ndarray  # (N,) int16
+
+    def counts(self) -> list[int]:
+        """How many glyphs came from each font, in ``fonts`` order."""
+        return [int(np.count_nonzero(self.font_ids == i)) for i in range(len(self.fonts))]
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,7 @@ def _write_h5(
     meta: GeneratedMeta,
     sources: np.ndarray | None,
     png_digests: np.ndarray,
+    origin: SourceOrigin | None = None,
 ) -> None:
     with h5py.File(path, "w", track_order=True) as f:
         f.attrs["style_id"] = int(meta.style_id)
@@ -135,6 +154,9 @@ def _write_h5(
             )
         f.create_dataset("codepoint", data=cps.astype(np.uint32))
         f.create_dataset("png_sha256", data=png_digests, dtype=np.uint8)
+        if origin is not None:
+            f.attrs["source_fonts"] = json.dumps(list(origin.fonts), sort_keys=True)
+            f.create_dataset("source_font", data=np.asarray(origin.font_ids, dtype=np.int16))
 
 
 def write_generated(
@@ -146,6 +168,7 @@ def write_generated(
     force: bool = False,
     sources: np.ndarray | None = None,
     notify: Callable[[str], None] | None = None,
+    origin: SourceOrigin | None = None,
 ) -> Path:
     """Write a generated-glyph folder (glyphs.h5 + one PNG per glyph) and return its path.
 
@@ -166,6 +189,8 @@ def write_generated(
                 f"{out}: sources must be {images.shape} uint8 like the images, got "
                 f"{sources.shape} {sources.dtype}"
             )
+    if origin is not None:
+        _check_origin(origin, len(cps), str(out))
     for line in sweep_stale(out):
         if notify:
             notify(line)
@@ -179,10 +204,18 @@ def write_generated(
             data = _png_bytes(image)
             (tmp / png_name(int(cp))).write_bytes(data)
             digests[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
-        _write_h5(tmp / GLYPHS_NAME, images, cps, meta, sources, digests)
+        _write_h5(tmp / GLYPHS_NAME, images, cps, meta, sources, digests, origin)
         # One atomic swap: out_dir is the whole old folder or the whole new one at every instant.
         publish_dir(tmp, out, replace=force, what="the generated glyphs")
     return out
+
+
+def _check_origin(origin: SourceOrigin, count: int, where: str) -> None:
+    ids = np.asarray(origin.font_ids)
+    if ids.shape != (count,):
+        raise DatasetError(f"{where}: {count} glyphs but source font ids of shape {ids.shape}")
+    if count and (ids.min() < 0 or ids.max() >= len(origin.fonts)):
+        raise DatasetError(f"{where}: source font ids outside 0..{len(origin.fonts) - 1}")
 
 
 def _attr(attrs: h5py.AttributeManager, name: str, path: Path) -> object:
@@ -364,3 +397,27 @@ def read_sources(directory: str | os.PathLike[str]) -> np.ndarray | None:
             return f["source"][()] if "source" in f else None
     except OSError as exc:
         raise DatasetError(f"{path}: unreadable HDF5 file ({exc})") from None
+
+
+def read_source_fonts(directory: str | os.PathLike[str]) -> SourceOrigin | None:
+    """Which font each glyph's source came from, or None for a folder that does not say
+    (written before the record existed, or not by ``zi2zi generate``)."""
+    path = Path(directory) / GLYPHS_NAME
+    try:
+        with h5py.File(path, "r") as f:
+            if "source_font" not in f or "source_fonts" not in f.attrs:
+                return None
+            ids = f["source_font"][()]
+            text = _attr(f.attrs, "source_fonts", path)
+            count = f["codepoint"].shape[0] if "codepoint" in f else len(ids)
+    except OSError as exc:
+        raise DatasetError(f"{path}: unreadable HDF5 file ({exc})") from None
+    try:
+        fonts = json.loads(str(text))
+        if not isinstance(fonts, list) or not all(isinstance(x, dict) for x in fonts):
+            raise ValueError("not a list of objects")
+    except ValueError as exc:
+        raise DatasetError(f"{path}: bad 'source_fonts' attribute ({exc})") from None
+    origin = SourceOrigin(tuple(fonts), np.asarray(ids, dtype=np.int16))
+    _check_origin(origin, count, str(path))
+    return origin

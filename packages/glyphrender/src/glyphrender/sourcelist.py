@@ -1,0 +1,178 @@
+"""A source list: a dataset's source font, then fallback fonts, in that order.
+
+A model trained on form-consistent pairs (Noto Sans JP -> Zen Maru Gothic) can still generate
+the characters its source lacks from another font (Noto Sans TC). Each character is drawn by
+the *first* font of the list that draws it (``fonts.present_codepoints``), with the renderer,
+glyph size, placement and margin that built the dataset's shards. The dataset's source keeps
+the transform its manifest records (so its glyphs equal the shards' bit for bit); a fallback
+font gets its own em-box transform by the same rule (``placement.font_transform``), i.e. the
+glyph it would have in a dataset built with it as ``--src``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glyphrender.errors import DatasetError, FontError
+from glyphrender.fonts import FontRef, LoadedFont, open_font, present_codepoints
+from glyphrender.placement import em_box, font_transform
+from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+
+if TYPE_CHECKING:
+    from glyphrender.manifest import FontRecord
+    from glyphrender.shards import Dataset
+
+NO_SOURCE = -1  # index of a character no font of the list draws
+
+
+@dataclass(frozen=True)
+class SourceFont:
+    """One font of a source list, as a generated folder records it."""
+
+    path: str
+    face_index: int
+    sha256: str
+    name: str  # "Family Style"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "face_index": self.face_index,
+            "sha256": self.sha256,
+            "name": self.name,
+        }
+
+
+@dataclass(frozen=True)
+class _Listed:
+    info: SourceFont
+    font: LoadedFont
+    present: frozenset[int]
+    renderer: GlyphRenderer
+
+
+@dataclass(frozen=True)
+class SourceList:
+    """Fonts in fallback order (index 0: the dataset's source) with their renderers."""
+
+    listed: tuple[_Listed, ...]
+
+    @property
+    def fonts(self) -> tuple[SourceFont, ...]:
+        return tuple(item.info for item in self.listed)
+
+    def drawn(self) -> frozenset[int]:
+        """Every character some font of the list draws."""
+        out: set[int] = set()
+        for item in self.listed:
+            out |= item.present
+        return frozenset(out)
+
+    def pick(self, codepoints: Sequence[int]) -> np.ndarray:
+        """(N,) int16: per character the index of the first font that draws it, or NO_SOURCE."""
+        out = np.full(len(codepoints), NO_SOURCE, dtype=np.int16)
+        for i, cp in enumerate(codepoints):
+            for index, item in enumerate(self.listed):
+                if int(cp) in item.present:
+                    out[i] = index
+                    break
+        return out
+
+    def render(self, codepoints: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, px, px) uint8 images of ``codepoints`` (in order), each from the first font
+        that draws it, and (N,) int16 the index of that font. Raises :class:`FontError`
+        listing the characters no font of the list draws."""
+        cps = [int(c) for c in codepoints]
+        picks = self.pick(cps)
+        lacking = [cp for cp, p in zip(cps, picks.tolist(), strict=True) if p == NO_SOURCE]
+        if lacking:
+            shown = ", ".join(f"U+{c:04X} {chr(c)}" for c in lacking[:20])
+            more = f" and {len(lacking) - 20} more" if len(lacking) > 20 else ""
+            names = ", ".join(item.info.path for item in self.listed)
+            raise FontError(f"no source font draws {shown}{more} (sources: {names})")
+        px = self.listed[0].renderer.options.glyph_px
+        images = np.zeros((len(cps), px, px), np.uint8)
+        for index, item in enumerate(self.listed):
+            rows = np.flatnonzero(picks == index)
+            if len(rows):
+                images[rows] = render_codepoints(item.renderer, [cps[r] for r in rows])
+        return images, picks
+
+
+def counts_by_source(picks: np.ndarray, num_sources: int) -> list[int]:
+    """How many characters each font of a list supplies (``picks`` from :meth:`SourceList.pick`)."""
+    return [int(np.count_nonzero(picks == i)) for i in range(num_sources)]
+
+
+def _open_recorded(entry: FontRecord) -> LoadedFont:
+    """The font a manifest entry names, refused if it changed since the build."""
+    font = open_font(FontRef(entry.path, entry.face_index))
+    if font.sha256 != entry.sha256:
+        raise FontError(
+            f"{entry.path}: the font changed since the dataset was built "
+            f"(sha256 {font.sha256[:12]}..., manifest says {entry.sha256[:12]}...)"
+        )
+    return font
+
+
+def _listed(font: LoadedFont, path: str, renderer: GlyphRenderer) -> _Listed:
+    info = SourceFont(path, font.face_index, font.sha256, font.display_name)
+    return _Listed(info, font, present_codepoints(font), renderer)
+
+
+def open_source_list(dataset: Dataset, fallbacks: Sequence[FontRef | str]) -> SourceList:
+    """The dataset's source font followed by ``fallbacks`` (paths, ``path#N`` or FontRefs)."""
+    options: RenderOptions | None = dataset.manifest.render
+    if options is None:
+        raise DatasetError(f"{dataset.path}: manifest has no usable render options (none recorded)")
+    entry = dataset.source_font
+    if entry.transform is None:
+        raise DatasetError(f"{entry.path}: the manifest records no transform for this font")
+    source = _open_recorded(entry)
+    renderer = GlyphRenderer(source.sfnt_bytes, entry.transform, options, name=entry.path)
+    listed = [_listed(source, entry.path, renderer)]
+    seen = {(source.sha256, source.face_index)}
+    for ref in fallbacks:
+        font = open_font(ref if isinstance(ref, FontRef) else FontRef.parse(str(ref)))
+        if (font.sha256, font.face_index) in seen:
+            raise FontError(f"{font.ref}: is already in the source list (give each font once)")
+        seen.add((font.sha256, font.face_index))
+        transform = font_transform(em_box(font), options.glyph_px, options.margin)
+        renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
+        listed.append(_listed(font, str(font.ref), renderer))
+    return SourceList(tuple(listed))
+
+
+def dataset_charset(dataset: Dataset) -> frozenset[int]:
+    """The charset the dataset was built with, resolved again from its manifest's spec and
+    checked against the count recorded there."""
+    from glyphrender.charsets import resolve_charset
+    from glyphrender.errors import CharsetError
+
+    record = dataset.manifest.charset or {}
+    spec, count = record.get("spec"), record.get("count")
+    if not spec:
+        raise DatasetError(f"{dataset.path}: the manifest records no charset")
+    try:
+        charset = resolve_charset([str(s) for s in spec])
+    except CharsetError as exc:
+        raise DatasetError(
+            f"{dataset.path}: the build's charset {' '.join(spec)} cannot be read again ({exc})"
+        ) from None
+    if count is not None and len(charset) != int(count):
+        raise DatasetError(
+            f"{dataset.path}: the build's charset {' '.join(spec)} now has {len(charset)} "
+            f"characters, the manifest says {count} (it changed)"
+        )
+    return charset.as_set()
+
+
+def target_lacks(dataset: Dataset, style_id: int, sources: SourceList) -> list[int]:
+    """The characters of the dataset's charset that the style's target font lacks and some
+    font of ``sources`` draws, sorted: the missing split extended by the fallbacks."""
+    target = present_codepoints(_open_recorded(dataset.target_font(style_id)))
+    return sorted((dataset_charset(dataset) & sources.drawn()) - target)
