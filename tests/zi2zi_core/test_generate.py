@@ -294,3 +294,83 @@ def test_limit_applies_to_chosen_characters(tmp_path, built_data, make_run):
     result = _invoke("--run", str(run), "--out", str(out), "--chars", chars, "--limit", "2")
     assert result.exit_code == 0, result.output
     assert read_generated(out)[2].tolist() == [0x4E01, 0x4E03]
+
+
+# --- fallback source fonts (--fallback-src) -------------------------------------------------
+
+
+@pytest.fixture
+def fallback_case(tmp_path, font_factory):
+    """A dataset whose source draws U+4E00-4E1D (30) and target U+4E00-4E13 (20), built over
+    U+4E00-4E27; a fallback font draws all 40 (other strokes); a run of a tiny model."""
+    from click.testing import CliRunner
+    from fontfactory import standard_glyphs
+    from glyphrender.cli import main as glyphrender_main
+
+    src = font_factory.font("src.ttf", standard_glyphs(30, 60), family="Src Sans")
+    dst = font_factory.font("dst.ttf", standard_glyphs(20, 110), family="Dst Round")
+    fallback = font_factory.font("fb.ttf", standard_glyphs(40, 90), family="Fallback Sans")
+    out = tmp_path / "built"
+    args = ["build", "--src", str(src), "--dst", str(dst), "--out", str(out), "--size", str(PX)]
+    args += ["--charset", "U+4E00-U+4E27", "--workers", "1"]
+    assert CliRunner().invoke(glyphrender_main, args).exit_code == 0
+    return Dataset.open(out), fallback
+
+
+def test_generate_with_a_fallback_source(tmp_path, fallback_case, make_run):
+    from glyphrender.generated import read_source_fonts
+    from glyphrender.sourcelist import open_source_list
+
+    dataset, fallback = fallback_case
+    run = make_run(tmp_path / "run", dataset.path, num_styles=1)
+    out = tmp_path / "gen"
+    # The missing split (U+4E14-4E1D, from the source) plus what only the fallback draws.
+    result = _invoke("--run", str(run), "--out", str(out), "--fallback-src", str(fallback))
+    assert result.exit_code == 0, result.output
+    assert "missing split with fallbacks (20 characters)" in result.output
+    assert "10 from Src Sans Regular" in result.output
+    assert "10 from Fallback Sans Regular" in result.output
+    _, _, codepoints = read_generated(out)
+    assert codepoints.tolist() == list(range(0x4E14, 0x4E28))
+    origin = read_source_fonts(out)
+    assert [f["name"] for f in origin.fonts] == ["Src Sans Regular", "Fallback Sans Regular"]
+    assert origin.font_ids.tolist() == [0] * 10 + [1] * 10
+    # The stored source glyphs: the shards' for the source's characters, the fallback's own.
+    missing = sources_from_split(dataset, "missing", 0)
+    stored = read_sources(out)
+    np.testing.assert_array_equal(stored[:10], missing.images)
+    expected, _ = open_source_list(dataset, [str(fallback)]).render(list(range(0x4E1E, 0x4E28)))
+    np.testing.assert_array_equal(stored[10:], expected)
+
+    # Chosen characters: each from the first font that draws it; --limit counts after merging.
+    chars = "\u4e01\u4e25\u4e1d\u4e26"
+    again = _invoke(
+        "--run", str(run), "--out", str(out), "--force", "--chars", chars,
+        "--fallback-src", str(fallback), "--limit", "3",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert read_generated(out)[2].tolist() == [0x4E01, 0x4E1D, 0x4E25]
+    assert read_source_fonts(out).font_ids.tolist() == [0, 0, 1]
+
+
+def test_fallback_refusals_and_the_record_without_fallbacks(tmp_path, fallback_case, make_run):
+    from glyphrender.generated import read_source_fonts
+
+    dataset, fallback = fallback_case
+    run = make_run(tmp_path / "run", dataset.path, num_styles=1)
+    out = tmp_path / "gen"
+    val = _invoke("--run", str(run), "--out", str(out), "--split", "val", "--fallback-src", "x")
+    assert val.exit_code == 2 and "--fallback-src needs" in val.output
+    index = _invoke(
+        "--run", str(run), "--out", str(out), "--fallback-src", str(fallback),
+        "--fallback-src-index", "0", "--fallback-src-index", "0",
+    )  # fmt: skip
+    assert index.exit_code == 2 and "given 2 times for 1" in index.output
+    lacking = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e30\u4e01",
+                      "--fallback-src", str(fallback))  # fmt: skip
+    assert lacking.exit_code == 1 and "no source font draws U+4E30" in lacking.output
+    assert not out.exists()
+    plain = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e01\u4e15")
+    assert plain.exit_code == 0, plain.output
+    origin = read_source_fonts(out)  # without fallbacks every glyph is the dataset source's
+    assert origin.font_ids.tolist() == [0, 0] and origin.fonts[0]["name"] == "Src Sans Regular"

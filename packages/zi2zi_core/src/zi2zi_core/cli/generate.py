@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,6 +41,25 @@ from zi2zi_core.cli._options import device_options, trained_model_options
     "[default: all]",
 )
 @click.option(
+    "--fallback-src",
+    "fallback_srcs",
+    multiple=True,
+    metavar="FONT",
+    help="Fallback source font (FONT#N picks a collection face); repeatable, tried in order. "
+    "Each character is drawn from the dataset's source font when it draws it, else from the "
+    "first fallback that does; with the missing split, the characters the target lacks that "
+    "only a fallback draws are added.  [default: none]",
+)
+@click.option(
+    "--fallback-src-index",
+    "fallback_indices",
+    type=click.IntRange(min=0),
+    multiple=True,
+    metavar="N",
+    help="Face index of a --fallback-src collection; give once per --fallback-src in order, "
+    "or once for all.  [default: FONT#N, else 0]",
+)
+@click.option(
     "--style",
     default=None,
     help="Target style: id, family, style name or font file stem (required with several).  "
@@ -61,6 +82,8 @@ def generate(
     chars: str | None,
     charset_spec: str | None,
     limit: int | None,
+    fallback_srcs: Sequence[str],
+    fallback_indices: Sequence[int],
     style: str | None,
     out_dir: Path,
     force: bool,
@@ -72,6 +95,8 @@ def generate(
     By default every character of the dataset's missing split (the characters the target
     font lacks). With --chars or --charset, the chosen characters are rendered from the source
     font exactly as the dataset's shards were, then generated. --limit N keeps the first N.
+    With --fallback-src, characters the source font lacks come from the first fallback font
+    that draws them, rendered the same way, and the count from each font is printed.
 
     Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
@@ -81,16 +106,19 @@ def generate(
         chosen.append("--charset")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
+    fallbacks = _fallback_refs(fallback_srcs, fallback_indices)
+    if fallbacks and split in ("val", "train"):
+        raise click.UsageError(
+            f"--fallback-src needs characters the source may lack: the missing split, --chars "
+            f"or --charset (every {split} character is drawn by the dataset's source)"
+        )
 
     from zi2zi_core.evaluation.generate import (
         check_out_dir,
-        codepoints_for,
         generate_images,
         open_run_dataset,
         resolve_device,
         resolve_style,
-        sources_from_codepoints,
-        sources_from_split,
         write_glyphs,
     )
     from zi2zi_core.rundir.checkpoint import load_for_inference
@@ -100,16 +128,7 @@ def generate(
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
     dataset = open_run_dataset(bundle, shards)
     style_id = resolve_style(dataset, style)
-    if chars is not None or charset_spec is not None:
-        codepoints = codepoints_for(chars, charset_spec, limit)
-        glyphs = sources_from_codepoints(dataset, codepoints, style_id)
-        what = f"{len(glyphs.codepoints)} chosen characters"
-    else:
-        name = split or "missing"
-        glyphs = sources_from_split(dataset, name, style_id, limit)
-        what = f"the {name} split ({len(glyphs.codepoints)} characters)"
-        if limit is not None:
-            what = f"the first {len(glyphs.codepoints)} characters of the {name} split"
+    glyphs, what = _choose_glyphs(dataset, style_id, split, chars, charset_spec, limit, fallbacks)
     images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
     notify = partial(click.echo, err=True)  # leftovers of killed runs removed
     out = write_glyphs(out_dir, dataset, glyphs, images, force=force, notify=notify)
@@ -118,4 +137,67 @@ def generate(
         f"generated {what} in style {style_id} ({font.family} {font.style_name}) "
         f"with checkpoint step {bundle.step}"
     )
+    if fallbacks and glyphs.origin is not None:
+        for font, count in zip(glyphs.origin.fonts, glyphs.origin.counts(), strict=True):
+            click.echo(f"  {count} from {font['name']} ({font['path']})")
     click.echo(f"wrote {out}")
+
+
+def _fallback_refs(srcs: Sequence[str], indices: Sequence[int]) -> list[Any]:
+    """FontRefs of the --fallback-src fonts, with --fallback-src-index applied."""
+    from glyphrender.fonts import FontRef
+
+    if indices and not srcs:
+        raise click.UsageError("--fallback-src-index needs --fallback-src")
+    if indices and len(indices) not in (1, len(srcs)):
+        raise click.UsageError(
+            f"--fallback-src-index given {len(indices)} times for {len(srcs)} --fallback-src "
+            "fonts; give it once (for all) or once per --fallback-src"
+        )
+    each: list[int | None] = list(indices) * len(srcs) if len(indices) == 1 else list(indices)
+    return [FontRef.parse(s, i) for s, i in zip(srcs, each or [None] * len(srcs), strict=True)]
+
+
+def _choose_glyphs(
+    dataset: Any,
+    style_id: int,
+    split: str | None,
+    chars: str | None,
+    charset_spec: str | None,
+    limit: int | None,
+    fallbacks: list[Any],
+) -> tuple[Any, str]:
+    """The source glyphs to generate from, and how to describe them."""
+    from zi2zi_core.evaluation.generate import (
+        codepoints_for,
+        missing_with_fallbacks,
+        sources_from_codepoints,
+        sources_from_list,
+        sources_from_split,
+    )
+
+    source_list = None
+    if fallbacks:
+        from glyphrender.sourcelist import open_source_list
+
+        source_list = open_source_list(dataset, fallbacks)
+    if chars is not None or charset_spec is not None:
+        if source_list is not None:
+            glyphs = sources_from_list(
+                source_list, codepoints_for(chars, charset_spec), style_id, limit
+            )
+        else:
+            glyphs = sources_from_codepoints(
+                dataset, codepoints_for(chars, charset_spec, limit), style_id
+            )
+        return glyphs, f"{len(glyphs.codepoints)} chosen characters"
+    name = split or "missing"
+    if source_list is not None:
+        glyphs = missing_with_fallbacks(dataset, source_list, style_id, limit)
+        what = f"the missing split with fallbacks ({len(glyphs.codepoints)} characters)"
+    else:
+        glyphs = sources_from_split(dataset, name, style_id, limit)
+        what = f"the {name} split ({len(glyphs.codepoints)} characters)"
+    if limit is not None:
+        what = f"the first {len(glyphs.codepoints)} characters of {what.split(' (')[0]}"
+    return glyphs, what

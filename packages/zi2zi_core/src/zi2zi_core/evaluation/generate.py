@@ -3,7 +3,9 @@
 The source glyphs come either from a split of the dataset the model was trained on (by default
 ``missing``: the characters the target font lacks) or from characters the user names, which are
 rendered with exactly the renderer and placement that built the dataset's shards
-(``glyphrender.render.render_for_dataset``). Either way every image passes through
+(``glyphrender.render.render_for_dataset``). With fallback source fonts
+(``glyphrender.sourcelist``) each character comes from the first font of the list that draws
+it: the dataset's source, then the fallbacks in order. Either way every image passes through
 ``prepare_inputs``, the one place uint8 glyphs become generator inputs.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from glyphrender.generated import GeneratedMeta, write_generated
+from glyphrender.generated import GeneratedMeta, SourceOrigin, write_generated
 from glyphrender.manifest import FontRecord
 from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
 
@@ -33,6 +35,7 @@ class SourceGlyphs:
     codepoints: np.ndarray  # (N,) uint32, strictly increasing
     images: np.ndarray  # (N, H, W) uint8 coverage
     style_id: int
+    origin: SourceOrigin | None = None  # which font drew each source glyph (None: the dataset's)
 
 
 def describe_style(font: FontRecord) -> str:
@@ -126,6 +129,46 @@ def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: i
         raise Zi2ziError("no characters to generate (the character list is empty)")
     images = render_for_dataset(dataset, unique, role="source")
     return SourceGlyphs(np.asarray(unique, dtype=np.uint32), np.asarray(images), style_id)
+
+
+def sources_from_list(
+    source_list: Any, codepoints: list[int], style_id: int, limit: int | None = None
+) -> SourceGlyphs:
+    """Characters rendered each from the first font of ``source_list``
+    (``glyphrender.sourcelist.SourceList``) that draws it; with ``limit`` the first ``limit``.
+
+    Raises ``glyphrender.errors.FontError`` listing the characters no font of the list draws.
+    """
+    check_limit(limit)
+    unique = sorted({int(cp) for cp in codepoints})[:limit]
+    if not unique:
+        raise Zi2ziError("no characters to generate (the character list is empty)")
+    images, picks = source_list.render(unique)
+    fonts = tuple(font.to_dict() for font in source_list.fonts)
+    origin = SourceOrigin(fonts, picks)
+    return SourceGlyphs(np.asarray(unique, dtype=np.uint32), images, style_id, origin)
+
+
+def missing_with_fallbacks(
+    dataset: Dataset, source_list: Any, style_id: int, limit: int | None = None
+) -> SourceGlyphs:
+    """The missing split extended by the fallbacks: every character of the dataset's charset
+    that the target font lacks and some font of the list draws, in code-point order."""
+    from glyphrender.sourcelist import target_lacks
+
+    check_limit(limit)
+    wanted = target_lacks(dataset, style_id, source_list)
+    if not wanted:
+        raise Zi2ziError(f"{dataset.path}: no source font draws a character the target lacks")
+    return sources_from_list(source_list, wanted, style_id, limit)
+
+
+def dataset_source_origin(dataset: Dataset, count: int) -> SourceOrigin:
+    """Every glyph from the dataset's own source font, as its manifest records it."""
+    font = dataset.source_font
+    record = {"path": font.path, "face_index": font.face_index, "sha256": font.sha256}
+    record["name"] = font.name
+    return SourceOrigin((record,), np.zeros(count, dtype=np.int16))
 
 
 def open_run_dataset(bundle: Any, shards: Path | None) -> Dataset:
@@ -247,9 +290,17 @@ def write_glyphs(
     """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``.
 
     The source glyphs are stored beside the generated ones so that ``glyphrender review``
-    shows each glyph next to the one it was drawn from.
+    shows each glyph next to the one it was drawn from, with the font each came from.
     """
     meta = generated_meta(dataset, glyphs.style_id)
+    origin = glyphs.origin or dataset_source_origin(dataset, len(glyphs.codepoints))
     return write_generated(
-        out_dir, images, glyphs.codepoints, meta, force=force, sources=glyphs.images, notify=notify
+        out_dir,
+        images,
+        glyphs.codepoints,
+        meta,
+        force=force,
+        sources=glyphs.images,
+        notify=notify,
+        origin=origin,
     )
