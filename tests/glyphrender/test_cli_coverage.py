@@ -97,3 +97,23 @@ def test_help_states_default_charset():
     result = CliRunner().invoke(main, ["coverage", "--help"])
     assert result.exit_code == 0
     assert "[default: cjk]" in " ".join(result.output.split())
+
+
+def test_fallback_sources_supply_what_the_target_lacks_in_order(font_factory, tmp_path):
+    from fontfactory import standard_glyphs
+
+    src = font_factory.font("src.ttf", standard_glyphs(30, 60), family="Src Sans")
+    dst = font_factory.font("dst.ttf", standard_glyphs(20, 110), family="Dst Round")
+    wide = font_factory.font("wide.ttf", standard_glyphs(45, 90), family="Wide Sans")
+    more = font_factory.font("more.ttf", standard_glyphs(50, 90), family="More Sans")
+    result = _run(
+        "--src", str(src), "--dst", str(dst), "--fallback-src", str(wide),
+        "--fallback-src", str(more), "--charset", f"U+{FIRST_CP:04X}-U+{FIRST_CP + 59:04X}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # The target lacks U+4E14..4E31 (30): 10 the source draws, 15 only Wide, 5 only More.
+    expected = "target 0 lacks 30 that a source draws: 10 from Src Sans Regular, "
+    expected += "15 from Wide Sans Regular, 5 from More Sans Regular"
+    assert expected in result.output
+    missing = _run("--src", str(src), "--dst", str(dst), "--fallback-src", str(tmp_path / "x"))
+    assert missing.exit_code == 1 and "no such font file" in missing.output

@@ -93,3 +93,18 @@ def compute_coverage(
         source_only=tuple(sorted(src - any_target)),
         targets=tuple(per_target),
     )
+
+
+def fallback_supply(
+    sources: Sequence[LoadedFont], target: LoadedFont, charset: Charset
+) -> list[int]:
+    """For a source list (first font first, then fallbacks in order): how many characters of
+    `charset` that `target` lacks each source supplies, each counted for the first source that
+    draws it (what ``zi2zi generate --fallback-src`` would take from it)."""
+    left = set(charset.as_set()) - present_codepoints(target)
+    counts = []
+    for source in sources:
+        drawn = left & present_codepoints(source)
+        counts.append(len(drawn))
+        left -= drawn
+    return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -50,6 +51,15 @@ _CHARSET_HELP = (
     help=_CHARSET_HELP,
 )
 @click.option(
+    "--fallback-src",
+    "fallback_srcs",
+    multiple=True,
+    metavar="FONT",
+    help="Fallback source font after SRC (FONT#N picks a collection face); repeatable, in "
+    "order. Prints per target how many characters it lacks each source would supply, each "
+    "from the first that draws it (as `zi2zi generate --fallback-src`).  [default: none]",
+)
+@click.option(
     "--write-lists",
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
@@ -64,12 +74,14 @@ def coverage(
     src_index: int | None,
     dst_indices: Sequence[int],
     charset_specs: Sequence[str],
+    fallback_srcs: Sequence[str],
     write_lists: Path | None,
 ) -> None:
     """Count the characters SRC and each DST draw (non-empty outline, not .notdef).
 
     Prints per target: shared (both draw: training pairs), source-only (the source draws,
-    the target lacks: what a model would generate) and target-only.
+    the target lacks: what a model would generate) and target-only. With --fallback-src,
+    also how many of the characters the target lacks each source in order would supply.
 
     \b
     Exit status: 0 counted (and lists written); 1 bad input (a one-line message names the
@@ -102,6 +114,10 @@ def coverage(
             f"  shared: {len(t.shared):,}  source-only: {len(t.missing):,}  "
             f"target-only: {len(t.target_only):,}"
         )
+    if fallback_srcs:
+        _echo_fallbacks(
+            [source, *(open_font(FontRef.parse(f)) for f in fallback_srcs)], targets, charset
+        )
     if len(targets) > 1:
         click.echo(
             f"all targets: shared by source and every target: {len(result.shared):,}  "
@@ -132,6 +148,19 @@ def coverage(
                 f"{write_lists}: cannot write lists: {exc.strerror or exc}"
             ) from None
         click.echo(f"wrote {len(lists)} lists to {write_lists}")
+
+
+def _echo_fallbacks(sources: Sequence[Any], targets: Sequence[Any], charset: Any) -> None:
+    """Per target: what each font of the source list would supply of what the target lacks."""
+    from glyphrender.coverage import fallback_supply
+
+    click.echo("source list: " + ", ".join(f"{i}: {s.ref}" for i, s in enumerate(sources)))
+    for style_id, target in enumerate(targets):
+        counts = fallback_supply(sources, target, charset)
+        parts = ", ".join(
+            f"{n:,} from {s.display_name}" for n, s in zip(counts, sources, strict=True)
+        )
+        click.echo(f"  target {style_id} lacks {sum(counts):,} that a source draws: {parts}")
 
 
 def _write_list(path: Path, codepoints: Sequence[int]) -> None:
