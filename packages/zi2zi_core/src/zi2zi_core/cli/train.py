@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from glyphrender.fewshot import PICK_RULES
 
 from zi2zi_core.errors import MissingInput
 from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
@@ -147,6 +148,18 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--channels-last/--no-channels-last", "Channels-last memory layout.")
 @setting("--data-memory-budget", "Upload the train split when it fits (e.g. 4GiB); else stream.")
 @setting("--augment/--no-augment", "Random scale-up and crop of each pair.")
+@setting(
+    "--train-limit",
+    "Few-shot: train on only N train characters per style (0: all); val is untouched.",
+    type=click.IntRange(min=0),
+)
+@setting(
+    "--train-pick",
+    "Which N characters: spread (even over code points, so over radicals) or common "
+    "(JIS level-1 kanji first).",
+    type=click.Choice(PICK_RULES),
+)
+@setting("--train-pick-seed", "Seed of the few-shot pick.", type=int)
 @setting("--nan-tolerance", "Non-finite steps in a row before a rollback.", type=int)
 def train(**params: Any) -> None:
     """Train a zi2zi GAN on glyphrender shards.

@@ -3,6 +3,7 @@
 ::
 
     RUN/config.json  config.toml      the resolved run config (JSON, and TOML for --config)
+    RUN/train-pick.json               the few-shot pick (``--train-limit``): characters per style
     RUN/metrics.jsonl                 one JSON record per line (train ticks, val, events)
     RUN/checkpoints/ckpt-XXXXXXXX.pt  the last K step checkpoints
     RUN/checkpoints/best.pt           the best one by the best metric
@@ -38,6 +39,7 @@ class RunDir:
     TENSORBOARD = "tensorboard"
     TRAIN_LOG = "train.log"
     SWEEP_RUN_TOML = "sweep-run.toml"
+    TRAIN_PICK = "train-pick.json"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         object.__setattr__(self, "path", Path(path))
@@ -52,6 +54,10 @@ class RunDir:
     @property
     def config_toml(self) -> Path:
         return self.path / self.CONFIG_TOML
+
+    @property
+    def train_pick(self) -> Path:
+        return self.path / self.TRAIN_PICK
 
     @property
     def metrics_log(self) -> Path:

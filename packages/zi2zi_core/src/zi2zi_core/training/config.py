@@ -18,6 +18,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from glyphrender.fewshot import PICK_RULES
+
 from zi2zi_core.errors import ConfigError
 
 SECTIONS = ("model", "loss", "train")
@@ -91,6 +93,11 @@ class TrainConfig:
     augment_max_scale: float = 0.12  # zi2zi's 256 -> 286 px scale-up, then a random 256 crop
     nan_tolerance: int = 3
     init_from: str = ""
+    # Few-shot: train on only this many train characters per style (0: all), picked by
+    # glyphrender.fewshot's rule train_pick with seed train_pick_seed; val is untouched.
+    train_limit: int = 0
+    train_pick: str = "spread"
+    train_pick_seed: int = 0
     # Testing hook: losses at these steps are replaced by NaN (once per step per process) so the
     # skip-and-rollback path can be exercised. Not meant for real runs.
     debug_inject_nan_at_steps: tuple[int, ...] = field(default_factory=tuple)
@@ -137,6 +144,12 @@ class TrainConfig:
             raise ConfigError(f"train.device {self.device!r}: choose from {', '.join(DEVICES)}")
         if self.augment_max_scale < 0:
             raise ConfigError(f"train.augment_max_scale must be >= 0, got {self.augment_max_scale}")
+        if self.train_limit < 0:
+            raise ConfigError(f"train.train_limit must be >= 0 (0: all), got {self.train_limit}")
+        if self.train_pick not in PICK_RULES:
+            raise ConfigError(
+                f"train.train_pick {self.train_pick!r}: choose from {', '.join(PICK_RULES)}"
+            )
         if self.val_max_samples < 0 or self.sample_count < 0:
             raise ConfigError("train.val_max_samples and train.sample_count must be >= 0")
         if self.data_memory_budget != "auto":

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from glyphrender.shards import Dataset
+from glyphrender.shards import Dataset, GlyphBatch
 
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.models.imaging import to_model
@@ -58,9 +59,23 @@ class UintBatch:
     style: torch.Tensor
 
 
-def split_bytes(dataset: Dataset, split: str) -> int:
-    """Device bytes the split needs when resident: source + target + style ids."""
-    return dataset.count(split) * (2 * dataset.glyph_px**2 + 8)
+def split_bytes(dataset: Dataset, split: str, rows: int | None = None) -> int:
+    """Device bytes the split (or ``rows`` of it) needs when resident: source + target + style."""
+    count = dataset.count(split) if rows is None else rows
+    return count * (2 * dataset.glyph_px**2 + 8)
+
+
+def shard_rows(dataset: Dataset, rows: np.ndarray | None) -> list[np.ndarray] | None:
+    """``rows`` (positions in the train split) as local positions within each train shard."""
+    if rows is None:
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    out, start = [], 0
+    for entry in dataset.shard_entries("train"):
+        stop = start + entry.count
+        out.append(rows[(rows >= start) & (rows < stop)] - start)
+        start = stop
+    return out
 
 
 def default_memory_budget(device: torch.device) -> int:
@@ -80,9 +95,16 @@ class ResidentSampler:
     mode = "resident"
 
     def __init__(
-        self, dataset: Dataset, device: torch.device, batch_size: int, seed: int, rank: int = 0
+        self,
+        dataset: Dataset,
+        device: torch.device,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        rows: np.ndarray | None = None,
     ) -> None:
-        n, px = dataset.count("train"), dataset.glyph_px
+        kept = shard_rows(dataset, rows)
+        n, px = dataset.count("train") if rows is None else len(rows), dataset.glyph_px
         if n == 0:
             raise Zi2ziError(f"{dataset.path}: the train split is empty")
         self.device, self.batch_size, self.seed, self.rank, self.count = (
@@ -97,11 +119,12 @@ class ResidentSampler:
         self.style = torch.empty((n,), dtype=torch.int64, device=device)
         start = 0
         # Shard by shard, so the host never holds more than one shard beyond the device copy.
-        for shard in dataset.iter_shards("train"):
-            stop = start + len(shard)
-            self.source[start:stop] = torch.from_numpy(shard.source)
-            self.target[start:stop] = torch.from_numpy(shard.target)
-            self.style[start:stop] = torch.from_numpy(shard.style.astype("int64"))
+        for index, shard in enumerate(dataset.iter_shards("train")):
+            keep = slice(None) if kept is None else kept[index]  # few-shot: the picked rows
+            stop = start + len(shard.style[keep])
+            self.source[start:stop] = torch.from_numpy(shard.source[keep])
+            self.target[start:stop] = torch.from_numpy(shard.target[keep])
+            self.style[start:stop] = torch.from_numpy(shard.style[keep].astype("int64"))
             start = stop
         self._generator = torch.Generator(device=device)
         self._perms: dict[int, torch.Tensor] = {}
@@ -151,6 +174,7 @@ class StreamingSampler:
         seed: int,
         rank: int = 0,
         prefetch: int = 2,
+        rows: np.ndarray | None = None,
     ) -> None:
         self.dataset, self.device, self.batch_size, self.seed, self.rank = (
             dataset,
@@ -160,7 +184,11 @@ class StreamingSampler:
             rank,
         )
         self.entries = dataset.shard_entries("train")
-        self.count = sum(e.count for e in self.entries)
+        self.kept = shard_rows(dataset, rows)
+        self.counts = (
+            [e.count for e in self.entries] if self.kept is None else [len(k) for k in self.kept]
+        )
+        self.count = sum(self.counts)
         if self.count == 0:
             raise Zi2ziError(f"{dataset.path}: the train split is empty")
         self.prefetch = prefetch
@@ -177,13 +205,19 @@ class StreamingSampler:
         return torch.randperm(len(self.entries), generator=g).tolist()
 
     def _read(self, index: int) -> Any:
-        return self.dataset.read_shard("train", index)
+        shard = self.dataset.read_shard("train", index)
+        if self.kept is None:
+            return shard
+        keep = self.kept[index]  # few-shot: the picked rows of this shard
+        return GlyphBatch(
+            shard.source[keep], shard.target[keep], shard.codepoint[keep], shard.style[keep]
+        )
 
     def _chunks(self, start_offset: int) -> Iterator[tuple[torch.Tensor, ...]]:
         epoch, skip = divmod(start_offset, self.count)
         while True:
             for position, index in enumerate(self._shard_order(epoch)):
-                n = self.entries[index].count
+                n = self.counts[index]
                 if skip >= n:
                     skip -= n
                     continue
@@ -266,12 +300,16 @@ def open_train_sampler(
     seed: int,
     rank: int = 0,
     memory_budget: int | None = None,
+    rows: np.ndarray | None = None,
 ) -> ResidentSampler | StreamingSampler:
-    """The resident sampler when the split fits ``memory_budget`` bytes, else streaming."""
+    """The resident sampler when the split fits ``memory_budget`` bytes, else streaming.
+
+    ``rows`` (positions in the train split, ascending) keeps only those rows: a few-shot run.
+    """
     budget = default_memory_budget(device) if memory_budget is None else memory_budget
-    if split_bytes(dataset, "train") <= budget:
-        return ResidentSampler(dataset, device, batch_size, seed, rank)
-    return StreamingSampler(dataset, device, batch_size, seed, rank)
+    if split_bytes(dataset, "train", None if rows is None else len(rows)) <= budget:
+        return ResidentSampler(dataset, device, batch_size, seed, rank, rows=rows)
+    return StreamingSampler(dataset, device, batch_size, seed, rank, rows=rows)
 
 
 class Augmenter:

@@ -28,6 +28,7 @@ from zi2zi_core.rundir.checkpoint import (
 )
 from zi2zi_core.training.config import RunConfig, load_config_file, resolve_run_config
 from zi2zi_core.training.distributed import DistInfo
+from zi2zi_core.training.fewshot import TrainPick, check_resume_pick, select_train
 
 if TYPE_CHECKING:
     from zi2zi_core.training.trainer import Trainer
@@ -54,6 +55,7 @@ class PreparedRun:
     # Refused checkpoints newer than the resumed one, for the command to delete when training
     # starts: left in place they would outrank (and get pruned) the resumed run's new ones.
     stale_checkpoints: tuple[Path, ...] = ()
+    train_pick: TrainPick | None = None  # the few-shot rows (--train-limit), None: all
 
     def trainer(
         self, dist_info: DistInfo | None = None, on_message: Callable[[str], None] | None = None
@@ -69,6 +71,7 @@ class PreparedRun:
             dataset=self.dataset,
             resume_from=self.resume_from,
             init_from=self.init_from,
+            train_pick=self.train_pick,
         )
 
 
@@ -150,6 +153,10 @@ def prepare_run(
         init_model=initial[0]["config"]["model"] if initial else None,
         source=str(config_file or "flags"),
     )
+    t = config.train
+    pick = select_train(dataset, t.train_limit, t.train_pick, t.train_pick_seed)
+    if checkpoint_config is not None:
+        check_resume_pick(Path(run_dir), checkpoint_config["train"], t, pick)
     notes = _resume_notes(found) if found else ()
     stale = found.refused_paths if found else ()
-    return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes, stale)
+    return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes, stale, pick)

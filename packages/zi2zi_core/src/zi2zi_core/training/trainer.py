@@ -47,6 +47,7 @@ from zi2zi_core.training.data import (
 )
 from zi2zi_core.training.distributed import DistInfo
 from zi2zi_core.training.ema import EMA
+from zi2zi_core.training.fewshot import TrainPick, select_train, write_pick_record
 from zi2zi_core.training.graph_step import GraphStep, StepSpec, check_graphs_supported
 from zi2zi_core.training.logs import Progress, TensorBoard
 from zi2zi_core.training.loop import run_loop
@@ -114,6 +115,7 @@ class Trainer:
         dataset: Dataset | None = None,
         resume_from: tuple[dict[str, Any], Path] | None = None,
         init_from: tuple[dict[str, Any], Path] | None = None,
+        train_pick: TrainPick | None = None,
     ) -> None:
         self.config = config
         self.model_cfg, self.loss_cfg, self.cfg = config.model, config.loss, config.train
@@ -131,6 +133,9 @@ class Trainer:
         dist_utils.init(self.info, self.device)
         self.precision = pick_precision(self.cfg.precision, self.device)
         self.dataset = dataset if dataset is not None else Dataset.open(self.cfg.shards)
+        self.train_pick = train_pick or select_train(
+            self.dataset, self.cfg.train_limit, self.cfg.train_pick, self.cfg.train_pick_seed
+        )
         self.timer: PhaseTimer | None = None
         self.stop_requested = False
         self._injected: set[int] = set()
@@ -206,7 +211,10 @@ class Trainer:
             cfg.seed,
             self.info.rank,
             cfg.memory_budget_bytes(),
+            rows=None if self.train_pick is None else self.train_pick.rows,
         )
+        if self.train_pick is not None:
+            self.say(self.train_pick.describe())
         self.augment = Augmenter(
             self.device, cfg.augment_max_scale, cfg.augment, cfg.seed, self.info.rank
         )
@@ -264,6 +272,8 @@ class Trainer:
         config = self.config.to_dict()
         write_text_atomic(self.layout.config_json, config_json(config), "the run config")
         write_text_atomic(self.layout.config_toml, to_toml(config), "the run config")
+        if self.train_pick is not None:
+            write_pick_record(self.run_dir, self.train_pick)
 
     # -- the step ----------------------------------------------------------------------------
     def request_stop(self) -> None:
