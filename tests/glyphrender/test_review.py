@@ -167,6 +167,40 @@ def test_without_stored_sources_the_page_says_so(tmp_path):
         srv.server_close()
 
 
+def test_the_font_each_source_came_from_reaches_the_page(tmp_path, made):
+    import numpy as np
+    from glyphrender.generated import SourceOrigin, read_generated, read_sources, write_generated
+    from glyphrender.review.server import state_json
+
+    meta, images, cps = read_generated(made.folder)
+    fonts = ({"name": "Noto Sans JP Regular"}, {"name": "Noto Sans TC Regular"})
+    ids = np.array([i % 2 for i in range(len(cps))], dtype=np.int16)
+    folder = write_generated(
+        tmp_path / "listed", images, cps, meta, sources=read_sources(made.folder),
+        origin=SourceOrigin(fonts, ids),
+    )  # fmt: skip
+    srv = open_review(str(folder))
+    try:
+        state = state_json(srv.catalog, DecisionStore(folder, srv.catalog.codepoints))
+    finally:
+        srv.server_close()
+    assert state["source_fonts"] == ["Noto Sans JP Regular", "Noto Sans TC Regular"]
+    assert [g["src_font"] for g in state["glyphs"]] == ids.tolist()
+    old = _get_state(made)  # a folder that does not say: no names, null per glyph
+    assert old["source_fonts"] == [] and {g["src_font"] for g in old["glyphs"]} == {None}
+
+
+def _get_state(made):
+    srv = open_review(str(made.folder))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        return json.load(_get(srv.url + "api/state"))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 # --- the command line -----------------------------------------------------------------------------
 
 

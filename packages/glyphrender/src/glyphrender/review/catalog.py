@@ -24,6 +24,7 @@ from glyphrender.generated import (
     edited_pngs,
     png_name,
     read_generated,
+    read_source_fonts,
     read_sources,
 )
 
@@ -82,6 +83,7 @@ class ReviewCatalog:
         with h5py.File(self.folder / GLYPHS_NAME, "r") as f:
             self.edited, _ = edited_pngs(self.folder, f["image"], codepoints, self.meta.glyph_px)
         self.sources = self._load_sources(dataset_dir)
+        self.origin = read_source_fonts(self.folder)  # which font drew each source (or None)
         self.renderer, self.base_cmap, self.base_name = _target_renderer(self.meta, base_font)
         self.context = _context_codepoints(self.base_cmap)
         self.stats = self._measure()

@@ -41,11 +41,14 @@ MAX_BODY = 1 << 20  # a POST holds at most one page of decisions
 def state_json(catalog: ReviewCatalog, store: DecisionStore) -> dict[str, Any]:
     """Everything the page needs to lay itself out, in one response."""
     statuses = store.snapshot()
+    origin = catalog.origin
+    font_ids = [None] * len(catalog.stats) if origin is None else origin.font_ids.tolist()
     return {
         "folder": str(catalog.folder),
         "style_name": catalog.meta.style_name,
         "glyph_px": catalog.meta.glyph_px,
         "has_source": catalog.sources is not None,
+        "source_fonts": [] if origin is None else [str(f.get("name", "?")) for f in origin.fonts],
         "target_name": catalog.base_name,
         "context": catalog.context,
         "decisions_file": str(catalog.folder / DECISIONS_NAME),
@@ -57,8 +60,9 @@ def state_json(catalog: ReviewCatalog, store: DecisionStore) -> dict[str, Any]:
                 "dis": s.disagreement,
                 "edited": s.edited,
                 "status": statuses.get(s.codepoint, "undecided"),
+                "src_font": font_id,
             }
-            for s in catalog.stats
+            for s, font_id in zip(catalog.stats, font_ids, strict=True)
         ],
     }
 

@@ -10,6 +10,7 @@ const state = {
   byCp: new Map(),
   context: [],
   hasSource: false,
+  sourceFonts: [],
   view: [], // the filtered, sorted glyphs
   page: 0,
   perPage: 48,
@@ -86,8 +87,14 @@ function figure(className, child, caption) {
   return fig;
 }
 
+function sourceCaption(g) {
+  // Name the font the source came from when a source list was used (zi2zi generate --fallback-src).
+  const fonts = state.sourceFonts;
+  return fonts.length > 1 && g.src_font !== null ? `source: ${fonts[g.src_font]}` : "source";
+}
+
 function sourceFigure(g) {
-  if (state.hasSource) return figure("src", img(`/img/src/${g.cp}.png`, "source glyph"), "source");
+  if (state.hasSource) return figure("src", img(`/img/src/${g.cp}.png`, "source glyph"), sourceCaption(g));
   const none = document.createElement("div");
   none.className = "none";
   none.textContent = "source not stored";
@@ -339,6 +346,7 @@ async function main() {
   state.byCp = new Map(data.glyphs.map((g) => [g.cp, g]));
   state.context = data.context;
   state.hasSource = data.has_source;
+  state.sourceFonts = data.source_fonts || [];
   const target = data.target_name ? ` \u2192 ${data.target_name}` : "";
   $("title").textContent = `${data.folder}: ${data.glyphs.length.toLocaleString()} glyphs${target}`;
   document.title = `Review ${data.folder}`;
