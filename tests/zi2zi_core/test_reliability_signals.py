@@ -133,3 +133,28 @@ def test_a_second_signal_during_the_write_waits_for_the_checkpoint(
     )
     assert f"resume with: zi2zi train --run {run} --resume" in done.stderr
     assert assert_no_torn_checkpoint(run) == [3]
+
+
+def test_a_signal_after_the_promised_checkpoint_does_not_kill_the_exiting_command():
+    """Once a stop was asked for, the command exits with its checkpoint: a late Ctrl-C (after
+    the handlers' block, on the way out) must not turn that exit 0 into a kill."""
+    from zi2zi_core.cli._stop import StopSignals
+
+    class Trainer:
+        def save(self):
+            return None
+
+        def request_stop(self):
+            self.stopping = True
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    stops = StopSignals(Trainer(), say=lambda _line: None)
+    try:
+        with stops.installed():
+            stops.handle(signal.SIGINT, None)  # the first Ctrl-C
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGINT)  # arrives on the way out: nothing happens
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)

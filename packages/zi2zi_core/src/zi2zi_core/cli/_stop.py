@@ -74,13 +74,15 @@ class StopSignals:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        """Handle SIGINT and SIGTERM inside the block; the previous handlers come back after."""
+        """Handle SIGINT and SIGTERM inside the block; the previous handlers come back after,
+        unless a stop was asked for: then the command is on its way out with the checkpoint it
+        promised, and a late signal must not turn that exit into a kill (they are ignored)."""
         previous = {s: signal.signal(s, self.handle) for s in STOP_SIGNALS}
         try:
             yield
         finally:
             for s, handler in previous.items():
-                signal.signal(s, handler)
+                signal.signal(s, signal.SIG_IGN if self.first is not None else handler)
 
 
 def abandoned_message(stop: StopAbandoned, run_dir: Path, step: int) -> str:
