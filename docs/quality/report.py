@@ -105,7 +105,7 @@ def generated(run: Path, checkpoint: str, sources: np.ndarray) -> np.ndarray:
     return generate_images(bundle.generator, glyphs, 64, "cpu")
 
 
-def picture(rows: list[tuple[str, np.ndarray]], gap: int = 2, label_w: int = 120) -> Image.Image:
+def picture(rows: list[tuple[str, np.ndarray]], gap: int = 2, label_w: int = 150) -> Image.Image:
     """One labelled row per (label, (N, H, W) uint8 coverage); ink drawn dark on white."""
     n, px = rows[0][1].shape[:2]
     sheet = Image.new("L", (label_w + n * (px + gap), len(rows) * (px + gap) + gap), 255)
