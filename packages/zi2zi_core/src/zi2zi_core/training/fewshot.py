@@ -22,6 +22,7 @@ from glyphrender.shards import Dataset
 
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.rundir.layout import RunDir
+from zi2zi_core.training.config import TrainConfig, default_of
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def select_train(dataset: Dataset, limit: int, rule: str, seed: int) -> TrainPic
 
 
 def check_resume_pick(
-    run_dir: Path, saved_train: dict[str, Any], train: Any, pick: TrainPick | None
+    run_dir: Path, saved_train: dict[str, Any], train: TrainConfig, pick: TrainPick | None
 ) -> None:
     """ConfigError (one line) when a resumed run would train on other characters.
 
@@ -103,11 +104,11 @@ def check_resume_pick(
     which catches a dataset that changed under the same settings.
     """
     keys = ("train_limit", "train_pick", "train_pick_seed")
-    defaults = {"train_limit": 0, "train_pick": "spread", "train_pick_seed": 0}
+    saved = {key: saved_train.get(key, default_of(key)) for key in keys}  # older runs: defaults
     changed = [
-        f"{key} {saved_train.get(key, defaults[key])!r} -> {getattr(train, key)!r}"
+        f"{key} {saved[key]!r} -> {getattr(train, key)!r}"
         for key in keys
-        if saved_train.get(key, defaults[key]) != getattr(train, key)
+        if saved[key] != getattr(train, key)
     ]
     recorded = RunDir(run_dir).train_pick
     if not changed and pick is not None and recorded.is_file():
