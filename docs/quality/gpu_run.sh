@@ -24,13 +24,15 @@ exec > >(tee -a "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1
 T0=$(date +%s); t() { echo "[t+$(( $(date +%s) - T0 ))s] $*"; }
 SMALL=${SMALL:-0}; DEV=${DEV:-cuda}; TRAIN_S=${TRAIN_S:-300}; PY=${PY:-python3}
-CONFIGS=${CONFIGS:-"base best bestedge"}
+CONFIGS=${CONFIGS:-"base d0noaug bestedge"}
 
 # The named configurations (flags on top of the shared ones below). At 256 px the edge radius is
-# the 64 px experiments' 2 px scaled by 4. Default: base and the two best at 64 px (docs/quality.md).
+# the 64 px experiments' 2 px scaled by 4. Default: the defaults, dropout 0 + no augmentation
+# (the two settings that each helped at 64 px), and the best 64 px run (docs/quality.md).
 declare -A FLAGS=(
   [base]=""
   [best]="--dropout 0 --lr-schedule linear --no-augment"
+  [d0noaug]="--dropout 0 --no-augment"
   [bestedge]="--dropout 0 --lr-schedule linear --no-augment --edge-weight 2 --edge-radius 8"
   [combo]="--dropout 0 --lr-schedule linear --no-augment --edge-weight 2 --edge-radius 8 --d-scales 2 --fm-weight 10"
   [edge]="--edge-weight 2 --edge-radius 8"
