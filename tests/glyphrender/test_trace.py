@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from fontTools.pens.recordingPen import RecordingPen
 from glyphrender.trace import Contour, TraceOptions, draw_contours, trace_bitmap, trace_polygons
 from glyphrender.transform import Transform
+from PIL import Image
 
 
 def _disk(px: int, cx: float, cy: float, r: float, supersample: int = 8) -> np.ndarray:
@@ -116,3 +119,14 @@ def test_options_are_validated():
         TraceOptions(threshold=1.0)
     with pytest.raises(ValueError, match="tolerance"):
         TraceOptions(tolerance=0)
+
+
+def test_a_noisy_generated_glyph_keeps_every_control_point_near_the_bitmap():
+    """A tiny model's blotchy 64 px glyph once gave a cubic handle 9,000 px away (a
+    near-singular least-squares fit), which broke `glyphrender assemble` with a struct error."""
+    png = Path(__file__).parent / "data" / "noisy-glyph-64.png"  # coverage: 255 = ink
+    coverage = np.asarray(Image.open(png))
+    contours = trace_bitmap(coverage)
+    assert contours
+    points = np.concatenate([np.concatenate(c.segments) for c in contours])
+    assert points.min() >= -2 and points.max() <= coverage.shape[0] + 2

@@ -239,8 +239,11 @@ def _fit_cubic(points: np.ndarray, u: np.ndarray, t0: np.ndarray, t1: np.ndarray
         alpha1 = (x0 * c11 - x1 * c01) / det
         alpha2 = (c00 * x1 - c01 * x0) / det
     eps = 1e-6 * chord
-    if alpha1 < eps or alpha2 < eps:  # degenerate: the usual third-of-the-chord handles
-        alpha1 = alpha2 = chord / 3
+    # A handle longer than the whole run it fits comes from a near-singular system (noisy
+    # input), not from the shape: it can throw control points thousands of pixels away.
+    arc = float(np.sum(np.linalg.norm(np.diff(points, axis=0), axis=1)))
+    if alpha1 < eps or alpha2 < eps or alpha1 > arc or alpha2 > arc:
+        alpha1 = alpha2 = chord / 3  # degenerate: the usual third-of-the-chord handles
     return np.array([p0, p0 + alpha1 * t0, p3 + alpha2 * t1, p3])
 
 
