@@ -14,11 +14,16 @@ from __future__ import annotations
 import importlib
 import signal
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from glyphrender import __version__
 from glyphrender.errors import GlyphrenderError
+
+if TYPE_CHECKING:  # the CLI's start-up imports no font machinery
+    from glyphrender.fonts import FontRef
 
 # command name -> "module:function" inside glyphrender.cli
 COMMANDS = {
@@ -59,6 +64,22 @@ src_index_option = click.option(
     cls=TextDefault,
     help="Face index of a --src collection (TTC/OTC).",
 )
+
+
+def font_refs(paths: Sequence[str], indices: Sequence[int], option: str) -> list[FontRef]:
+    """FontRefs of a repeated font option (``--dst``, ``--fallback-src``) with its ``-index``
+    option applied: given once it holds for every font, else once per font in order."""
+    from glyphrender.fonts import FontRef
+
+    if indices and not paths:
+        raise click.UsageError(f"{option}-index needs {option}")
+    if indices and len(indices) not in (1, len(paths)):
+        raise click.UsageError(
+            f"{option}-index given {len(indices)} times for {len(paths)} {option} fonts; "
+            f"give it once (for all) or once per {option}"
+        )
+    each = list(indices) * len(paths) if len(indices) == 1 else list(indices)
+    return [FontRef.parse(p, i) for p, i in zip(paths, each or [None] * len(paths), strict=True)]
 
 
 class Terminated(KeyboardInterrupt):

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS
-from glyphrender.cli import TextDefault, src_font_option, src_index_option
+from glyphrender.cli import TextDefault, font_refs, src_font_option, src_index_option
 from glyphrender.errors import GlyphrenderError
 
 _CHARSET_HELP = (
@@ -92,18 +92,10 @@ def coverage(
     from glyphrender.coverage import compute_coverage
     from glyphrender.fonts import FontRef, open_font
 
-    if dst_indices and len(dst_indices) not in (1, len(dsts)):
-        raise click.UsageError(
-            f"--dst-index given {len(dst_indices)} times for {len(dsts)} --dst fonts; "
-            "give it once (for all) or once per --dst"
-        )
-    indices: list[int | None] = (
-        list(dst_indices) * len(dsts) if len(dst_indices) == 1 else list(dst_indices)
-    ) or [None] * len(dsts)
-
+    target_refs = font_refs(dsts, dst_indices, "--dst")
     charset = resolve_charset(charset_specs or DEFAULT_CHARSET)
     source = open_font(FontRef.parse(src, src_index))
-    targets = [open_font(FontRef.parse(d, i)) for d, i in zip(dsts, indices, strict=True)]
+    targets = [open_font(ref) for ref in target_refs]
     result = compute_coverage(source, targets, charset)
 
     click.echo(f"charset: {' '.join(charset.spec)} ({len(charset):,} characters)")
@@ -116,7 +108,9 @@ def coverage(
         )
     if fallback_srcs:
         _echo_fallbacks(
-            [source, *(open_font(FontRef.parse(f)) for f in fallback_srcs)], targets, charset
+            [source, *map(open_font, font_refs(fallback_srcs, (), "--fallback-src"))],
+            targets,
+            charset,
         )
     if len(targets) > 1:
         click.echo(

@@ -106,7 +106,9 @@ def generate(
         chosen.append("--charset")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
-    fallbacks = _fallback_refs(fallback_srcs, fallback_indices)
+    from glyphrender.cli import font_refs
+
+    fallbacks = font_refs(fallback_srcs, fallback_indices, "--fallback-src")
     if fallbacks and split in ("val", "train"):
         raise click.UsageError(
             f"--fallback-src needs characters the source may lack: the missing split, --chars "
@@ -141,21 +143,6 @@ def generate(
         for font, count in zip(glyphs.origin.fonts, glyphs.origin.counts(), strict=True):
             click.echo(f"  {count} from {font['name']} ({font['path']})")
     click.echo(f"wrote {out}")
-
-
-def _fallback_refs(srcs: Sequence[str], indices: Sequence[int]) -> list[Any]:
-    """FontRefs of the --fallback-src fonts, with --fallback-src-index applied."""
-    from glyphrender.fonts import FontRef
-
-    if indices and not srcs:
-        raise click.UsageError("--fallback-src-index needs --fallback-src")
-    if indices and len(indices) not in (1, len(srcs)):
-        raise click.UsageError(
-            f"--fallback-src-index given {len(indices)} times for {len(srcs)} --fallback-src "
-            "fonts; give it once (for all) or once per --fallback-src"
-        )
-    each: list[int | None] = list(indices) * len(srcs) if len(indices) == 1 else list(indices)
-    return [FontRef.parse(s, i) for s, i in zip(srcs, each or [None] * len(srcs), strict=True)]
 
 
 def _choose_glyphs(
