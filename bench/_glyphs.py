@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -23,15 +25,19 @@ def font_path(name: str) -> Path:
     raise SystemExit(f"{name}: not found in fonts/ or ../shared/fonts (run scripts/fetch_fonts.py)")
 
 
-def machine() -> dict:
-    model = "unknown"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (else platform's guess, else 'unknown')."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict:
+    model = cpu_model()
     versions = {}
     for dist in ("glyphrender", "numpy", "h5py", "freetype-py", "fonttools", "pillow"):
         try:
@@ -91,9 +97,38 @@ def cuda_peak_mib() -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
-def write_result(name: str, result: dict, out: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``result`` to ``out`` or else ``bench/results/NAME.json`` (temp name, then rename)."""
-    path = Path(out) if out else RESULTS / f"{name}.json"
+def slug(text: str, words: int = 3) -> str:
+    """'AMD EPYC 7B13 64-Core Processor' -> 'amd-epyc-7b13'; drops (R), (TM), clock speeds."""
+    text = re.sub(r"\((r|tm)\)|@.*$|\bprocessor\b|\bcpu\b|\d+-core", " ", text.lower())
+    parts = re.findall(r"[a-z0-9]+", text)
+    return "-".join(parts[:words]) or "unknown"
+
+
+def gpu_slug(name: str) -> str:
+    """'NVIDIA H100 80GB HBM3' -> 'h100'."""
+    parts = [p for p in re.findall(r"[a-z0-9]+", name.lower()) if p not in ("nvidia", "geforce")]
+    return parts[0] if parts else "gpu"
+
+
+def machine_slug(device: str | None = None) -> str:
+    """The machine part of a result file name: the GPU when this process uses CUDA or
+    ``device`` is ``cuda`` (``h100``), else ``cpu<cores>-<cpu model>`` (``cpu2-amd-epyc``)."""
+    torch = sys.modules.get("torch")
+    if device == "cuda" and torch is None:
+        import torch
+    in_use = torch is not None and (device == "cuda" or torch.cuda.is_initialized())
+    if in_use and torch.cuda.is_available():
+        return gpu_slug(torch.cuda.get_device_name())
+    return f"cpu{os.cpu_count() or 1}-{slug(cpu_model())}"
+
+
+def write_result(
+    name: str, result: dict, out: str | os.PathLike[str] | None = None, device: str | None = None
+) -> Path:
+    """Write ``result`` to ``out`` or else ``bench/results/NAME-<machine>.json`` (the
+    results' one naming scheme, see bench/README.md; ``device``: the one a child process
+    measured on, when this one never touched it; temp name, then rename)."""
+    path = Path(out) if out else RESULTS / f"{name}-{machine_slug(device)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     peak = cuda_peak_mib()
     if peak is not None:

@@ -7,7 +7,7 @@ re-render check; glyphs/s), the re-render ink IoU and the outline points per gly
     python bench/bench_assemble.py [--count 500] [--repeats 1] [--out FILE]
 
 Tracing and assembling are each repeated --repeats times; glyphs/s figures are medians.
-Writes bench/results/assemble-cpu.json (or --out).
+Writes bench/results/assemble-<machine>.json (or --out).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--out", help="result JSON path [bench/results/assemble-cpu.json]")
+    parser.add_argument("--out", help="result JSON path [bench/results/assemble-MACHINE.json]")
     args = parser.parse_args()
     path = font_path("ZenMaruGothic_400Regular.ttf")
     font = open_font(FontRef(path))
@@ -95,7 +95,7 @@ def main() -> None:
         "machine": machine(),
         "device": "cpu",
     }
-    out = write_result("assemble-cpu", result, args.out)
+    out = write_result("assemble", result, args.out)
     print(
         f"{args.count} glyphs: trace {result['trace_glyphs_per_s']} glyphs/s, assemble "
         f"{result['assemble_glyphs_per_s']} glyphs/s ({total_s:.1f} s), ink IoU mean "

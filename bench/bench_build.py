@@ -7,7 +7,7 @@ placement, no compression, no I/O) split over the same number of processes.
 
     python bench/bench_build.py [--size 256] [--repeats 3] [--workers N] [--out FILE]
 
-Writes bench/results/build.json (or --out).
+Writes bench/results/build-<machine>.json (or --out).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument("--out", help="result JSON path [bench/results/build.json]")
+    parser.add_argument("--out", help="result JSON path [bench/results/build-MACHINE.json]")
     args = parser.parse_args()
     src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")
     tmp = Path(tempfile.mkdtemp())

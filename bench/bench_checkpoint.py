@@ -12,7 +12,7 @@ alternating repeat by repeat so machine load hits both alike:
 
     python bench/bench_checkpoint.py [--repeats 3] [--dir /tmp] [--out FILE]
 
-Writes bench/results/checkpoint.json (or --out).
+Writes bench/results/checkpoint-<machine>.json (or --out).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ change the speed, so no trained run is needed; the source glyphs are synthetic s
     python bench/bench_generate.py [--device auto] [--batch-size 16] [--batches 3] [--repeats 3]
 
 Each timed pass is repeated --repeats times; glyphs/s is the median pass.
-Writes bench/results/generate-<device type>.json (or --out).
+Writes bench/results/generate-<machine>.json (or --out).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--repeats", type=int, default=1, help="timed passes per model [1]")
-    parser.add_argument("--out", help="result JSON path [bench/results/generate-DEVICE.json]")
+    parser.add_argument("--out", help="result JSON path [bench/results/generate-MACHINE.json]")
     args = parser.parse_args()
     device = resolve_device(args.device)
     load_before = round(os.getloadavg()[0], 2)
@@ -169,7 +169,7 @@ def main() -> None:
             },
         },
     }
-    path = write_result(f"generate-{device.type}", result, args.out)
+    path = write_result("generate", result, args.out)
     print(f"wrote {path}")
 
 

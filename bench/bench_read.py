@@ -18,7 +18,7 @@ figures, not cold-disk figures.
     python bench/bench_read.py [--size 256] [--repeats 3] [--device cpu] [--out FILE]
     python bench/bench_read.py --no-upload --out bench/results/read-verify-MACHINE.json
 
-Writes bench/results/read.json (or --out).
+Writes bench/results/read-<machine>.json (or --out).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu", help="device of the upload timing [cpu]")
     parser.add_argument("--no-upload", action="store_true", help="skip the torch upload timing")
-    parser.add_argument("--out", help="result JSON path [bench/results/read.json]")
+    parser.add_argument("--out", help="result JSON path [bench/results/read-MACHINE.json]")
     args = parser.parse_args()
     load_before = os.getloadavg()
     src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")

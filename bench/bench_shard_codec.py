@@ -7,7 +7,7 @@ too, though for uint8 data HDF5's shuffle filter is the identity (1-byte element
 
     python bench/bench_shard_codec.py [--count 2000] [--size 256] [--repeats 3] [--out FILE]
 
-Writes bench/results/shard_codec.json (or --out).
+Writes bench/results/shard-codec-<machine>.json (or --out).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", help="result JSON path [bench/results/shard_codec.json]")
+    parser.add_argument("--out", help="result JSON path [bench/results/shard-codec-MACHINE.json]")
     args = parser.parse_args()
     images = real_glyphs(args.count, args.size)
     n, px = len(images), args.size
@@ -132,7 +132,7 @@ def main() -> None:
         "results": rows,
         "figures": figures,
     }
-    print("wrote", write_result("shard_codec", result, args.out))
+    print("wrote", write_result("shard-codec", result, args.out))
 
 
 if __name__ == "__main__":

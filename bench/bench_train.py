@@ -18,7 +18,7 @@ step, the chip's peak from a dense matmul timed in this process, MFU per case.
     python bench/bench_train.py --graphs on --precisions bf16 --mfu   # CUDA graphs, with MFU
 
 ``--repeats N`` times the block of ``--steps`` steps N times; images/s is the median block.
-Writes bench/results/train-DEVICE.json (or --name / --out).
+Writes bench/results/train-<machine>.json (or --name / --out).
 """
 
 from __future__ import annotations
@@ -248,7 +248,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="timed steps per case [GPU 20; CPU 2]")
     parser.add_argument("--warmup", type=int, help="untimed steps first [GPU 5; CPU 1]")
     parser.add_argument("--repeats", type=int, default=1, help="timed blocks per case [1]")
-    parser.add_argument("--name", help="result file name under bench/results [train-DEVICE]")
+    parser.add_argument(
+        "--name", help="result name under bench/results (the machine is appended) [train]"
+    )
     parser.add_argument("--out", help="result JSON path (overrides --name)")
     return parser.parse_args()
 
@@ -303,7 +305,7 @@ def write_train_result(
 ) -> Path:
     """The result file with the cases measured so far (rewritten after each case)."""
     return write_result(
-        args.name or f"train-{device.type}",
+        args.name or "train",
         {
             "benchmark": "train",
             "machine": machine() | {"torch": torch.__version__},

@@ -9,7 +9,7 @@ dropped and the median of the rest is the figure, next to the synthetic bench's.
     python bench/bench_train_run.py --device cuda --batch-size 16 --steps 600 -- --cuda-graphs
     python bench/bench_train_run.py --device cpu --glyph-px 32 --base-channels 8 --steps 40
 
-Arguments after ``--`` go to ``zi2zi train``. Writes bench/results/train-run-DEVICE.json (or
+Arguments after ``--`` go to ``zi2zi train``. Writes bench/results/train-run-<machine>.json (or
 --name / --out).
 """
 
@@ -43,7 +43,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--log-every", type=int, default=50, help="steps per tick [50]")
     parser.add_argument("--samples", type=int, default=2048, help="train pairs written [2048]")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before SIGINT")
-    parser.add_argument("--name", help="result file name under bench/results [train-run-DEVICE]")
+    parser.add_argument(
+        "--name", help="result name under bench/results (the machine is appended) [train-run]"
+    )
     parser.add_argument("--out", help="result JSON path (overrides --name)")
     parser.add_argument("train_args", nargs="*", help="after --: more zi2zi train flags")
     return parser.parse_args()
@@ -81,7 +83,7 @@ def main() -> int:
     device = "cuda" if "on cuda" in err else ("cpu" if "on cpu" in err else args.device)
     started = next((line for line in err.splitlines() if "training " in line), "")
     out = write_result(
-        args.name or f"train-run-{device}",
+        args.name or "train-run",
         {
             "benchmark": "train-run",
             "machine": machine(),
@@ -106,6 +108,7 @@ def main() -> int:
             },
         },
         args.out,
+        device,
     )
     print(out)
     return 0

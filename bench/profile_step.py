@@ -51,7 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=10, help="profiled steps [10]")
     parser.add_argument("--warmup", type=int, default=5, help="steps before [5]")
     parser.add_argument("--top", type=int, default=12, help="ops listed [12]")
-    parser.add_argument("--name", help="result file name under bench/results [profile-DEVICE]")
+    parser.add_argument(
+        "--name", help="result name under bench/results (the machine is appended) [profile]"
+    )
     parser.add_argument("--out", help="result JSON path (overrides --name)")
     return parser.parse_args()
 
@@ -151,7 +153,7 @@ def main() -> int:
         file=sys.stderr,
     )
     out = write_result(
-        args.name or f"profile-{dev.type}",
+        args.name or "profile",
         {
             "benchmark": "profile-step",
             "machine": machine() | {"torch": torch.__version__},

@@ -1,6 +1,7 @@
-"""Render suite results (bench/results/<YYYY-MM-DD>-<machine>.json) as Markdown tables.
+"""Render suite results (bench/results/suite-<machine>-<YYYY-MM-DD>.json) as Markdown tables.
 
-By default the latest file of each machine is rendered, one table per machine. Figures from
+By default the latest suite file of each machine is rendered, one table per machine, and the
+latest GPU check (``gpu-check-<machine>-<YYYY-MM-DD>.json``) of each machine after it. Figures from
 different machines or devices are never merged into one column: compare like with like.
 
     python bench/report.py                       # print the tables
@@ -22,7 +23,9 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 README = BENCH.parent / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-SUITE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)\.json$")
+# The results' one naming scheme is <what>-<machine>[-<note>].json (bench/README.md); a
+# run_all.py file is <what> = suite or gpu-check with its date as the note.
+SUITE_NAME = re.compile(r"^(suite|gpu-check)-(.+)-(\d{4}-\d{2}-\d{2})\.json$")
 
 
 class ReportError(Exception):
@@ -30,12 +33,16 @@ class ReportError(Exception):
 
 
 def latest_files(folder: Path = RESULTS) -> list[Path]:
-    """The newest suite file of each machine slug, ordered by slug."""
-    newest: dict[str, tuple[str, Path]] = {}
+    """The newest suite file of each machine slug, ordered by slug, then likewise the newest
+    GPU check of each machine."""
+    newest: dict[tuple[str, str], tuple[str, Path]] = {}
     for path in folder.glob("*.json"):
         m = SUITE_NAME.match(path.name)
-        if m and (m.group(2) not in newest or m.group(1) > newest[m.group(2)][0]):
-            newest[m.group(2)] = (m.group(1), path)
+        if not m:
+            continue
+        key, date = (m.group(1) != "suite", m.group(2)), m.group(3)
+        if key not in newest or date > newest[key][0]:
+            newest[key] = (date, path)
     return [newest[k][1] for k in sorted(newest)]
 
 
@@ -151,7 +158,7 @@ def _pct(value: float | None) -> str:
 def render_all(paths: list[Path]) -> str:
     if not paths:
         raise ReportError(
-            f"{RESULTS}: no <YYYY-MM-DD>-<machine>.json results (run bench/run_all.py)"
+            f"{RESULTS}: no suite-<machine>-<YYYY-MM-DD>.json results (run bench/run_all.py)"
         )
     root = BENCH.parent
     parts = []

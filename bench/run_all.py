@@ -1,4 +1,4 @@
-"""Run the whole benchmark suite and write bench/results/<YYYY-MM-DD>-<machine>.json.
+"""Run the whole benchmark suite and write bench/results/suite-<machine>-<YYYY-MM-DD>.json.
 
 Each benchmark runs as its own child process (``os.wait4`` returns that child's resource
 usage, so its peak RSS is its own and not the suite's). A child writes its JSON to a
@@ -26,7 +26,6 @@ import functools
 import json
 import os
 import platform
-import re
 import signal
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from _glyphs import cpu_model, gpu_slug, slug  # bench/ is on sys.path: run as a script
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -170,16 +171,6 @@ def gpu_check_plan(device: str, small: bool) -> list[Step]:
     return steps
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def memory_gib() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -188,19 +179,6 @@ def memory_gib() -> float | None:
     except OSError:
         pass
     return None
-
-
-def slug(text: str, words: int = 3) -> str:
-    """'AMD EPYC 7B13 64-Core Processor' -> 'amd-epyc-7b13'; drops (R), (TM), clock speeds."""
-    text = re.sub(r"\((r|tm)\)|@.*$|\bprocessor\b|\bcpu\b|\d+-core", " ", text.lower())
-    parts = re.findall(r"[a-z0-9]+", text)
-    return "-".join(parts[:words]) or "unknown"
-
-
-def gpu_slug(name: str) -> str:
-    """'NVIDIA H100 80GB HBM3' -> 'h100'."""
-    parts = [p for p in re.findall(r"[a-z0-9]+", name.lower()) if p not in ("nvidia", "geforce")]
-    return parts[0] if parts else "gpu"
 
 
 def torch_probe(device: str) -> dict:
@@ -351,7 +329,7 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
-    parser.add_argument("--out", help="result path [bench/results/<date>-<machine>.json]")
+    parser.add_argument("--out", help="result path [bench/results/suite-<machine>-<date>.json]")
     args = parser.parse_args()
 
     probe = torch_probe(args.device)
@@ -392,7 +370,7 @@ def main() -> int:
     else:
         dev["name"] = model
     today = dt.date.today().isoformat()
-    target = Path(args.out) if args.out else RESULTS / f"{today}-{machine_slug}.json"
+    target = Path(args.out) if args.out else RESULTS / f"suite-{machine_slug}-{today}.json"
     suite = {
         "schema": SCHEMA,
         "suite": "zi2zi bench/run_all.py",

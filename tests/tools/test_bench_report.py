@@ -58,7 +58,9 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_table_has_medians_ranges_peak_memory_and_failures(tmp_path: Path) -> None:
-    path = _write(tmp_path, "2030-01-02-cpu2-test.json", _suite("2030-01-02", "cpu2-test", 2200.0))
+    path = _write(
+        tmp_path, "suite-cpu2-test-2030-01-02.json", _suite("2030-01-02", "cpu2-test", 2200.0)
+    )
     proc = _run(str(path))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -73,16 +75,24 @@ def test_latest_file_per_machine_is_chosen(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("bench_report", SCRIPT)
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
-    old = _write(tmp_path, "2030-01-01-cpu2-test.json", _suite("2030-01-01", "cpu2-test", 1.0))
-    new = _write(tmp_path, "2030-02-01-cpu2-test.json", _suite("2030-02-01", "cpu2-test", 2.0))
-    other = _write(tmp_path, "2029-05-05-h100.json", _suite("2029-05-05", "h100", 3.0))
-    _write(tmp_path, "build.json", {"benchmark": "build"})  # a single script's file: ignored
-    assert report.latest_files(tmp_path) == [new, other]
+    old = _write(
+        tmp_path, "suite-cpu2-test-2030-01-01.json", _suite("2030-01-01", "cpu2-test", 1.0)
+    )
+    new = _write(
+        tmp_path, "suite-cpu2-test-2030-02-01.json", _suite("2030-02-01", "cpu2-test", 2.0)
+    )
+    other = _write(tmp_path, "suite-h100-2029-05-05.json", _suite("2029-05-05", "h100", 3.0))
+    _write(tmp_path, "build-cpu2-test.json", {"benchmark": "build"})  # one script's: ignored
+    _write(tmp_path, "gpu-check-cpu2-test-rehearsal.json", _suite("2030-03-01", "cpu2-test", 4.0))
+    check = _write(tmp_path, "gpu-check-h100-2029-06-01.json", _suite("2029-06-01", "h100", 5.0))
+    assert report.latest_files(tmp_path) == [new, other, check]
     assert old not in report.latest_files(tmp_path)
 
 
 def test_update_readme_replaces_only_the_marked_section(tmp_path: Path) -> None:
-    results = _write(tmp_path, "2030-01-02-cpu2-test.json", _suite("2030-01-02", "cpu2-test", 5.0))
+    results = _write(
+        tmp_path, "suite-cpu2-test-2030-01-02.json", _suite("2030-01-02", "cpu2-test", 5.0)
+    )
     readme = tmp_path / "README.md"
     readme.write_text(
         "# Title\n\nbefore\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nafter\n",
@@ -109,7 +119,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
 ) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# No markers here\n", encoding="utf-8")
-    results = tmp_path / "2030-01-02-cpu2-test.json"
+    results = tmp_path / "suite-cpu2-test-2030-01-02.json"
     if content is None:
         results.write_text("{not json", encoding="utf-8")
     else:
@@ -146,7 +156,7 @@ def test_training_cases_get_a_table_with_data_share_and_mfu(tmp_path: Path) -> N
             },
         },
     ]
-    proc = _run(str(_write(tmp_path, "2030-03-03-h200.json", suite)))
+    proc = _run(str(_write(tmp_path, "gpu-check-h200-2030-03-03.json", suite)))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Training speed (h200). FLOPs/image 170.0 G" in out
@@ -156,5 +166,7 @@ def test_training_cases_get_a_table_with_data_share_and_mfu(tmp_path: Path) -> N
 
 
 def test_files_without_training_cases_get_no_training_table(tmp_path: Path) -> None:
-    proc = _run(str(_write(tmp_path, "2030-01-02-cpu2.json", _suite("2030-01-02", "cpu2", 1.0))))
+    proc = _run(
+        str(_write(tmp_path, "suite-cpu2-2030-01-02.json", _suite("2030-01-02", "cpu2", 1.0)))
+    )
     assert proc.returncode == 0 and "Training speed" not in proc.stdout
