@@ -18,7 +18,7 @@ from zi2zi_core.evaluation.evaluate import (
     score_batch,
     write_report,
 )
-from zi2zi_core.evaluation.metrics import METRIC_NAMES
+from zi2zi_core.evaluation.metric_names import GLYPH_METRICS as METRIC_NAMES
 from zi2zi_core.models.config import ModelConfig
 from zi2zi_core.models.networks import build_generator
 
@@ -192,9 +192,12 @@ def test_eval_command_finds_a_moved_dataset_with_shards(tmp_path, dataset_factor
     assert json.loads((run / "eval" / "best-val" / "metrics.json").read_text())["count"] == 3
 
 
-def test_command_metric_choices_match_the_metrics():
+def test_command_metric_choices_are_the_computed_metrics():
     from zi2zi_core.cli import eval as eval_cli
+    from zi2zi_core.evaluation.metrics import glyph_metrics
 
-    assert eval_cli.METRIC_NAMES == METRIC_NAMES
+    rank_by = next(p for p in eval_cli.eval_cmd.params if p.name == "rank_by")
+    computed = glyph_metrics(torch.zeros(1, 16, 16), torch.zeros(1, 16, 16))
+    assert tuple(rank_by.type.choices) == tuple(computed) == METRIC_NAMES
     assert eval_cli.checkpoint_label("best") == "best"
     assert eval_cli.checkpoint_label("runs/a/checkpoints/ckpt-00000400.pt") == "ckpt-00000400"

@@ -8,6 +8,13 @@ import numpy as np
 import pytest
 import torch
 from zi2zi_core.evaluation import metrics
+from zi2zi_core.evaluation.metric_names import (
+    GLYPH_METRICS,
+    VAL_LABELS,
+    VAL_METRICS,
+    advantage,
+    is_better,
+)
 
 C1 = (0.01 * 1.0) ** 2
 C2 = (0.03 * 1.0) ** 2
@@ -26,6 +33,25 @@ def test_identical_images_are_perfect():
     assert torch.allclose(m["rmse"], torch.zeros(3, dtype=torch.float64))
     assert torch.allclose(m["ssim"], torch.ones(3, dtype=torch.float64), atol=1e-12)
     assert torch.equal(m["ink_iou"], torch.ones(3, dtype=torch.float64))
+
+
+def test_every_metric_direction_ranks_a_copy_above_a_wrong_glyph():
+    """The one direction table: a perfect glyph beats a shifted stroke on every glyph metric,
+    and each val metric (what best.pt and the sweep compare) follows its glyph metric."""
+    target = _stroke(10)
+    perfect = metrics.glyph_metrics(target.clone(), target)
+    wrong = metrics.glyph_metrics(_stroke(12), target)
+    assert tuple(perfect) == GLYPH_METRICS
+    for name in GLYPH_METRICS:
+        assert is_better(name, perfect[name].item(), wrong[name].item()), name
+        assert not is_better(name, wrong[name].item(), perfect[name].item()), name
+        assert advantage(name, perfect[name].item(), wrong[name].item()) > 0, name
+    for val_name, glyph_name in VAL_METRICS.items():
+        assert glyph_name in GLYPH_METRICS and val_name in VAL_LABELS
+        p, w = perfect[glyph_name].item(), wrong[glyph_name].item()
+        assert is_better(val_name, p, w) and advantage(val_name, p, w) > 0
+    assert is_better("val_l1", 0.5, None)  # the first validation is always the best so far
+    assert not is_better("val_l1", 0.5, 0.5)  # a tie keeps the earlier best
 
 
 def test_blank_against_full_ink():
@@ -123,7 +149,7 @@ def test_values_are_per_glyph_and_layout_independent():
     b = torch.cat([_stroke(10), _stroke(12), _stroke(3)])
     flat = metrics.glyph_metrics(a, b)
     channel = metrics.glyph_metrics(a.unsqueeze(1), b.unsqueeze(1))
-    for name in metrics.METRIC_NAMES:
+    for name in GLYPH_METRICS:
         assert flat[name].shape == (3,)
         assert torch.equal(flat[name], channel[name])
         single = metrics.glyph_metrics(a[1:2], b[1:2])[name]

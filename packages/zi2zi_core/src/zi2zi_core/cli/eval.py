@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from zi2zi_core.cli._options import device_options, trained_model_options
-
-# zi2zi_core.evaluation.metrics.METRIC_NAMES, written out so that `zi2zi --help` does not import torch
-# (tests/zi2zi_core/test_eval.py keeps the two equal).
-METRIC_NAMES = ("l1", "rmse", "ssim", "ink_iou")
+from zi2zi_core.evaluation.metric_names import GLYPH_METRICS
 
 
 def checkpoint_label(which: str) -> str:
@@ -38,7 +35,7 @@ def checkpoint_label(which: str) -> str:
 @device_options
 @click.option(
     "--rank-by",
-    type=click.Choice(METRIC_NAMES),
+    type=click.Choice(GLYPH_METRICS),
     default="l1",
     show_default=True,
     help="Model metric that picks the worst and best glyphs of the review sheet.",

@@ -19,9 +19,9 @@ import click
 from glyphrender.fewshot import PICK_RULES
 
 from zi2zi_core.errors import MissingInput
+from zi2zi_core.evaluation.metric_names import VAL_METRICS
 from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
 from zi2zi_core.training.config import (
-    BEST_METRICS,
     COMPILE_MODES,
     LR_SCHEDULES,
     PRECISIONS,
@@ -133,7 +133,7 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--sample-every", "Steps between sample grids.", type=int)
 @setting("--checkpoint-every", "Steps between checkpoints.", type=int)
 @setting("--keep-checkpoints", "Keep the last K step checkpoints.", type=int)
-@setting("--best-metric", "Val metric that picks best.pt.", type=click.Choice(sorted(BEST_METRICS)))
+@setting("--best-metric", "Val metric that picks best.pt.", type=click.Choice(sorted(VAL_METRICS)))
 @setting("--val-max-samples", "Validate on at most this many val glyphs (0: all).", type=int)
 @setting("--ema-decay", "Decay of the generator's weight average.", type=float)
 @setting(

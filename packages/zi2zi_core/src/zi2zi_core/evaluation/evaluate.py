@@ -26,7 +26,8 @@ from glyphrender.atomic import write_bytes_atomic
 from glyphrender.shards import GlyphBatch
 
 from zi2zi_core.evaluation.generate import iter_generated
-from zi2zi_core.evaluation.metrics import HIGHER_IS_BETTER, METRIC_NAMES, glyph_metrics
+from zi2zi_core.evaluation.metric_names import GLYPH_METRICS, higher_is_better
+from zi2zi_core.evaluation.metrics import glyph_metrics
 from zi2zi_core.evaluation.review import ReviewRow, review_sheet
 from zi2zi_core.models.imaging import from_model, to_unit, unit_from_coverage
 
@@ -81,7 +82,7 @@ class EvalResult:
     def ranked(self, metric: str = "l1", system: str = "model") -> np.ndarray:
         """Glyph indices from worst to best by one metric of one system (ties by code point)."""
         values = self.scores[system][metric]
-        key = -values if HIGHER_IS_BETTER[metric] else values
+        key = -values if higher_is_better(metric) else values
         # lexsort sorts by the last key first: worst (largest key) first, then code point
         return np.lexsort((self.codepoint, -key))
 
@@ -116,7 +117,7 @@ def evaluate(
                 if parts
                 else np.zeros(0, np.float64)
             )
-            for name in METRIC_NAMES
+            for name in GLYPH_METRICS
         }
         for system in SYSTEMS
     }
@@ -141,7 +142,7 @@ def summary(result: EvalResult, info: dict[str, Any]) -> dict[str, Any]:
     return {
         **info,
         "count": result.count,
-        "metrics": list(METRIC_NAMES),
+        "metrics": list(GLYPH_METRICS),
         "systems": result.averages() if result.count else {},
         "per_style": per_style,
         "definitions": {
@@ -162,11 +163,11 @@ def per_glyph_csv(result: EvalResult) -> str:
     """One row per glyph: code point, character, style, every metric of every system."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    columns = [f"{system}_{name}" for system in SYSTEMS for name in METRIC_NAMES]
+    columns = [f"{system}_{name}" for system in SYSTEMS for name in GLYPH_METRICS]
     writer.writerow(["codepoint", "char", "style", *columns])
     for i, cp in enumerate(result.codepoint):
         values = [
-            f"{result.scores[system][name][i]:.6f}" for system in SYSTEMS for name in METRIC_NAMES
+            f"{result.scores[system][name][i]:.6f}" for system in SYSTEMS for name in GLYPH_METRICS
         ]
         writer.writerow([f"U+{int(cp):04X}", chr(int(cp)), int(result.style[i]), *values])
     return buffer.getvalue()
@@ -228,8 +229,8 @@ def write_report(
 
 def format_table(averages: dict[str, dict[str, float]]) -> str:
     """A small fixed-width table: one line per system, one column per metric."""
-    header = f"{'system':<12}" + "".join(f"{name:>10}" for name in METRIC_NAMES)
+    header = f"{'system':<12}" + "".join(f"{name:>10}" for name in GLYPH_METRICS)
     lines = [header]
     for system, values in averages.items():
-        lines.append(f"{system:<12}" + "".join(f"{values[name]:>10.4f}" for name in METRIC_NAMES))
+        lines.append(f"{system:<12}" + "".join(f"{values[name]:>10.4f}" for name in GLYPH_METRICS))
     return "\n".join(lines)

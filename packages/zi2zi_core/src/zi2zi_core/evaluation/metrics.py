@@ -25,10 +25,6 @@ import math
 import torch
 import torch.nn.functional as F
 
-METRIC_NAMES: tuple[str, ...] = ("l1", "rmse", "ssim", "ink_iou")
-# Which direction is better, for sorting worst/best glyphs and for summaries.
-HIGHER_IS_BETTER: dict[str, bool] = {"l1": False, "rmse": False, "ssim": True, "ink_iou": True}
-
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
@@ -113,7 +109,7 @@ def ink_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def glyph_metrics(pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Every metric of ``METRIC_NAMES`` per glyph, as (N,) float64 tensors on the input's device."""
+    """Every metric of ``metric_names.GLYPH_METRICS`` per glyph, as (N,) float64 tensors on the input's device."""
     return {
         "l1": l1(pred, target),
         "rmse": rmse(pred, target),

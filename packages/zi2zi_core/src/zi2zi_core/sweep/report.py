@@ -31,6 +31,7 @@ from typing import Any
 
 from glyphrender.atomic import write_text_atomic
 
+from zi2zi_core.evaluation.metric_names import VAL_METRICS, is_better
 from zi2zi_core.models.config import NormKind, SpectralMode
 from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.rundir.metrics_log import read_metrics
@@ -101,14 +102,14 @@ def _read_config(run_dir: Path) -> dict[str, Any] | None:
 
 
 def _val_scores(record: dict[str, Any]) -> dict[str, float | None]:
-    return {k: _num(record.get(k)) for k in ("val_l1", "val_ssim", "val_iou")}
+    return {k: _num(record.get(k)) for k in VAL_METRICS}
 
 
 def _beats(final: dict[str, Any] | None, baseline: dict[str, Any] | None) -> bool | None:
     """Whether the final val L1 beats copying the source (None when either is unknown)."""
     copy_l1 = baseline["val_l1"] if baseline else None
     if final and final["val_l1"] is not None and copy_l1 is not None:
-        return final["val_l1"] < copy_l1
+        return is_better("val_l1", final["val_l1"], copy_l1)
     return None
 
 

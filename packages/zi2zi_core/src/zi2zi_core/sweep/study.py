@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zi2zi_core.evaluation.metric_names import VAL_LABELS as METRIC_NAMES
+from zi2zi_core.evaluation.metric_names import VAL_METRICS as METRICS
+from zi2zi_core.evaluation.metric_names import advantage
 from zi2zi_core.sweep.grid import SweepError
 
-METRICS = ("val_l1", "val_ssim", "val_iou")
-LOWER_IS_BETTER = {"val_l1": True, "val_ssim": False, "val_iou": False}
-METRIC_NAMES = {"val_l1": "val L1", "val_ssim": "SSIM", "val_iou": "ink IoU"}
 # The 32 px CPU study's own estimate of its seed noise on val L1 (one seed; not measured).
 REFERENCE_NOISE_L1 = 0.003
 G_NORMS = ("batch", "instance", "none")
@@ -274,7 +274,7 @@ def compare_pair(
     """Favoured ``a`` vs alternative ``b``: the difference (positive: ``a`` is better) and
     whether it exceeds the noise level."""
     va, vb = runs[a]["final"][metric], runs[b]["final"][metric]
-    better = (vb - va) if LOWER_IS_BETTER[metric] else (va - vb)
+    better = advantage(metric, va, vb)
     real = noise is not None and abs(better) > noise
     return {
         "favoured": a,

@@ -21,13 +21,13 @@ from typing import Any
 from glyphrender.fewshot import PICK_RULES
 
 from zi2zi_core.errors import ConfigError
+from zi2zi_core.evaluation.metric_names import VAL_METRICS
 
 SECTIONS = ("model", "loss", "train")
 LR_SCHEDULES = ("constant", "linear", "cosine", "step")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
-BEST_METRICS = {"val_l1": "min", "val_ssim": "max", "val_iou": "max"}
 
 _SIZE_UNITS = {
     "": 1,
@@ -128,9 +128,9 @@ class TrainConfig:
             )
         if not 0.0 <= self.lr_final_ratio <= 1.0:
             raise ConfigError(f"train.lr_final_ratio must be in [0, 1], got {self.lr_final_ratio}")
-        if self.best_metric not in BEST_METRICS:
+        if self.best_metric not in VAL_METRICS:
             raise ConfigError(
-                f"train.best_metric {self.best_metric!r}: choose from {', '.join(BEST_METRICS)}"
+                f"train.best_metric {self.best_metric!r}: choose from {', '.join(VAL_METRICS)}"
             )
         if self.precision not in PRECISIONS:
             raise ConfigError(

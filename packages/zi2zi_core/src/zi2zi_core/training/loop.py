@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from zi2zi_core.evaluation.metric_names import is_better
 from zi2zi_core.rundir.checkpoint import newest_intact_checkpoint
 from zi2zi_core.training import distributed as dist_utils
 from zi2zi_core.training.logs import Progress, TensorBoard
-from zi2zi_core.training.validation import is_better
 
 if TYPE_CHECKING:
     from zi2zi_core.training.trainer import Trainer

@@ -8,20 +8,14 @@ import torch
 from torch import nn
 
 from zi2zi_core.device import autocast
+from zi2zi_core.evaluation.metric_names import VAL_METRICS
 from zi2zi_core.evaluation.metrics import ink_iou, l1, ssim
 from zi2zi_core.models.imaging import from_model, to_model, unit_from_coverage
-from zi2zi_core.training.config import BEST_METRICS
 from zi2zi_core.training.data import ValSet
 from zi2zi_core.training.samples import grid_image, save_grid
 
-VAL_METRICS = ("val_l1", "val_ssim", "val_iou")
-
-
-def is_better(metric: str, value: float, best: float | None) -> bool:
-    """Whether ``value`` of ``metric`` beats ``best`` (None: nothing yet)."""
-    if best is None:
-        return True
-    return value < best if BEST_METRICS[metric] == "min" else value > best
+# The glyph metric each val metric averages (only these are computed during training).
+SCORERS = {"l1": l1, "ssim": ssim, "ink_iou": ink_iou}
 
 
 class Validator:
@@ -44,14 +38,12 @@ class Validator:
     @torch.no_grad()
     def _score(self, pred_u8: torch.Tensor, target_u8: torch.Tensor) -> torch.Tensor:
         pred, target = unit_from_coverage(pred_u8), unit_from_coverage(target_u8)
-        return torch.stack(
-            [l1(pred, target).sum(), ssim(pred, target).sum(), ink_iou(pred, target).sum()]
-        )
+        return torch.stack([SCORERS[VAL_METRICS[m]](pred, target).sum() for m in VAL_METRICS])
 
     def scores(self, net: nn.Module) -> dict[str, float]:
         """Val L1 / SSIM / ink IoU of ``net`` (the baseline too, on the first call)."""
-        model = torch.zeros(3, dtype=torch.float64, device=self.device)
-        base = torch.zeros(3, dtype=torch.float64, device=self.device)
+        model = torch.zeros(len(VAL_METRICS), dtype=torch.float64, device=self.device)
+        base = torch.zeros(len(VAL_METRICS), dtype=torch.float64, device=self.device)
         need_baseline = self.baseline is None
         for batch in self.val.batches(self.batch_size, self.device):
             model += self._score(self.generate(net, batch.source, batch.style), batch.target)
