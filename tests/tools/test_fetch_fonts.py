@@ -1,18 +1,21 @@
-"""scripts/fetch_fonts.py: verified copies from a shared dir or npm, never a wrong file.
+"""scripts/fetch_fonts.py: verified copies from a shared dir, npm or a .deb, never a wrong file.
 
-Offline: the shared directory is fake and the registry route runs against a fake ``npm``
-executable that builds tarballs locally. The script runs as a subprocess, the way users
-and nox run it.
+Offline: the shared directory is fake, the registry route runs against a fake ``npm``
+executable that builds tarballs locally, and the Debian route against a fake ``apt-get`` that
+writes a locally built .deb (ar archive + data.tar.xz). The script runs as a subprocess, the
+way users and nox run it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ def _load_script():
 
 FETCH = _load_script()
 NAMES = [f.name for f in FETCH.FILES]
+DEB_NAMES = [f.name for f in FETCH.DEB_FILES]
 ZOO_NAMES = [f.name for f in FETCH.ZOO_FILES]
 
 
@@ -99,7 +103,7 @@ def write_fake_npm(bin_dir: Path, layout: dict[str, dict[str, str]] | None) -> N
 
 
 def registry_layout(
-    wrong: str | None = None, files: tuple = FETCH.FILES
+    wrong: str | None = None, files: tuple = FETCH.NPM_FILES
 ) -> dict[str, dict[str, str]]:
     layout: dict[str, dict[str, str]] = {}
     for font in files:
@@ -108,6 +112,65 @@ def registry_layout(
             text = "tampered\n"
         layout.setdefault(font.package, {})[font.member] = text
     return layout
+
+
+def make_deb(members: dict[str, bytes]) -> bytes:
+    """A minimal .deb: an ar archive of debian-binary, control.tar.xz and data.tar.xz."""
+
+    def tar_xz(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:xz") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo("./" + name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    parts = [
+        ("debian-binary", b"2.0\n"),
+        ("control.tar.xz", tar_xz({"control": b"Package: fonts-noto-cjk\n"})),
+        ("data.tar.xz", tar_xz({"usr/share/doc/other": b"x", **members})),
+    ]
+    out = io.BytesIO(b"!<arch>\n")
+    out.seek(0, io.SEEK_END)
+    for name, data in parts:
+        header = f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n"
+        out.write(header.encode() + data + (b"\n" if len(data) % 2 else b""))
+    return out.getvalue()
+
+
+def deb_members(wrong: str | None = None) -> dict[str, bytes]:
+    """The collection's members as the fake .deb ships them (``wrong``: tampered bytes)."""
+    return {
+        f.member: b"tampered" if f.name == wrong else fake_content(f.name) for f in FETCH.DEB_FILES
+    }
+
+
+def write_fake_apt(bin_dir: Path, deb: bytes, needs_update: bool = False) -> Path:
+    """An ``apt-get`` whose ``download`` writes ``deb`` (after ``update`` if ``needs_update``).
+
+    Every call is appended to ``bin_dir/apt.log``.
+    """
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "the.deb").write_bytes(deb)
+    updated = bin_dir / "updated"
+    if not needs_update:
+        updated.write_text("")
+    apt = bin_dir / "apt-get"
+    apt.write_text(
+        f"#!{sys.executable}\n"
+        "import os, shutil, sys\n"
+        f"open({str(bin_dir / 'apt.log')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "if sys.argv[1] == 'update':\n"
+        f"    open({str(updated)!r}, 'w').close()\n"
+        "    sys.exit(0)\n"
+        f"if not os.path.exists({str(updated)!r}):\n"
+        "    print('E: Unable to locate package fonts-noto-cjk', file=sys.stderr)\n"
+        "    sys.exit(100)\n"
+        f"shutil.copy({str(bin_dir / 'the.deb')!r}, 'fonts-noto-cjk_1%3a20220127_all.deb')\n"
+    )
+    apt.chmod(0o755)
+    return bin_dir / "apt.log"
 
 
 def run(*args: str | Path, path: str | None = None) -> subprocess.CompletedProcess:
@@ -174,6 +237,7 @@ def test_npm_failure_is_one_clear_error(tmp_path, sums):
 def test_registry_route_extracts_the_pinned_members(tmp_path, sums):
     bin_dir = tmp_path / "bin"
     write_fake_npm(bin_dir, registry_layout())
+    write_fake_apt(bin_dir, make_deb(deb_members()))
     dest = tmp_path / "fonts"
     proc = run("--dest", dest, "--from-registry", "--sums", sums, path=str(bin_dir))
     assert proc.returncode == 0, proc.stderr
@@ -226,7 +290,8 @@ def test_zoo_is_opt_in(tmp_path, shared, sums, no_npm_path):
 
 def test_zoo_from_registry_fetches_every_font_and_licence(tmp_path, zoo_sums):
     bin_dir = tmp_path / "bin"
-    write_fake_npm(bin_dir, registry_layout(files=FETCH.FILES + FETCH.ZOO_FILES))
+    write_fake_npm(bin_dir, registry_layout(files=FETCH.NPM_FILES + FETCH.ZOO_FILES))
+    write_fake_apt(bin_dir, make_deb(deb_members()))
     dest = tmp_path / "fonts"
     proc = run("--dest", dest, "--from-registry", "--zoo", "--sums", zoo_sums, path=str(bin_dir))
     assert proc.returncode == 0, proc.stderr
@@ -258,7 +323,7 @@ def test_zoo_without_its_checksums_is_one_clear_error(tmp_path, shared, sums, no
 def test_zoo_tampered_font_is_refused(tmp_path, zoo_sums):
     bad = "NotoSansJP_400Regular.ttf"
     bin_dir = tmp_path / "bin"
-    write_fake_npm(bin_dir, registry_layout(wrong=bad, files=FETCH.FILES + FETCH.ZOO_FILES))
+    write_fake_npm(bin_dir, registry_layout(wrong=bad, files=FETCH.NPM_FILES + FETCH.ZOO_FILES))
     dest = tmp_path / "fonts"
     proc = run("--dest", dest, "--from-registry", "--zoo", "--sums", zoo_sums, path=str(bin_dir))
     assert proc.returncode == 1
@@ -288,3 +353,178 @@ def test_tarball_reader_rejects_garbage(tmp_path, sums):
     assert proc.returncode == 1
     assert proc.stderr.startswith("fetch_fonts: error: pkg.tgz: unreadable tarball")
     assert "Traceback" not in proc.stderr
+
+
+# The Pan-CJK collection: Debian's fonts-noto-cjk .deb, via apt-get download or --deb FILE.
+
+
+@pytest.fixture
+def shared_without_collection(shared: Path) -> Path:
+    """A shared copy holding only the npm fonts, as ../shared/fonts did before issue 20."""
+    for name in DEB_NAMES:
+        (shared / name).unlink()
+    return shared
+
+
+def test_collection_is_in_the_default_set_pinned_to_one_debian_version():
+    assert "NotoSansCJK-Regular.ttc" in NAMES and "noto-cjk.LICENSE.txt" in NAMES
+    assert FETCH.DEB_SPEC == "fonts-noto-cjk=1:20220127+repack1-1"
+    sums = FETCH.read_sums(FETCH.DEFAULT_SUMS)
+    assert sums["NotoSansCJK-Regular.ttc"] == (
+        "b76b0433203017ca80401b2ee0dd69350349871c4b19d504c34dbdd80541690a"
+    )
+
+
+def test_collection_comes_from_apt_when_the_shared_copy_lacks_it(
+    tmp_path, shared_without_collection, sums
+):
+    bin_dir = tmp_path / "bin"
+    log = write_fake_apt(bin_dir, make_deb(deb_members()))
+    dest = tmp_path / "fonts"
+    proc = run(
+        "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=str(bin_dir)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+    assert log.read_text() == f"download {FETCH.DEB_SPEC}\n"
+    assert "NotoSansCJK-Regular.ttc <- fonts-noto-cjk_1%3a20220127_all.deb" in proc.stdout
+
+
+def test_root_with_empty_package_lists_runs_apt_update_once(
+    tmp_path, shared_without_collection, sums, monkeypatch
+):
+    bin_dir = tmp_path / "bin"
+    log = write_fake_apt(bin_dir, make_deb(deb_members()), needs_update=True)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(FETCH.os, "geteuid", lambda: 0)
+    dest = tmp_path / "fonts"
+    assert FETCH.fetch(dest, shared_without_collection, sums, False) == 0
+    assert_all_fetched(dest)
+    assert log.read_text().splitlines() == [
+        f"download {FETCH.DEB_SPEC}",
+        "update -qq",
+        f"download {FETCH.DEB_SPEC}",
+    ]
+
+
+def test_non_root_with_stale_lists_says_what_to_run(
+    tmp_path, shared_without_collection, sums, monkeypatch
+):
+    bin_dir = tmp_path / "bin"
+    log = write_fake_apt(bin_dir, make_deb(deb_members()), needs_update=True)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(FETCH.os, "geteuid", lambda: 1000)
+    dest = tmp_path / "fonts"
+    with pytest.raises(FETCH.FetchError) as info:
+        FETCH.fetch(dest, shared_without_collection, sums, False)
+    assert str(info.value) == (
+        f"apt-get download {FETCH.DEB_SPEC} failed: E: Unable to locate package fonts-noto-cjk; "
+        "run 'apt-get update' as root first, or pass --deb FILE"
+    )
+    assert "update" not in log.read_text()
+    assert not any((dest / n).exists() for n in DEB_NAMES)
+
+
+def test_no_apt_get_is_one_clear_error(tmp_path, shared_without_collection, sums, no_npm_path):
+    dest = tmp_path / "fonts"
+    proc = run(
+        "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=no_npm_path
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "fetch_fonts: error: apt-get not found: the Pan-CJK collection comes from Debian's "
+        f"{FETCH.DEB_SPEC}; download that .deb and pass --deb FILE (or --shared DIR with the fonts)"
+    ]
+
+
+def test_deb_option_reads_a_downloaded_package(
+    tmp_path, shared_without_collection, sums, no_npm_path
+):
+    deb = tmp_path / "fonts-noto-cjk.deb"
+    deb.write_bytes(make_deb(deb_members()))
+    dest = tmp_path / "fonts"
+    proc = run(
+        "--dest",
+        dest,
+        "--shared",
+        shared_without_collection,
+        "--sums",
+        sums,
+        "--deb",
+        deb,
+        path=no_npm_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert_all_fetched(dest)
+
+
+def test_tampered_collection_in_the_deb_is_refused(
+    tmp_path, shared_without_collection, sums, no_npm_path
+):
+    deb = tmp_path / "fonts-noto-cjk.deb"
+    deb.write_bytes(make_deb(deb_members(wrong="NotoSansCJK-Regular.ttc")))
+    dest = tmp_path / "fonts"
+    proc = run(
+        "--dest",
+        dest,
+        "--shared",
+        shared_without_collection,
+        "--sums",
+        sums,
+        "--deb",
+        deb,
+        path=no_npm_path,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "checksum mismatch for NotoSansCJK-Regular.ttc" in lines[0]
+    assert not (dest / "NotoSansCJK-Regular.ttc").exists()
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")], "temp file left behind"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html>404</html>", "not a Debian package (no ar archive header)"),
+        (b"!<arch>\n", "no data.tar member in the package"),
+    ],
+)
+def test_garbage_deb_is_one_clear_error(
+    tmp_path, shared_without_collection, sums, no_npm_path, content, message
+):
+    deb = tmp_path / "broken.deb"
+    deb.write_bytes(content)
+    proc = run(
+        "--dest",
+        tmp_path / "fonts",
+        "--shared",
+        shared_without_collection,
+        "--sums",
+        sums,
+        "--deb",
+        deb,
+        path=no_npm_path,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"fetch_fonts: error: {deb}: {message}"]
+
+
+def test_deb_without_the_collection_names_the_missing_file(
+    tmp_path, shared_without_collection, sums, no_npm_path
+):
+    deb = tmp_path / "other.deb"
+    deb.write_bytes(make_deb({"usr/share/fonts/other.ttc": b"x"}))
+    proc = run(
+        "--dest",
+        tmp_path / "fonts",
+        "--shared",
+        shared_without_collection,
+        "--sums",
+        sums,
+        "--deb",
+        deb,
+        path=no_npm_path,
+    )
+    assert proc.returncode == 1
+    line = proc.stderr.strip()
+    assert "package has no file" in line and "NotoSansCJK-Regular.ttc" in line
