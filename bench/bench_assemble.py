@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, font_path, machine, write_result  # noqa: E402
-from glyphrender.assemble import assemble  # noqa: E402
-from glyphrender.fonts import FontRef, open_font, present_codepoints  # noqa: E402
-from glyphrender.generated import GeneratedMeta, write_generated  # noqa: E402
-from glyphrender.placement import em_box, font_transform  # noqa: E402
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints  # noqa: E402
-from glyphrender.trace import TraceOptions, trace_bitmap  # noqa: E402
+from glyphrender.assembly.assemble import assemble  # noqa: E402
+from glyphrender.assembly.trace import TraceOptions, trace_bitmap  # noqa: E402
+from glyphrender.fonts.loading import FontRef, open_font, present_codepoints  # noqa: E402
+from glyphrender.generated.folder import GeneratedMeta, write_generated  # noqa: E402
+from glyphrender.rendering.placement import em_box, font_transform  # noqa: E402
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints  # noqa: E402
 
 PX = 256
 

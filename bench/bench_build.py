@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
-from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
-from glyphrender.fonts import FontRef  # noqa: E402
-from glyphrender.render import RenderOptions  # noqa: E402
+from glyphrender.dataset.build import BuildConfig, build_dataset  # noqa: E402
+from glyphrender.fonts.loading import FontRef  # noqa: E402
+from glyphrender.rendering.render import RenderOptions  # noqa: E402
 
 
 def _raw_render(args: tuple[str, int, list[int]]) -> int:
@@ -95,7 +95,7 @@ def main() -> None:
         # The same glyph images the build rendered: source for every sample, target for pairs.
         jobs = []
         for split in ("train", "val", "missing"):
-            from glyphrender.shards import Dataset
+            from glyphrender.dataset.shards import Dataset
 
             batch = Dataset.open(r.out).read_split(split)
             jobs += [(str(src), int(c)) for c in batch.codepoint]

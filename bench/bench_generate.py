@@ -3,7 +3,7 @@
 Times ``zi2zi_core.evaluation.generate.generate_images`` (uint8 to the device, generator forward in
 inference mode, back to uint8) for an untrained generator of the default config (256 px,
 base 64 channels) and of a tiny one (32 px, base 8), then the writing of the output folder
-(``glyphrender.generated.write_generated``: glyphs.h5 + one PNG per glyph). Weights do not
+(``glyphrender.generated.folder.write_generated``: glyphs.h5 + one PNG per glyph). Weights do not
 change the speed, so no trained run is needed; the source glyphs are synthetic strokes.
 
     python bench/bench_generate.py [--device auto] [--batch-size 16] [--batches 3] [--repeats 3]
@@ -27,8 +27,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
-from glyphrender.generated import GeneratedMeta, write_generated  # noqa: E402
-from glyphrender.transform import Transform  # noqa: E402
+from glyphrender.generated.folder import GeneratedMeta, write_generated  # noqa: E402
+from glyphrender.rendering.transform import Transform  # noqa: E402
 from zi2zi_core.evaluation.generate import SourceGlyphs, generate_images, resolve_device  # noqa: E402
 from zi2zi_core.models.config import ModelConfig  # noqa: E402
 from zi2zi_core.models.networks import build_generator  # noqa: E402

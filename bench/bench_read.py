@@ -33,11 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
-from glyphrender.build import BuildConfig, build_dataset  # noqa: E402
-from glyphrender.fonts import FontRef  # noqa: E402
-from glyphrender.manifest import ShardEntry  # noqa: E402
-from glyphrender.render import RenderOptions  # noqa: E402
-from glyphrender.shards import PAIRED_SPLITS, Dataset, sha256_file  # noqa: E402
+from glyphrender.dataset.build import BuildConfig, build_dataset  # noqa: E402
+from glyphrender.dataset.manifest import ShardEntry  # noqa: E402
+from glyphrender.dataset.shards import PAIRED_SPLITS, Dataset, sha256_file  # noqa: E402
+from glyphrender.fonts.loading import FontRef  # noqa: E402
+from glyphrender.rendering.render import RenderOptions  # noqa: E402
 
 SPLITS = ("train", "val", "missing")
 

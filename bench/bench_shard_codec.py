@@ -24,8 +24,8 @@ from fontTools.ttLib import TTFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, font_path, machine, median_time, write_result  # noqa: E402
-from glyphrender.placement import em_box, font_transform  # noqa: E402
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints  # noqa: E402
+from glyphrender.rendering.placement import em_box, font_transform  # noqa: E402
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints  # noqa: E402
 
 
 class _Metrics:

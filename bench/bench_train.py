@@ -37,7 +37,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
 from _mfu import mfu, peak_matmul, step_flops  # noqa: E402
-from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
+from glyphrender.dataset.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
 from zi2zi_core.device import pick_device  # noqa: E402
 from zi2zi_core.training.config import resolve_run_config  # noqa: E402
 from zi2zi_core.training.graph_step import WARMUP_STEPS  # noqa: E402
@@ -107,7 +107,7 @@ def make_trainer(data: Path, run: Path, device: str, model: dict, **train) -> Tr
 
     ``cuda_graphs`` off CUDA (a CPU rehearsal of the GPU plan) runs the graph step's body
     eagerly: everything but the capture, so the plan's code paths run before a GPU is spent."""
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     rehearse_graphs = bool(train.get("cuda_graphs")) and pick_device(device).type != "cuda"
     if rehearse_graphs:

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 from glyphrender.atomic import write_text_atomic
-from glyphrender.charsets import resolve_charset
+from glyphrender.dataset.splits import is_val
 from glyphrender.errors import GlyphrenderError
-from glyphrender.fonts import LoadedFont, open_font, present_codepoints
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
-from glyphrender.splits import is_val
+from glyphrender.fonts.charsets import resolve_charset
+from glyphrender.fonts.loading import LoadedFont, open_font, present_codepoints
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FONTS = REPO_ROOT / "fonts"

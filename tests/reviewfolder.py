@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fontfactory import make_font, standard_glyphs
-from glyphrender.fonts import open_font
-from glyphrender.generated import GeneratedMeta, write_generated
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+from glyphrender.fonts.loading import open_font
+from glyphrender.generated.folder import GeneratedMeta, write_generated
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
 GLYPH_PX = 64
 N_BASE = 8  # the base font draws the first N_BASE standard glyphs

@@ -6,7 +6,7 @@
 # `zi2zi eval --checkpoint last`. All cells run side by side, one torch thread each, at the same
 # nice level as the other training on the shared 2-core machine.
 #
-# N characters are picked by glyphrender.fewshot.pick_train_chars (rule spread, seed 0) from the
+# N characters are picked by glyphrender.dataset.fewshot.pick_train_chars (rule spread, seed 0) from the
 # 6,016 train characters; each N gets a dataset built from a charset of the picked characters plus
 # all 666 val characters (the split is a hash of the code point, so val stays the same 666).
 #
@@ -35,8 +35,8 @@ for N in 100 300 1000; do
     if [ ! -f "data/maru64-jp-n$N/manifest.json" ]; then
         $PY - "$N" "$OUT/n$N-spread0.txt" <<'PYEOF'
 import sys
-from glyphrender.fewshot import pick_train_chars
-from glyphrender.shards import Dataset
+from glyphrender.dataset.fewshot import pick_train_chars
+from glyphrender.dataset.shards import Dataset
 n, out = int(sys.argv[1]), sys.argv[2]
 d = Dataset.open("data/maru64-jp")
 val = d.read_split("val").codepoint.tolist()

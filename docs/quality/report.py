@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from glyphrender.atomic import save_png_atomic, write_text_atomic
-from glyphrender.shards import Dataset
+from glyphrender.dataset.shards import Dataset
 from PIL import Image, ImageDraw, ImageFont
 
 METRICS = ("l1", "ssim", "ink_iou")
@@ -53,9 +53,9 @@ def read_per_glyph(run: Path, checkpoint: str) -> dict[int, dict[str, float]]:
 
 def form_consistent(fonts: Path, codepoints: list[int], glyph_px: int) -> set[int]:
     """The code points whose Noto Sans TC and Noto Sans JP glyphs have ink IoU >= 0.8."""
-    from glyphrender.fonts import open_font, present_codepoints
-    from glyphrender.placement import em_box, font_transform
-    from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+    from glyphrender.fonts.loading import open_font, present_codepoints
+    from glyphrender.rendering.placement import em_box, font_transform
+    from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
     tc, jp = open_font(fonts / TC), open_font(fonts / JP)
     shared = sorted(set(codepoints) & present_codepoints(tc) & present_codepoints(jp))

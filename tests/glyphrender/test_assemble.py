@@ -6,20 +6,20 @@ from __future__ import annotations
 import io
 
 import freetype
-import glyphrender.assemble as assemble_mod
+import glyphrender.assembly.assemble as assemble_mod
 import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from fontfactory import build_ttfont, make_font, standard_glyphs
 from fontTools.ttLib import TTFont
-from glyphrender.assemble import AssembleOptions, assemble, ink_iou
+from glyphrender.assembly.assemble import AssembleOptions, assemble, ink_iou
 from glyphrender.cli import main
 from glyphrender.errors import AssembleError, DatasetError, GlyphrenderError
-from glyphrender.fonts import open_font
-from glyphrender.generated import GLYPHS_NAME, GeneratedMeta, write_generated
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+from glyphrender.fonts.loading import open_font
+from glyphrender.generated.folder import GLYPHS_NAME, GeneratedMeta, write_generated
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
 PX = 96
 N_BASE = 12  # the base font draws the first N_BASE standard glyphs
@@ -280,7 +280,7 @@ def test_blank_bitmaps_are_not_added(setup, tmp_path):
     images[1, 40:42, 40:42] = 255  # specks of about 4 and 1 px^2
     images[1, 10:11, 10:11] = 255
     gen = write_generated(tmp_path / "gen", images, [0x9000, 0x9001], setup["meta"])
-    from glyphrender.trace import TraceOptions
+    from glyphrender.assembly.trace import TraceOptions
 
     opts = AssembleOptions(trace=TraceOptions(min_area=6.0))
     report = assemble(setup["base"], gen, tmp_path / "o.ttf", opts)
@@ -323,8 +323,8 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(setup, tmp_path):
 
 
 def test_cli_defaults_match_the_library():
+    from glyphrender.assembly.trace import TraceOptions
     from glyphrender.cli import assemble as cli_assemble
-    from glyphrender.trace import TraceOptions
 
     opts = TraceOptions()
     assert opts.threshold == cli_assemble.DEFAULT_THRESHOLD
@@ -393,7 +393,7 @@ def test_an_edited_png_of_another_size_is_one_line_naming_it(setup, tmp_path):
 
 
 def test_rejected_glyphs_are_left_out_and_reported(setup, tmp_path):
-    from glyphrender.review.decisions import write_decisions
+    from glyphrender.generated.decisions import write_decisions
 
     gen, cps, _ = _small_folder(setup, tmp_path)
     write_decisions(gen, {cps[0]: "accepted", cps[2]: "rejected"})
@@ -407,7 +407,7 @@ def test_rejected_glyphs_are_left_out_and_reported(setup, tmp_path):
 
 
 def test_only_accepted_keeps_only_accepted_glyphs(setup, tmp_path):
-    from glyphrender.review.decisions import write_decisions
+    from glyphrender.generated.decisions import write_decisions
 
     gen, cps, _ = _small_folder(setup, tmp_path)
     with pytest.raises(AssembleError, match="has no decisions.json for --only-accepted"):

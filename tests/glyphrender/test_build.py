@@ -8,11 +8,12 @@ import h5py
 import numpy as np
 import pytest
 from fontfactory import make_font, standard_glyphs
-from glyphrender.build import BuildConfig, build_dataset
+from glyphrender.dataset.build import BuildConfig, build_dataset
+from glyphrender.dataset.rerender import render_for_dataset
+from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import DatasetError, FontError
-from glyphrender.fonts import FontRef
-from glyphrender.render import RenderOptions, render_for_dataset
-from glyphrender.shards import Dataset
+from glyphrender.fonts.loading import FontRef
+from glyphrender.rendering.render import RenderOptions
 
 PX = 32
 

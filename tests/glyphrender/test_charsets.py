@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS, Charset, resolve_charset
 from glyphrender.errors import CharsetError
+from glyphrender.fonts.charsets import DEFAULT_CHARSET, NAMED_SETS, Charset, resolve_charset
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from fontfactory import make_collection
 from glyphrender.cli import build as cli_build
 from glyphrender.cli import main
-from glyphrender.placement import DEFAULT_MARGIN
-from glyphrender.render import DEFAULT_GLYPH_PX
-from glyphrender.splits import DEFAULT_VAL_FRACTION
+from glyphrender.dataset.splits import DEFAULT_VAL_FRACTION
+from glyphrender.rendering.placement import DEFAULT_MARGIN
+from glyphrender.rendering.render import DEFAULT_GLYPH_PX
 
 
 def run(*args):

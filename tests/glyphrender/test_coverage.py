@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fontfactory import EMPTY_CP, FIRST_CP, NOTDEF_COPY, standard_glyphs
-from glyphrender.charsets import resolve_charset
-from glyphrender.coverage import compute_coverage
-from glyphrender.fonts import FontRef, open_font
+from glyphrender.fonts.charsets import resolve_charset
+from glyphrender.fonts.coverage import compute_coverage
+from glyphrender.fonts.loading import FontRef, open_font
 
 
 def _open(path):

@@ -1,18 +1,18 @@
-"""glyphrender.fewshot: the seeded rules that pick a few-shot training set."""
+"""glyphrender.dataset.fewshot: the seeded rules that pick a few-shot training set."""
 
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from glyphrender.errors import GlyphrenderError
-from glyphrender.fewshot import (
+from glyphrender.dataset.fewshot import (
     PICK_RULES,
     PickError,
     jis_level1_kanji,
     pick_record,
     pick_train_chars,
 )
+from glyphrender.errors import GlyphrenderError
 
 BLOCK = range(0x4E00, 0x4E00 + 1000)
 

@@ -19,7 +19,7 @@ from fontfactory import (
 )
 from fontTools.ttLib import TTFont
 from glyphrender.errors import FontError
-from glyphrender.fonts import FontRef, LoadedFont, open_font, present_codepoints
+from glyphrender.fonts.loading import FontRef, LoadedFont, open_font, present_codepoints
 
 STANDARD = set(range(FIRST_CP, FIRST_CP + 40))
 

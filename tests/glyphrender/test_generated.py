@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 from glyphrender.errors import DatasetError
-from glyphrender.generated import GLYPHS_NAME, GeneratedMeta, read_generated, write_generated
-from glyphrender.transform import Transform
+from glyphrender.generated.folder import GLYPHS_NAME, GeneratedMeta, read_generated, write_generated
+from glyphrender.rendering.transform import Transform
 from PIL import Image
 
 
@@ -110,7 +110,7 @@ def test_meta_validates():
 
 
 def test_sources_are_stored_when_given(tmp_path):
-    from glyphrender.generated import read_sources
+    from glyphrender.generated.folder import read_sources
 
     images, sources = _images(), _images()[::-1].copy()
     out = write_generated(tmp_path / "g", images, [1, 2, 3], _meta(), sources=sources)
@@ -122,7 +122,7 @@ def test_sources_are_stored_when_given(tmp_path):
 
 
 def test_load_glyphs_reads_back_edited_pngs_only(tmp_path):
-    from glyphrender.generated import load_glyphs
+    from glyphrender.generated.folder import load_glyphs
 
     images = _images()
     out = write_generated(tmp_path / "g", images, [0x41, 0x42, 0x43], _meta())
@@ -140,7 +140,7 @@ def test_load_glyphs_reads_back_edited_pngs_only(tmp_path):
 
 
 def test_load_glyphs_without_stored_png_digests_compares_pixels(tmp_path):
-    from glyphrender.generated import load_glyphs
+    from glyphrender.generated.folder import load_glyphs
 
     images = _images()
     out = write_generated(tmp_path / "g", images, [0x41, 0x42, 0x43], _meta())
@@ -160,7 +160,7 @@ def test_load_glyphs_without_stored_png_digests_compares_pixels(tmp_path):
     ],
 )
 def test_an_edited_png_that_does_not_fit_is_refused_naming_it(tmp_path, image, message):
-    from glyphrender.generated import load_glyphs
+    from glyphrender.generated.folder import load_glyphs
 
     out = write_generated(tmp_path / "g", _images(), [0x41, 0x42, 0x43], _meta())
     path = out / "U+0042.png"
@@ -170,7 +170,7 @@ def test_an_edited_png_that_does_not_fit_is_refused_naming_it(tmp_path, image, m
 
 
 def test_transparent_pixels_of_an_edited_png_are_paper(tmp_path):
-    from glyphrender.generated import load_glyphs
+    from glyphrender.generated.folder import load_glyphs
 
     out = write_generated(tmp_path / "g", _images(), [0x41, 0x42, 0x43], _meta())
     rgba = Image.new("RGBA", (16, 16), (0, 0, 0, 0))  # transparent everywhere...
@@ -192,7 +192,7 @@ def test_leftovers_of_a_killed_write_are_removed_and_reported(tmp_path):
 
 
 def test_source_font_per_glyph_round_trip_and_old_folders(tmp_path):
-    from glyphrender.generated import SourceOrigin, read_source_fonts
+    from glyphrender.generated.folder import SourceOrigin, read_source_fonts
 
     fonts = (
         {"path": "fonts/NotoSansJP_400Regular.ttf", "face_index": 0, "sha256": "a", "name": "JP"},

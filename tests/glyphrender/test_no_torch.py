@@ -55,7 +55,7 @@ def test_every_glyphrender_module_imports_without_torch():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     imported = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("IMPORTED")}
     # The walk really found the package's modules (not just the top level).
-    assert {"glyphrender", "glyphrender.shards", "glyphrender.cli"} <= imported
+    assert {"glyphrender", "glyphrender.dataset.shards", "glyphrender.cli"} <= imported
 
 
 def test_the_blocker_really_blocks():

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from fontfactory import make_font as _make_font
 from fontTools.ttLib import TTFont
-from glyphrender.fonts import open_font
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions
+from glyphrender.fonts.loading import open_font
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
 
 def make_font(path, glyphs, **kwargs):

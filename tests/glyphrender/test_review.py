@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from glyphrender.cli import main
 from glyphrender.errors import DatasetError
-from glyphrender.review.decisions import DecisionStore, read_decisions, write_decisions
+from glyphrender.generated.decisions import DecisionStore, read_decisions, write_decisions
 from glyphrender.review.server import open_review
 from PIL import Image
 from reviewfolder import GLYPH_PX, make_review_folder
@@ -169,7 +169,12 @@ def test_without_stored_sources_the_page_says_so(tmp_path):
 
 def test_the_font_each_source_came_from_reaches_the_page(tmp_path, made):
     import numpy as np
-    from glyphrender.generated import SourceOrigin, read_generated, read_sources, write_generated
+    from glyphrender.generated.folder import (
+        SourceOrigin,
+        read_generated,
+        read_sources,
+        write_generated,
+    )
     from glyphrender.review.server import state_json
 
     meta, images, cps = read_generated(made.folder)

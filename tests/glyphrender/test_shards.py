@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from glyphrender.shards import GlyphBatch, write_shard
+from glyphrender.dataset.shards import GlyphBatch, write_shard
 
 
 def batch(n=5, px=16):
@@ -54,8 +54,8 @@ def test_lzf_falls_back_to_the_filter(tmp_path):
 
 def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
     import pytest
+    from glyphrender.dataset.shards import Dataset, ShardWriter, write_manifest
     from glyphrender.errors import DatasetError
-    from glyphrender.shards import Dataset, ShardWriter, write_manifest
 
     writer = ShardWriter(tmp_path, "train", shard_size=3)
     n = 7
@@ -87,7 +87,7 @@ def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
 
 def _dataset(root, n=6, shard_size=3, style=None, codepoint=None, px=8, num_styles=2):
     """A small two-style dataset written with the library's own writer."""
-    from glyphrender.shards import ShardWriter, write_manifest
+    from glyphrender.dataset.shards import ShardWriter, write_manifest
 
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
@@ -123,7 +123,7 @@ def _one_line_error(call, *fragments):
 
 
 def test_a_flipped_byte_in_a_shard_is_refused_naming_the_file(tmp_path):
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     root = _dataset(tmp_path)
     shard = root / "train-00001.h5"
@@ -142,7 +142,7 @@ def test_a_flipped_byte_in_a_shard_is_refused_naming_the_file(tmp_path):
 
 
 def test_a_truncated_or_missing_shard_is_refused(tmp_path):
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     root = _dataset(tmp_path)
     shard = root / "train-00000.h5"
@@ -153,7 +153,7 @@ def test_a_truncated_or_missing_shard_is_refused(tmp_path):
 
 
 def test_style_ids_beyond_the_manifests_styles_are_refused(tmp_path):
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     # Consistent checksums: the shard was written like this, the manifest lists 2 styles.
     root = _dataset(tmp_path, style=[0, 1, 0, 1, 7, 0])
@@ -169,7 +169,7 @@ def test_style_ids_beyond_the_manifests_styles_are_refused(tmp_path):
 
 
 def test_code_points_that_are_not_unicode_scalar_values_are_refused(tmp_path):
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     for bad in (0xD800, 0x110000, 0xFFFFFFFF):
         root = _dataset(tmp_path / f"{bad:x}", n=4, codepoint=[0x4E00, bad, 0x4E02, 0x4E03])
@@ -184,7 +184,7 @@ def test_code_points_that_are_not_unicode_scalar_values_are_refused(tmp_path):
 def test_images_of_another_size_or_dtype_are_refused(tmp_path):
     import json
 
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     root = _dataset(tmp_path)
     manifest = json.loads((root / "manifest.json").read_text())
@@ -198,7 +198,7 @@ def test_images_of_another_size_or_dtype_are_refused(tmp_path):
 def test_split_counts_that_disagree_with_the_shards_are_refused_at_open(tmp_path):
     import json
 
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     root = _dataset(tmp_path)
     manifest = json.loads((root / "manifest.json").read_text())
@@ -209,7 +209,7 @@ def test_split_counts_that_disagree_with_the_shards_are_refused_at_open(tmp_path
 
 def test_the_manifest_is_written_atomically(tmp_path):
     import pytest
-    from glyphrender.shards import write_manifest
+    from glyphrender.dataset.shards import write_manifest
 
     write_manifest(tmp_path, {"a": 1})
     with pytest.raises(TypeError):
@@ -220,7 +220,7 @@ def test_the_manifest_is_written_atomically(tmp_path):
 
 def test_a_shard_that_fails_to_write_leaves_nothing_under_its_name(tmp_path, monkeypatch):
     import pytest
-    from glyphrender import shards
+    from glyphrender.dataset import shards
 
     real = shards._create_image_dataset
 
@@ -242,7 +242,7 @@ def _rewrite_manifest(root, change):
     """Edit the manifest JSON of the dataset at ``root`` with ``change(manifest)``."""
     import json
 
-    from glyphrender.shards import MANIFEST_NAME, write_manifest
+    from glyphrender.dataset.shards import MANIFEST_NAME, write_manifest
 
     manifest = json.loads((root / MANIFEST_NAME).read_text())
     change(manifest)
@@ -252,8 +252,8 @@ def _rewrite_manifest(root, change):
 def test_the_typed_manifest_reports_what_the_json_says(tmp_path):
     import json
 
-    from glyphrender.shards import MANIFEST_NAME, Dataset
-    from glyphrender.transform import Transform
+    from glyphrender.dataset.shards import MANIFEST_NAME, Dataset
+    from glyphrender.rendering.transform import Transform
 
     root = _dataset(tmp_path)
     transform = {"scale": 0.008, "x_offset": 0.5, "y_offset": 7.0}
@@ -287,7 +287,7 @@ def test_the_typed_manifest_reports_what_the_json_says(tmp_path):
 
 
 def test_a_missing_style_and_bad_style_ids_are_refused_in_one_line(tmp_path):
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
 
     root = _dataset(tmp_path)
     _one_line_error(lambda: Dataset.open(root).target_font(2), "no target style 2", "it has 2")

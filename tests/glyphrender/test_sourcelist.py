@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from fontfactory import build_ttfont, standard_glyphs
 from glyphrender.cli import main
+from glyphrender.dataset.shards import Dataset
+from glyphrender.dataset.sourcelist import NO_SOURCE, open_source_list, target_lacks
 from glyphrender.errors import FontError
-from glyphrender.shards import Dataset
-from glyphrender.sourcelist import NO_SOURCE, open_source_list, target_lacks
 
 PX = 32
 FIRST = 0x4E00

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from fontfactory import FIRST_CP, build_ttfont, standard_glyphs
+from glyphrender.assembly.specimen import HIGHLIGHT, render_specimen
 from glyphrender.cli import main
-from glyphrender.fonts import open_font
-from glyphrender.generated import GeneratedMeta, write_generated
-from glyphrender.placement import em_box, font_transform
-from glyphrender.specimen import HIGHLIGHT, render_specimen
+from glyphrender.fonts.loading import open_font
+from glyphrender.generated.folder import GeneratedMeta, write_generated
+from glyphrender.rendering.placement import em_box, font_transform
 from PIL import Image
 
 SIZE = 64
-PAD = SIZE // 2  # left/right margin of the text (glyphrender.specimen)
+PAD = SIZE // 2  # left/right margin of the text (glyphrender.assembly.specimen)
 LINE_H = 80  # 1.25 em
 NARROW = FIRST_CP + 1  # advance of half an em in the test font
 ABSENT = FIRST_CP + 0x100  # not in the test font

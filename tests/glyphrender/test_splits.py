@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glyphrender.splits import plan_splits
+from glyphrender.dataset.splits import plan_splits
 
 
 def cps(plan_part):

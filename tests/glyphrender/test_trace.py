@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fontTools.pens.recordingPen import RecordingPen
-from glyphrender.trace import Contour, TraceOptions, draw_contours, trace_bitmap, trace_polygons
-from glyphrender.transform import Transform
+from glyphrender.assembly.trace import (
+    Contour,
+    TraceOptions,
+    draw_contours,
+    trace_bitmap,
+    trace_polygons,
+)
+from glyphrender.rendering.transform import Transform
 from PIL import Image
 
 

@@ -9,11 +9,11 @@ import freetype
 import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
-from glyphrender.assemble import assemble, ink_iou
-from glyphrender.fonts import FontRef, open_font, present_codepoints
-from glyphrender.generated import GeneratedMeta, write_generated
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+from glyphrender.assembly.assemble import assemble, ink_iou
+from glyphrender.fonts.loading import FontRef, open_font, present_codepoints
+from glyphrender.generated.folder import GeneratedMeta, write_generated
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 from realfonts import real_font
 
 ZEN_MARU = "ZenMaruGothic_400Regular.ttf"

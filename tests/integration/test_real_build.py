@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from glyphrender.build import BuildConfig, build_dataset
-from glyphrender.fonts import FontRef
-from glyphrender.render import RenderOptions, render_for_dataset
-from glyphrender.shards import Dataset
+from glyphrender.dataset.build import BuildConfig, build_dataset
+from glyphrender.dataset.rerender import render_for_dataset
+from glyphrender.dataset.shards import Dataset
+from glyphrender.fonts.loading import FontRef
+from glyphrender.rendering.render import RenderOptions
 from realfonts import real_font
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
-from glyphrender.charsets import resolve_charset
-from glyphrender.coverage import compute_coverage
-from glyphrender.fonts import FontRef, open_font, present_codepoints
+from glyphrender.fonts.charsets import resolve_charset
+from glyphrender.fonts.coverage import compute_coverage
+from glyphrender.fonts.loading import FontRef, open_font, present_codepoints
 from realfonts import real_font
 
 NOTO = "NotoSansTC_400Regular.ttf"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from glyphrender.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest
+from glyphrender.dataset.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest
 
 # Tiny models run fastest on one thread, and a shared 2-core CI box thrashes with more.
 torch.set_num_threads(1)
@@ -144,7 +144,7 @@ TINY_TRAIN = {
 
 def tiny_config(dataset: Path, run_dir: Path, model: dict | None = None, **train):
     """A resolved RunConfig for a tiny model on ``dataset`` (train settings as keywords)."""
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.shards import Dataset
     from zi2zi_core.training.config import resolve_run_config
 
     ds = Dataset.open(dataset)

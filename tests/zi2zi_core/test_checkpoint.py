@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 from conftest import tiny_config
-from glyphrender.shards import Dataset
+from glyphrender.dataset.shards import Dataset
 from zi2zi_core.errors import CheckpointError
 from zi2zi_core.models.imaging import to_model
 from zi2zi_core.rundir.checkpoint import (

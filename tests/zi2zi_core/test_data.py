@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from glyphrender.shards import Dataset
+from glyphrender.dataset.shards import Dataset
 from zi2zi_core.models.imaging import from_model, to_model, to_unit, unit_from_coverage
 from zi2zi_core.training.data import (
     Augmenter,

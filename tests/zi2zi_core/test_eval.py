@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from glyphrender.shards import GlyphBatch
+from glyphrender.dataset.shards import GlyphBatch
 from PIL import Image
 from zi2zi_core.evaluation.evaluate import (
     SYSTEMS,

@@ -8,8 +8,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 from glyphrender.cli import main as glyphrender_main
-from glyphrender.fewshot import pick_train_chars
-from glyphrender.shards import Dataset
+from glyphrender.dataset.fewshot import pick_train_chars
+from glyphrender.dataset.shards import Dataset
 from zi2zi_core.cli import main
 from zi2zi_core.training.data import ResidentSampler, StreamingSampler, open_train_sampler
 from zi2zi_core.training.fewshot import select_train

@@ -7,9 +7,15 @@ import json
 import numpy as np
 import pytest
 import torch
-from glyphrender.generated import read_generated, read_sources
-from glyphrender.shards import MANIFEST_NAME, Dataset, GlyphBatch, ShardWriter, write_manifest
-from glyphrender.transform import Transform
+from glyphrender.dataset.shards import (
+    MANIFEST_NAME,
+    Dataset,
+    GlyphBatch,
+    ShardWriter,
+    write_manifest,
+)
+from glyphrender.generated.folder import read_generated, read_sources
+from glyphrender.rendering.transform import Transform
 from PIL import Image
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.evaluation.generate import (
@@ -318,8 +324,8 @@ def fallback_case(tmp_path, font_factory):
 
 
 def test_generate_with_a_fallback_source(tmp_path, fallback_case, make_run):
-    from glyphrender.generated import read_source_fonts
-    from glyphrender.sourcelist import open_source_list
+    from glyphrender.dataset.sourcelist import open_source_list
+    from glyphrender.generated.folder import read_source_fonts
 
     dataset, fallback = fallback_case
     run = make_run(tmp_path / "run", dataset.path, num_styles=1)
@@ -354,7 +360,7 @@ def test_generate_with_a_fallback_source(tmp_path, fallback_case, make_run):
 
 
 def test_fallback_refusals_and_the_record_without_fallbacks(tmp_path, fallback_case, make_run):
-    from glyphrender.generated import read_source_fonts
+    from glyphrender.generated.folder import read_source_fonts
 
     dataset, fallback = fallback_case
     run = make_run(tmp_path / "run", dataset.path, num_styles=1)

@@ -10,7 +10,7 @@ import json
 import h5py
 import pytest
 from click.testing import CliRunner
-from glyphrender.shards import MANIFEST_NAME, sha256_file
+from glyphrender.dataset.shards import MANIFEST_NAME, sha256_file
 from zi2zi_core.cli import main
 
 PX = 32

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from fontfactory import standard_glyphs
-from glyphrender.charsets import compose, resolve_charset
-from glyphrender.generated import read_generated
+from glyphrender.fonts.charsets import compose, resolve_charset
+from glyphrender.generated.folder import read_generated
 from zi2zi_core.cli import main
 from zi2zi_core.evaluation.generate import codepoints_for
 

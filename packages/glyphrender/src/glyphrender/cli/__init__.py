@@ -23,7 +23,7 @@ from glyphrender import __version__
 from glyphrender.errors import GlyphrenderError
 
 if TYPE_CHECKING:  # the CLI's start-up imports no font machinery
-    from glyphrender.fonts import FontRef
+    from glyphrender.fonts.loading import FontRef
 
 # command name -> "module:function" inside glyphrender.cli
 COMMANDS = {
@@ -69,7 +69,7 @@ src_index_option = click.option(
 def font_refs(paths: Sequence[str], indices: Sequence[int], option: str) -> list[FontRef]:
     """FontRefs of a repeated font option (``--dst``, ``--fallback-src``) with its ``-index``
     option applied: given once it holds for every font, else once per font in order."""
-    from glyphrender.fonts import FontRef
+    from glyphrender.fonts.loading import FontRef
 
     if indices and not paths:
         raise click.UsageError(f"{option}-index needs {option}")

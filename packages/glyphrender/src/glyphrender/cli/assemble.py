@@ -8,7 +8,7 @@ import click
 
 from glyphrender.cli import TextDefault
 
-# Kept in sync with glyphrender.trace.TraceOptions (tested), and written out here so that
+# Kept in sync with glyphrender.assembly.trace.TraceOptions (tested), and written out here so that
 # `glyphrender --help` does not import numpy and the tracer.
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_MIN_AREA = 4.0
@@ -127,9 +127,9 @@ def assemble(
     Exit status: 0 written; 1 bad input (one line naming the file; nothing written); 2 usage
     error; 130 interrupted (Ctrl-C); 143 stopped by SIGTERM (nothing written either way).
     """
-    from glyphrender.assemble import AssembleOptions
-    from glyphrender.assemble import assemble as run_assemble
-    from glyphrender.trace import TraceOptions
+    from glyphrender.assembly.assemble import AssembleOptions
+    from glyphrender.assembly.assemble import assemble as run_assemble
+    from glyphrender.assembly.trace import TraceOptions
 
     options = AssembleOptions(
         trace=TraceOptions(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from glyphrender.charsets import DEFAULT_CHARSET
 from glyphrender.cli import TextDefault, src_font_option, src_index_option
+from glyphrender.fonts.charsets import DEFAULT_CHARSET
 
-# Kept in sync with glyphrender.render / placement / splits / build defaults (tested), and
+# Kept in sync with glyphrender.rendering.render / placement / splits / build defaults (tested), and
 # written out here so `glyphrender --help` does not import the renderer.
 DEFAULT_SIZE = 256
 DEFAULT_MARGIN = 0.05
@@ -170,9 +170,9 @@ def build(
     130 interrupted (SIGINT, Ctrl-C); 143 stopped by SIGTERM. Interrupted or stopped, the
     build removes its temporary directory and leaves --out as it was.
     """
-    from glyphrender.build import BuildConfig, build_dataset
-    from glyphrender.fonts import FontRef
-    from glyphrender.render import RenderOptions
+    from glyphrender.dataset.build import BuildConfig, build_dataset
+    from glyphrender.fonts.loading import FontRef
+    from glyphrender.rendering.render import RenderOptions
 
     if dst_index and len(dst_index) != len(dst):
         raise click.UsageError(

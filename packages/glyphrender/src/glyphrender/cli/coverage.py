@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from glyphrender.charsets import DEFAULT_CHARSET, NAMED_SETS
 from glyphrender.cli import TextDefault, font_refs, src_font_option, src_index_option
 from glyphrender.errors import GlyphrenderError
+from glyphrender.fonts.charsets import DEFAULT_CHARSET, NAMED_SETS
 
 _CHARSET_HELP = (
     "Characters to consider (repeatable; the union is used): a named set ("
@@ -88,9 +88,9 @@ def coverage(
     file) or lists that cannot be written; 2 usage error; 130 interrupted (SIGINT, Ctrl-C);
     143 stopped by SIGTERM.
     """
-    from glyphrender.charsets import resolve_charset
-    from glyphrender.coverage import compute_coverage
-    from glyphrender.fonts import FontRef, open_font
+    from glyphrender.fonts.charsets import resolve_charset
+    from glyphrender.fonts.coverage import compute_coverage
+    from glyphrender.fonts.loading import FontRef, open_font
 
     target_refs = font_refs(dsts, dst_indices, "--dst")
     charset = resolve_charset(charset_specs or DEFAULT_CHARSET)
@@ -146,7 +146,7 @@ def coverage(
 
 def _echo_fallbacks(sources: Sequence[Any], targets: Sequence[Any], charset: Any) -> None:
     """Per target: what each font of the source list would supply of what the target lacks."""
-    from glyphrender.coverage import fallback_supply
+    from glyphrender.fonts.coverage import fallback_supply
 
     click.echo("source list: " + ", ".join(f"{i}: {s.ref}" for i, s in enumerate(sources)))
     for style_id, target in enumerate(targets):

@@ -35,8 +35,8 @@ def inspect_cmd(dataset: Path, as_json: bool, verify: bool) -> None:
     holding values the manifest rules out; 2 usage error; 130 interrupted (SIGINT, Ctrl-C);
     143 stopped by SIGTERM.
     """
-    from glyphrender.inspect import format_summary, summarize
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.inspect import format_summary, summarize
+    from glyphrender.dataset.shards import Dataset
 
     summary = summarize(Dataset.open(dataset), verify=verify)
     if as_json:

@@ -41,8 +41,8 @@ def preview(dataset: Path, split: str, out: Path, count: int, seed: int, cell_px
     Exit status: 0 written; 1 not a dataset, a bad shard or an empty split; 2 usage error;
     130 interrupted (SIGINT, Ctrl-C); 143 stopped by SIGTERM.
     """
-    from glyphrender.preview import write_preview
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.preview import write_preview
+    from glyphrender.dataset.shards import Dataset
 
     path = write_preview(Dataset.open(dataset), out, split, count, seed, cell_px)
     click.echo(f"wrote {path}")

@@ -8,15 +8,15 @@ import click
 
 from glyphrender.cli import TextDefault
 
-DEFAULT_SIZE = 64  # glyphrender.specimen.DEFAULT_SIZE, written out so --help stays light
+DEFAULT_SIZE = 64  # glyphrender.assembly.specimen.DEFAULT_SIZE, written out so --help stays light
 
 
 def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
     """The characters of ``glyph_dir`` that assembling added to ``font``."""
+    from glyphrender.assembly.specimen import added_characters
     from glyphrender.errors import GlyphrenderError
-    from glyphrender.fonts import open_font
-    from glyphrender.generated import read_generated
-    from glyphrender.specimen import added_characters
+    from glyphrender.fonts.loading import open_font
+    from glyphrender.generated.folder import read_generated
 
     meta, _, codepoints = read_generated(glyph_dir, images=False)
     if base_spec is None:
@@ -138,9 +138,9 @@ def specimen(
     if text is None and text_file is None:
         raise click.UsageError("give the text with --text or --text-file")
 
+    from glyphrender.assembly.specimen import render_specimen, text_lines, unescape_text, write_png
     from glyphrender.errors import GlyphrenderError
-    from glyphrender.fonts import FontRef, open_font
-    from glyphrender.specimen import render_specimen, text_lines, unescape_text, write_png
+    from glyphrender.fonts.loading import FontRef, open_font
 
     lines = text_lines(unescape_text(text)) if text is not None else []
     if text_file is not None:

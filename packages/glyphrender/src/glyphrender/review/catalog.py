@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from glyphrender.errors import DatasetError, GlyphrenderError
-from glyphrender.generated import (
+from glyphrender.generated.folder import (
     GLYPHS_NAME,
     GeneratedMeta,
     edited_pngs,
@@ -28,7 +28,7 @@ from glyphrender.generated import (
     read_sources,
 )
 
-INK_LEVEL = 128  # coverage that counts as ink (half), as in glyphrender.assemble
+INK_LEVEL = 128  # coverage that counts as ink (half), as in glyphrender.assembly.assemble
 STATS_CHUNK = 256  # glyphs read at once while measuring
 # Characters shown beside the generated ones when the target font has them: common, with
 # strokes of every direction.
@@ -95,9 +95,9 @@ class ReviewCatalog:
         stored = read_sources(self.folder)
         if stored is not None or dataset_dir is None:
             return stored
-        from glyphrender.assemble import check_dataset
-        from glyphrender.render import render_for_dataset
-        from glyphrender.shards import Dataset
+        from glyphrender.dataset.rerender import render_for_dataset
+        from glyphrender.dataset.shards import Dataset
+        from glyphrender.generated.provenance import check_dataset
 
         check_dataset(self.meta, Path(dataset_dir), self.folder)
         return render_for_dataset(Dataset.open(dataset_dir), self.codepoints, role="source")
@@ -172,8 +172,8 @@ def _target_renderer(
     """(renderer, drawn code points, display name) of the target font, placed like the
     generated glyphs. Without ``base_font`` the path recorded by generate is tried; a font
     that cannot be found leaves the page without context glyphs."""
-    from glyphrender.fonts import open_font, present_codepoints
-    from glyphrender.render import GlyphRenderer, RenderOptions
+    from glyphrender.fonts.loading import open_font, present_codepoints
+    from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
     path = base_font if base_font is not None else meta.target_font_path
     if base_font is None and not Path(path).is_file():

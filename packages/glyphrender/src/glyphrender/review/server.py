@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from glyphrender.errors import GlyphrenderError
+from glyphrender.generated.decisions import DECISIONS_NAME, DecisionStore
 from glyphrender.review.catalog import ReviewCatalog, line_png, png_of
-from glyphrender.review.decisions import DECISIONS_NAME, DecisionStore
 
 HOST = "127.0.0.1"
 STATIC = {

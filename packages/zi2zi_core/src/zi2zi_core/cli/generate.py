@@ -165,7 +165,7 @@ def _choose_glyphs(
 
     source_list = None
     if fallbacks:
-        from glyphrender.sourcelist import open_source_list
+        from glyphrender.dataset.sourcelist import open_source_list
 
         source_list = open_source_list(dataset, fallbacks)
     if chars is not None or charset_spec is not None:

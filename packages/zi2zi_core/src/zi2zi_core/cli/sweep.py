@@ -162,7 +162,7 @@ def sweep(
 
     glyph_px = None
     if shards is not None:
-        from glyphrender.shards import Dataset
+        from glyphrender.dataset.shards import Dataset
 
         glyph_px = Dataset.open(shards).glyph_px
     grid = sw.load_grid(grid_path, glyph_px)

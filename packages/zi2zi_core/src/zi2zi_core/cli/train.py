@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from glyphrender.fewshot import PICK_RULES
+from glyphrender.dataset.fewshot import PICK_RULES
 
 from zi2zi_core.errors import MissingInput
 from zi2zi_core.evaluation.metric_names import VAL_METRICS

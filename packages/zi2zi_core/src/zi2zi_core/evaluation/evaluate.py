@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from glyphrender.atomic import write_bytes_atomic
-from glyphrender.shards import GlyphBatch
+from glyphrender.dataset.shards import GlyphBatch
 
 from zi2zi_core.evaluation.generate import iter_generated
 from zi2zi_core.evaluation.metric_names import GLYPH_METRICS, higher_is_better

@@ -3,8 +3,8 @@
 The source glyphs come either from a split of the dataset the model was trained on (by default
 ``missing``: the characters the target font lacks) or from characters the user names, which are
 rendered with exactly the renderer and placement that built the dataset's shards
-(``glyphrender.render.render_for_dataset``). With fallback source fonts
-(``glyphrender.sourcelist``) each character comes from the first font of the list that draws
+(``glyphrender.dataset.rerender.render_for_dataset``). With fallback source fonts
+(``glyphrender.dataset.sourcelist``) each character comes from the first font of the list that draws
 it: the dataset's source, then the fallbacks in order. Either way every image passes through
 ``prepare_inputs``, the one place uint8 glyphs become generator inputs.
 """
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from glyphrender.generated import GeneratedMeta, SourceOrigin, write_generated
-from glyphrender.manifest import FontRecord
-from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
+from glyphrender.dataset.manifest import FontRecord
+from glyphrender.dataset.shards import MANIFEST_NAME, Dataset, sha256_file
+from glyphrender.generated.folder import GeneratedMeta, SourceOrigin, write_generated
 
 from zi2zi_core.device import pick_device
 from zi2zi_core.errors import Zi2ziError
@@ -107,9 +107,9 @@ def codepoints_for(
 ) -> list[int]:
     """The code points named by ``--chars`` (the characters themselves, each with the marks
     after it composed: か + U+3099 is が; whitespace ignored) or ``--charset`` (a file, named
-    set or range, by ``glyphrender.charsets.resolve_charset``), sorted and unique; with
+    set or range, by ``glyphrender.fonts.charsets.resolve_charset``), sorted and unique; with
     ``limit`` only the first ``limit`` of them."""
-    from glyphrender.charsets import compose, resolve_charset
+    from glyphrender.fonts.charsets import compose, resolve_charset
 
     check_limit(limit)
     if charset_spec is not None:
@@ -122,7 +122,9 @@ def sources_from_codepoints(dataset: Dataset, codepoints: list[int], style_id: i
 
     Raises ``glyphrender.errors.FontError`` listing the characters the source font lacks.
     """
-    from glyphrender.render import render_for_dataset  # freetype: imported only when needed
+    from glyphrender.dataset.rerender import (
+        render_for_dataset,  # freetype: imported only when needed
+    )
 
     unique = sorted({int(cp) for cp in codepoints})
     if not unique:
@@ -135,7 +137,7 @@ def sources_from_list(
     source_list: Any, codepoints: list[int], style_id: int, limit: int | None = None
 ) -> SourceGlyphs:
     """Characters rendered each from the first font of ``source_list``
-    (``glyphrender.sourcelist.SourceList``) that draws it; with ``limit`` the first ``limit``.
+    (``glyphrender.dataset.sourcelist.SourceList``) that draws it; with ``limit`` the first ``limit``.
 
     Raises ``glyphrender.errors.FontError`` listing the characters no font of the list draws.
     """
@@ -154,7 +156,7 @@ def missing_with_fallbacks(
 ) -> SourceGlyphs:
     """The missing split extended by the fallbacks: every character of the dataset's charset
     that the target font lacks and some font of the list draws, in code-point order."""
-    from glyphrender.sourcelist import target_lacks
+    from glyphrender.dataset.sourcelist import target_lacks
 
     check_limit(limit)
     wanted = target_lacks(dataset, style_id, source_list)
@@ -287,7 +289,7 @@ def write_glyphs(
     force: bool = False,
     notify: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated``.
+    """Write the generated folder (PNGs + glyphs.h5) through ``glyphrender.generated.folder``.
 
     The source glyphs are stored beside the generated ones so that ``glyphrender review``
     shows each glyph next to the one it was drawn from, with the font each came from.

@@ -18,7 +18,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from glyphrender.fewshot import PICK_RULES
+from glyphrender.dataset.fewshot import PICK_RULES
 
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.evaluation.metric_names import VAL_METRICS
@@ -94,7 +94,7 @@ class TrainConfig:
     nan_tolerance: int = 3
     init_from: str = ""
     # Few-shot: train on only this many train characters per style (0: all), picked by
-    # glyphrender.fewshot's rule train_pick with seed train_pick_seed; val is untouched.
+    # glyphrender.dataset.fewshot's rule train_pick with seed train_pick_seed; val is untouched.
     train_limit: int = 0
     train_pick: str = "spread"
     train_pick_seed: int = 0

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from glyphrender.shards import Dataset, GlyphBatch
+from glyphrender.dataset.shards import Dataset, GlyphBatch
 
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.models.imaging import to_model

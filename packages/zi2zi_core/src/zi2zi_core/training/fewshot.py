@@ -1,6 +1,6 @@
 """Few-shot training: train on only N of each style's train characters (``--train-limit``).
 
-The N characters of each style are picked by :func:`glyphrender.fewshot.pick_train_chars`
+The N characters of each style are picked by :func:`glyphrender.dataset.fewshot.pick_train_chars`
 (rule ``spread`` or ``common``, seeded) from that style's train characters; the val split is
 never touched. The pick is fixed for the life of a run: it is recorded in
 ``RUN/train-pick.json`` (rule, N, seed, the code points per style and their sha256) and a
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 from glyphrender.atomic import write_text_atomic
-from glyphrender.fewshot import pick_record, pick_train_chars
-from glyphrender.shards import Dataset
+from glyphrender.dataset.fewshot import pick_record, pick_train_chars
+from glyphrender.dataset.shards import Dataset
 
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.rundir.layout import RunDir
@@ -34,7 +34,7 @@ class TrainPick:
     limit: int
     rule: str
     seed: int
-    styles: dict[int, dict[str, Any]]  # style id -> glyphrender.fewshot.pick_record
+    styles: dict[int, dict[str, Any]]  # style id -> glyphrender.dataset.fewshot.pick_record
 
     @property
     def sha256(self) -> str:

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import DatasetError
-from glyphrender.shards import Dataset
 
 from zi2zi_core.errors import ConfigError, MissingInput
 from zi2zi_core.rundir.checkpoint import (

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from glyphrender.shards import MANIFEST_NAME, sha256_file
+from glyphrender.dataset.shards import MANIFEST_NAME, sha256_file
 
 from zi2zi_core.errors import CheckpointError
 from zi2zi_core.rundir.checkpoint import FORMAT_VERSION

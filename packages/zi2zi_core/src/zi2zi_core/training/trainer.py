@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 from glyphrender.atomic import write_text_atomic
-from glyphrender.shards import Dataset
+from glyphrender.dataset.shards import Dataset
 from torch import nn
 
 from zi2zi_core.device import pick_device, pick_precision, tune_backend

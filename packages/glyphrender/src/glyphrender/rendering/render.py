@@ -3,15 +3,15 @@ anti-aliased into a square canvas of ink coverage (0 paper, 255 full ink).
 
 The face is set to one pixel per font unit (so outlines come out of FreeType unhinted, in
 font units with 1/64 precision), then each outline is scaled and translated by the glyph's
-:class:`~glyphrender.transform.Transform` (26.6 fixed point, i.e. 1/64 px) and rasterised
+:class:`~glyphrender.rendering.transform.Transform` (26.6 fixed point, i.e. 1/64 px) and rasterised
 straight into the canvas with ``FT_Outline_Get_Bitmap``. The glyph therefore lands exactly
 where the transform says, whatever the font's hinting flags.
 
 Ink that falls outside the canvas is never dropped silently: :meth:`GlyphRenderer.render_into`
 returns how many pixels of ink fell off, and the build reports those glyphs.
 
-``glyphrender build`` and :func:`render_for_dataset` (used by ``zi2zi generate``) both render
-through :class:`GlyphRenderer` built by :func:`renderer_for`, so they match pixel for pixel.
+``glyphrender build`` and :func:`~glyphrender.dataset.rerender.render_for_dataset` (used by
+``zi2zi generate``) both render through :class:`GlyphRenderer`, so they match pixel for pixel.
 """
 
 from __future__ import annotations
@@ -21,17 +21,13 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from glyphrender.errors import DatasetError, FontError
-from glyphrender.placement import DEFAULT_MARGIN, Placement, centred
-from glyphrender.transform import Transform
-
-if TYPE_CHECKING:
-    from glyphrender.manifest import FontRecord
-    from glyphrender.shards import Dataset
+from glyphrender.errors import FontError
+from glyphrender.rendering.placement import DEFAULT_MARGIN, Placement, centred
+from glyphrender.rendering.transform import Transform
 
 DEFAULT_GLYPH_PX = 256
 
@@ -199,49 +195,3 @@ def render_codepoints(renderer: GlyphRenderer, codepoints: Sequence[int]) -> np.
     for i, cp in enumerate(codepoints):
         renderer.render_into(int(cp), out[i])
     return out
-
-
-def renderer_for(sfnt_bytes: bytes, font: FontRecord, options: RenderOptions) -> GlyphRenderer:
-    """The renderer of one manifest font record: its transform and path."""
-    if font.transform is None:
-        raise DatasetError(f"{font.path}: the manifest records no transform for this font")
-    return GlyphRenderer(sfnt_bytes, font.transform, options, name=font.path)
-
-
-def render_for_dataset(
-    dataset: Dataset,
-    codepoints: Sequence[int],
-    role: str = "source",
-    style_id: int = 0,
-) -> np.ndarray:
-    """Render ``codepoints`` exactly as the dataset's build rendered them: (N, H, W) uint8.
-
-    Reopens the font recorded in the manifest (``role`` "source", or "target" with
-    ``style_id``), checks it still has the recorded sha256, and raises :class:`FontError`
-    naming the characters the font does not draw.
-    """
-    from glyphrender.fonts import FontRef, open_font, present_codepoints
-
-    if role == "source":
-        entry = dataset.source_font
-    elif role == "target":
-        entry = dataset.target_font(style_id)
-    else:
-        raise ValueError(f"role must be 'source' or 'target', got {role!r}")
-    options = dataset.manifest.render
-    if options is None:
-        raise DatasetError(f"{dataset.path}: manifest has no usable render options (none recorded)")
-    font = open_font(FontRef(entry.path, entry.face_index))
-    if font.sha256 != entry.sha256:
-        raise FontError(
-            f"{entry.path}: the font changed since the dataset was built "
-            f"(sha256 {font.sha256[:12]}..., manifest says {entry.sha256[:12]}...)"
-        )
-    cps = [int(c) for c in codepoints]
-    present = present_codepoints(font)
-    lacking = [c for c in cps if c not in present]
-    if lacking:
-        shown = ", ".join(f"U+{c:04X} {chr(c)}" for c in lacking[:20])
-        more = f" and {len(lacking) - 20} more" if len(lacking) > 20 else ""
-        raise FontError(f"{entry.path}: has no glyph for {shown}{more}")
-    return render_codepoints(renderer_for(font.sfnt_bytes, entry, options), cps)

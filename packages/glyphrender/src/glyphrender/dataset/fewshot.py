@@ -38,6 +38,8 @@ class PickError(GlyphrenderError):
 
 def seeded_offset(seed: int, salt: str = "") -> float:
     """A fraction in [0, 1) fixed by ``seed`` (sha256, stable across platforms)."""
+    # The salt keeps the module's old name (glyphrender.fewshot) so picks made before the
+    # package was split into rooms stay the same.
     digest = hashlib.sha256(f"glyphrender.fewshot:{salt}:{seed}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 

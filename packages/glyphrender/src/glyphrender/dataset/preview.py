@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from glyphrender.atomic import save_png_atomic
+from glyphrender.dataset.shards import PAIRED_SPLITS, Dataset
 from glyphrender.errors import DatasetError
-from glyphrender.shards import PAIRED_SPLITS, Dataset
 
 DEFAULT_COUNT = 24
 DEFAULT_CELL_PX = 128  # glyph thumbnails are scaled to at most this size

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glyphrender.transform import Transform
+from glyphrender.rendering.transform import Transform
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ import h5py
 import numpy as np
 
 from glyphrender.atomic import atomic_path
+from glyphrender.dataset.manifest import SCHEMA_VERSION, SPLITS, FontRecord, Manifest, ShardEntry
 from glyphrender.errors import DatasetError
-from glyphrender.manifest import SCHEMA_VERSION, SPLITS, FontRecord, Manifest, ShardEntry
 
 MANIFEST_NAME = "manifest.json"
 PAIRED_SPLITS = ("train", "val")

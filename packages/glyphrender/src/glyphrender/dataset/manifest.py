@@ -1,6 +1,6 @@
 """The typed view of a dataset's ``manifest.json``: what every reader uses instead of keys.
 
-:func:`glyphrender.shards.read_manifest` checks the JSON and builds one :class:`Manifest`
+:func:`glyphrender.dataset.shards.read_manifest` checks the JSON and builds one :class:`Manifest`
 when a dataset opens; readers ask it (``manifest.glyph_px``, ``manifest.target_font(1)``,
 ``manifest.has_split("val")``) rather than indexing the JSON, so a key is spelled in one
 place. The JSON itself is the documented contract (``docs/shard-format.md``) and stays as the
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from glyphrender.errors import DatasetError
-from glyphrender.render import RenderOptions
-from glyphrender.transform import Transform
+from glyphrender.rendering.render import RenderOptions
+from glyphrender.rendering.transform import Transform
 
 SCHEMA_VERSION = 1
 SPLITS = ("train", "val", "missing")

@@ -1,7 +1,7 @@
 """``glyphrender build``: a source font and target fonts -> a dataset directory of shards.
 
 Pipeline: open and check the fonts, resolve the charset, compute coverage, assign splits
-(:mod:`glyphrender.splits`), then render and compress every sample in worker processes
+(:mod:`glyphrender.dataset.splits`), then render and compress every sample in worker processes
 (one FreeType face per font per worker, opened once) and write the encoded chunks into
 shards in the main process. Work is cut into fixed runs of samples whatever the number of
 workers, and results are consumed in order, so the output does not depend on ``workers``.
@@ -36,13 +36,8 @@ import numpy as np
 
 from glyphrender import __version__
 from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
-from glyphrender.charsets import DEFAULT_CHARSET
-from glyphrender.errors import DatasetError, GlyphrenderError
-from glyphrender.fonts import FontRef, LoadedFont
-from glyphrender.manifest import Manifest
-from glyphrender.placement import EmBox, em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions
-from glyphrender.shards import (
+from glyphrender.dataset.manifest import Manifest
+from glyphrender.dataset.shards import (
     DEFAULT_COMPRESSION,
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -52,7 +47,18 @@ from glyphrender.shards import (
     shard_name,
     write_encoded_shard,
 )
-from glyphrender.splits import DEFAULT_SEED, DEFAULT_VAL_FRACTION, SPLIT_RULE, Sample, plan_splits
+from glyphrender.dataset.splits import (
+    DEFAULT_SEED,
+    DEFAULT_VAL_FRACTION,
+    SPLIT_RULE,
+    Sample,
+    plan_splits,
+)
+from glyphrender.errors import DatasetError, GlyphrenderError
+from glyphrender.fonts.charsets import DEFAULT_CHARSET
+from glyphrender.fonts.loading import FontRef, LoadedFont
+from glyphrender.rendering.placement import EmBox, em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
 DEFAULT_OUT = Path("data")
 DEFAULT_SHARD_SIZE = 1000
@@ -155,7 +161,7 @@ def _init_worker(
     fonts: list[tuple[bytes, dict[str, float], str]], options, compression, parent_pid: int
 ) -> None:
     """Open one FreeType face per font, once per worker process."""
-    from glyphrender.transform import Transform
+    from glyphrender.rendering.transform import Transform
 
     if multiprocessing.parent_process() is not None:
         _exit_with_parent(parent_pid)
@@ -272,9 +278,9 @@ def build_dataset(
     First cleans up after earlier builds to the same ``out`` that were killed (``notify``
     gets one line per directory removed or dataset restored).
     """
-    from glyphrender.charsets import resolve_charset
-    from glyphrender.coverage import compute_coverage
-    from glyphrender.fonts import open_font
+    from glyphrender.fonts.charsets import resolve_charset
+    from glyphrender.fonts.coverage import compute_coverage
+    from glyphrender.fonts.loading import open_font
 
     out = config.out
     for line in sweep_stale(out):
@@ -400,7 +406,7 @@ def _render_and_write(
 
 
 def _write_manifest_file(directory: Path, manifest: dict[str, Any]) -> None:
-    from glyphrender.shards import write_manifest
+    from glyphrender.dataset.shards import write_manifest
 
     write_manifest(directory, manifest)
 

@@ -1,6 +1,6 @@
 """Specimens: lines of text set in a font, drawn by glyphrender's own renderer.
 
-Each character is rasterised by :class:`~glyphrender.render.GlyphRenderer` with the font's
+Each character is rasterised by :class:`~glyphrender.rendering.render.GlyphRenderer` with the font's
 em box fitted to ``size`` pixels (the same placement as ``glyphrender build`` with no margin)
 and the pen advances by the glyph's advance width (``hmtx``), horizontally only: no kerning,
 no shaping. Characters in a highlight set (e.g. the ones ``zi2zi generate`` added) are drawn
@@ -18,12 +18,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from glyphrender.atomic import save_png_atomic
-from glyphrender.charsets import compose
 from glyphrender.errors import GlyphrenderError
-from glyphrender.fonts import LoadedFont
-from glyphrender.placement import Placement, em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions
-from glyphrender.transform import Transform
+from glyphrender.fonts.charsets import compose
+from glyphrender.fonts.loading import LoadedFont
+from glyphrender.rendering.placement import Placement, em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions
+from glyphrender.rendering.transform import Transform
 
 DEFAULT_SIZE = 64
 PAPER = (255, 255, 255)

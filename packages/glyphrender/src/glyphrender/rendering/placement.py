@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from glyphrender.transform import Transform
+from glyphrender.rendering.transform import Transform
 
 DEFAULT_MARGIN = 0.05  # fraction of the canvas left empty on each side of the em box
 # OS/2 typo metrics are trusted when their span is within this fraction of the em.
@@ -29,7 +29,7 @@ class Placement(str, enum.Enum):
 
 
 class VerticalMetrics(Protocol):
-    """What placement needs from a font (``glyphrender.fonts.LoadedFont`` provides it)."""
+    """What placement needs from a font (``glyphrender.fonts.loading.LoadedFont`` provides it)."""
 
     units_per_em: int
     typo_ascender: int | None

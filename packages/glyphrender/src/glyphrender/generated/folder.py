@@ -15,7 +15,7 @@ A folder holds
   before ``source_font`` existed lack it and read the same (:func:`read_source_fonts` gives
   None);
 - ``U+XXXX.png`` per glyph, black ink on white (255 - coverage): the editable view;
-- ``decisions.json`` once the glyphs are reviewed (:mod:`glyphrender.review.decisions`).
+- ``decisions.json`` once the glyphs are reviewed (:mod:`glyphrender.generated.decisions`).
 
 The PNGs are the editable view of ``glyphs.h5``: :func:`load_glyphs` reads back every PNG
 that no longer matches what was written (a font maker fixing a stroke edits the PNG) and
@@ -40,7 +40,7 @@ from PIL import Image
 
 from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
 from glyphrender.errors import DatasetError
-from glyphrender.transform import Transform
+from glyphrender.rendering.transform import Transform
 
 FORMAT_VERSION = 1
 GLYPHS_NAME = "glyphs.h5"

@@ -1,6 +1,6 @@
 """Generated bitmaps back into a font: trace them and add them to a copy of the base font.
 
-The glyphs are traced (:mod:`glyphrender.trace`), mapped to font units with the transform
+The glyphs are traced (:mod:`glyphrender.assembly.trace`), mapped to font units with the transform
 recorded when the dataset was built, and appended to the base font's glyph order, so every
 existing glyph keeps its ID and its data. Added: glyph outlines (quadratic for glyf fonts,
 cubic charstrings for CFF fonts), cmap entries (format 4 for the BMP, format 12 for all,
@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from glyphrender.assembly.trace import Contour, TraceOptions, draw_contours, trace_bitmap
 from glyphrender.atomic import atomic_path
 from glyphrender.errors import AssembleError, FontError
-from glyphrender.generated import GeneratedGlyphs, GeneratedMeta, load_glyphs
-from glyphrender.trace import Contour, TraceOptions, draw_contours, trace_bitmap
-from glyphrender.transform import Transform
+from glyphrender.generated.folder import GeneratedGlyphs, GeneratedMeta, load_glyphs
+from glyphrender.generated.provenance import check_dataset
+from glyphrender.rendering.transform import Transform
 
 MAX_GLYPHS = 65535  # glyph IDs are 16-bit; numGlyphs itself is a uint16
 CJK_RANGES = (
@@ -106,27 +107,6 @@ def check_transform(meta: GeneratedMeta, units_per_em: int, where: Path) -> None
         raise AssembleError(
             f"{where}: the recorded transform draws the {units_per_em}-unit em {em_px:.1f} px "
             f"wide, which does not fit {meta.glyph_px} px bitmaps (images of another size?)"
-        )
-
-
-def check_dataset(meta: GeneratedMeta, dataset_dir: Path, glyph_dir: Path) -> None:
-    """Cross-check the glyphs' meta against the dataset they were generated from."""
-    from glyphrender.shards import MANIFEST_NAME, Dataset, sha256_file
-
-    dataset = Dataset.open(dataset_dir)
-    if dataset.glyph_px != meta.glyph_px:
-        raise AssembleError(
-            f"{glyph_dir}: bitmaps are {meta.glyph_px} px but dataset {dataset_dir} is "
-            f"{dataset.glyph_px} px"
-        )
-    if sha256_file(dataset.path / MANIFEST_NAME) != meta.dataset_manifest_sha256:
-        raise AssembleError(
-            f"{glyph_dir}: was not generated from dataset {dataset_dir} (manifest sha256 differs)"
-        )
-    target = next((f for f in dataset.target_fonts if f.style_id == meta.style_id), None)
-    if target is None or target.transform != meta.transform:
-        raise AssembleError(
-            f"{glyph_dir}: its transform does not match style {meta.style_id} of {dataset_dir}"
         )
 
 
@@ -419,7 +399,7 @@ def select_glyphs(
 ) -> Selection:
     """Leave out what the base already has, what the review rejected and, with
     ``only_accepted``, what it did not accept."""
-    from glyphrender.review.decisions import ACCEPTED, DECISIONS_NAME, REJECTED
+    from glyphrender.generated.decisions import ACCEPTED, DECISIONS_NAME, REJECTED
 
     if only_accepted and decisions is None:
         raise AssembleError(
@@ -447,7 +427,7 @@ def select_glyphs(
 
 def _open_base(base_path: Path, meta: GeneratedMeta, glyph_dir: Path, force: bool) -> Any:
     """The base font, refused (without ``force``) unless it is the glyphs' target font."""
-    from glyphrender.fonts import open_font
+    from glyphrender.fonts.loading import open_font
 
     base = open_font(base_path)
     if base.sha256 != meta.target_font_sha256 and not force:
@@ -510,10 +490,10 @@ def assemble(
 ) -> AssembleReport:
     """Add the generated glyphs in ``glyph_dir`` to a copy of ``base_path`` at ``out_path``.
 
-    Edited PNGs replace the stored images (:func:`glyphrender.generated.load_glyphs`);
+    Edited PNGs replace the stored images (:func:`glyphrender.generated.folder.load_glyphs`);
     the review's decisions (``decisions.json``) leave rejected glyphs out.
     """
-    from glyphrender.review.decisions import read_decisions
+    from glyphrender.generated.decisions import read_decisions
 
     options = options or AssembleOptions()
     base_path, glyph_dir, out_path = Path(base_path), Path(glyph_dir), Path(out_path)
@@ -632,7 +612,7 @@ def _verify(
     """Load the written font with fontTools and FreeType; re-render the new glyphs."""
     from fontTools.ttLib import TTFont
 
-    from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+    from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
     data = path.read_bytes()
     try:

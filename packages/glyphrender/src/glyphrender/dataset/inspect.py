@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from glyphrender.manifest import FontRecord
-from glyphrender.shards import MANIFEST_NAME, SPLITS, Dataset
+from glyphrender.dataset.manifest import FontRecord
+from glyphrender.dataset.shards import MANIFEST_NAME, SPLITS, Dataset
 
 
 def summarize(dataset: Dataset, verify: bool = False) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glyphrender.charsets import Charset
-from glyphrender.fonts import LoadedFont, present_codepoints
+from glyphrender.fonts.charsets import Charset
+from glyphrender.fonts.loading import LoadedFont, present_codepoints
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glyphrender.errors import DatasetError, FontError
-from glyphrender.fonts import FontRef, LoadedFont, open_font, present_codepoints
-from glyphrender.placement import em_box, font_transform
-from glyphrender.render import GlyphRenderer, RenderOptions, render_codepoints
+from glyphrender.fonts.loading import FontRef, LoadedFont, open_font, present_codepoints
+from glyphrender.rendering.placement import em_box, font_transform
+from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
 if TYPE_CHECKING:
-    from glyphrender.manifest import FontRecord
-    from glyphrender.shards import Dataset
+    from glyphrender.dataset.manifest import FontRecord
+    from glyphrender.dataset.shards import Dataset
 
 NO_SOURCE = -1  # index of a character no font of the list draws
 
@@ -150,8 +150,8 @@ def open_source_list(dataset: Dataset, fallbacks: Sequence[FontRef | str]) -> So
 def dataset_charset(dataset: Dataset) -> frozenset[int]:
     """The charset the dataset was built with, resolved again from its manifest's spec and
     checked against the count recorded there."""
-    from glyphrender.charsets import resolve_charset
     from glyphrender.errors import CharsetError
+    from glyphrender.fonts.charsets import resolve_charset
 
     record = dataset.manifest.charset or {}
     spec, count = record.get("spec"), record.get("count")
