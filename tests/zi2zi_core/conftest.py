@@ -165,7 +165,8 @@ def _make_run(run_dir, dataset, num_styles: int, glyph_px: int = 32, step: int =
     """A run directory holding one checkpoint of an untrained tiny generator."""
     from zi2zi_core.models.config import ModelConfig
     from zi2zi_core.models.networks import build_generator
-    from zi2zi_core.rundir.checkpoint import BEST_NAME, checkpoint_dir, save_checkpoint
+    from zi2zi_core.rundir.checkpoint import save_checkpoint
+    from zi2zi_core.rundir.layout import RunDir
 
     torch.manual_seed(0)
     cfg = ModelConfig(
@@ -178,7 +179,7 @@ def _make_run(run_dir, dataset, num_styles: int, glyph_px: int = 32, step: int =
         "dataset": {"path": str(dataset)},
         "ema": build_generator(cfg).state_dict(),
     }
-    save_checkpoint(state, checkpoint_dir(run_dir) / BEST_NAME)
+    save_checkpoint(state, RunDir(run_dir).best_checkpoint)
     return run_dir
 
 

@@ -9,6 +9,7 @@ import click
 
 from zi2zi_core.cli._options import device_options, trained_model_options
 from zi2zi_core.evaluation.metric_names import GLYPH_METRICS
+from zi2zi_core.rundir.layout import RunDir
 
 
 def checkpoint_label(which: str) -> str:
@@ -30,7 +31,7 @@ def checkpoint_label(which: str) -> str:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder.  [default: RUN/eval/CHECKPOINT-SPLIT]",
+    help=f"Output folder.  [default: RUN/{RunDir.EVAL}/CHECKPOINT-SPLIT]",
 )
 @device_options
 @click.option(
@@ -71,9 +72,8 @@ def eval_cmd(
     if not len(batch):
         raise Zi2ziError(f"{dataset.path}: the {split} split is empty; nothing to evaluate")
     result = evaluate(bundle.generator, batch, batch_size, torch_device)
-    out = (
-        out_dir if out_dir is not None else run_dir / "eval" / f"{checkpoint_label(which)}-{split}"
-    )
+    label = f"{checkpoint_label(which)}-{split}"
+    out = out_dir if out_dir is not None else RunDir(run_dir).eval_dir(label)
     info = {
         "run": str(run_dir),
         "checkpoint": checkpoint_label(which),

@@ -212,7 +212,9 @@ def train_selected(
     status the command documents."""
     import os
 
+    from zi2zi_core.rundir.layout import RunDir
     from zi2zi_core.sweep import pool, runner
+    from zi2zi_core.sweep.grid import RUNS_DIR
     from zi2zi_core.sweep.jobs import plan_jobs
     from zi2zi_core.sweep.report import REPORT_MD, build_report
 
@@ -244,7 +246,8 @@ def train_selected(
     failed = result.failed(steps)
     if failed:
         raise Zi2ziError(
-            f"{len(failed)} run(s) failed: {', '.join(failed)} (see OUT/runs/NAME/train.log)"
+            f"{len(failed)} run(s) failed: {', '.join(failed)} "
+            f"(see OUT/{RUNS_DIR}/NAME/{RunDir.TRAIN_LOG})"
         )
     if result.stopped_by:
         _say_stopped(result, steps, say)

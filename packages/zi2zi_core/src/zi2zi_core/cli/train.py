@@ -21,6 +21,7 @@ from glyphrender.dataset.fewshot import PICK_RULES
 from zi2zi_core.errors import MissingInput
 from zi2zi_core.evaluation.metric_names import VAL_METRICS
 from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
+from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.training.config import (
     COMPILE_MODES,
     LR_SCHEDULES,
@@ -133,7 +134,9 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--sample-every", "Steps between sample grids.", type=int)
 @setting("--checkpoint-every", "Steps between checkpoints.", type=int)
 @setting("--keep-checkpoints", "Keep the last K step checkpoints.", type=int)
-@setting("--best-metric", "Val metric that picks best.pt.", type=click.Choice(sorted(VAL_METRICS)))
+@setting(
+    "--best-metric", f"Val metric that picks {RunDir.BEST}.", type=click.Choice(sorted(VAL_METRICS))
+)
 @setting("--val-max-samples", "Validate on at most this many val glyphs (0: all).", type=int)
 @setting("--ema-decay", "Decay of the generator's weight average.", type=float)
 @setting(
@@ -197,7 +200,6 @@ def train(**params: Any) -> None:
         return
 
     from zi2zi_core.cli._stop import StopAbandoned, StopSignals, abandoned_message
-    from zi2zi_core.rundir.layout import RunDir
     from zi2zi_core.training import distributed
 
     def say(message: str) -> None:

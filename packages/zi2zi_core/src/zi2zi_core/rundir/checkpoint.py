@@ -33,18 +33,8 @@ from zi2zi_core.rundir.layout import RunDir
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: the same dict, in a file without the checksum header
-CHECKPOINT_DIR = RunDir.CHECKPOINTS
-BEST_NAME = RunDir.BEST
 # State-dict keys whose first dimension is the number of styles (resized by --init-from).
 STYLE_KEYS = ("embedding.", "style_head.")
-
-
-def checkpoint_dir(run_dir: Path) -> Path:
-    return RunDir(run_dir).checkpoints
-
-
-def checkpoint_path(run_dir: Path, step: int) -> Path:
-    return RunDir(run_dir).checkpoint(step)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -156,11 +146,12 @@ def resolve_checkpoint(run_dir_or_file: Path, which: str = "best") -> Path:
         return path
     if not target.is_dir():
         raise CheckpointError(f"{target}: run directory not found")
-    if which == "best" and (checkpoint_dir(target) / BEST_NAME).is_file():
-        return checkpoint_dir(target) / BEST_NAME
+    run = RunDir(target)
+    if which == "best" and run.best_checkpoint.is_file():
+        return run.best_checkpoint
     latest = latest_checkpoint(target)
     if latest is None:
-        raise CheckpointError(f"{target}: no checkpoints in {checkpoint_dir(target)}")
+        raise CheckpointError(f"{target}: no checkpoints in {run.checkpoints}")
     return latest
 
 

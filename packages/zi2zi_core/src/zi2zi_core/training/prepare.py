@@ -26,6 +26,7 @@ from zi2zi_core.rundir.checkpoint import (
     newest_intact_checkpoint,
     resolve_checkpoint,
 )
+from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.training.config import RunConfig, load_config_file, resolve_run_config
 from zi2zi_core.training.distributed import DistInfo
 from zi2zi_core.training.fewshot import TrainPick, check_resume_pick, select_train
@@ -81,7 +82,9 @@ def _resume_state(run_dir: Path | None) -> Resumable:
         raise MissingInput("--resume needs --run RUN (the run directory to continue)")
     found = newest_intact_checkpoint(run_dir)
     if found is None:
-        raise ConfigError(f"{run_dir}: nothing to resume (no checkpoints/ckpt-*.pt)")
+        raise ConfigError(
+            f"{run_dir}: nothing to resume (no step checkpoints in {RunDir(run_dir).checkpoints})"
+        )
     return found
 
 

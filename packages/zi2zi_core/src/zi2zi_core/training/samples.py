@@ -9,13 +9,8 @@ import torch
 from glyphrender.atomic import save_png_atomic
 from PIL import Image
 
-SAMPLES_DIR = "samples"
 GAP = 2  # paper-coloured pixels between cells
 TRIPLETS_PER_ROW = 4
-
-
-def sample_path(run_dir: Path, step: int) -> Path:
-    return Path(run_dir) / SAMPLES_DIR / f"step-{step:07d}.png"
 
 
 def grid_image(source: torch.Tensor, generated: torch.Tensor, target: torch.Tensor) -> np.ndarray:
