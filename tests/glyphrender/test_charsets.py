@@ -17,6 +17,10 @@ from glyphrender.fonts.charsets import DEFAULT_CHARSET, NAMED_SETS, Charset, res
         ("gb2312-han", 6763),
         ("big5", 13706),
         ("big5-han", 13063),
+        ("big5-1", 5401),
+        ("big5-1-han", 5401),
+        ("big5-2", 7652),
+        ("big5-2-han", 7652),
         ("jis0208", 6879),
         ("jis0208-han", 6356),
         ("ksx1001", 8225),
@@ -40,6 +44,20 @@ def test_named_sets_contain_expected_characters():
     assert ord("們") not in resolve_charset(["gb2312"]).as_set()
     assert ord("한") in resolve_charset(["ksx1001"]).as_set()
     assert ord("ひ") in resolve_charset(["jis0208"]).as_set()
+
+
+def test_big5_levels_are_the_standards_two_ideograph_ranges():
+    level1, level2 = resolve_charset(["big5-1"]).as_set(), resolve_charset(["big5-2"]).as_set()
+    assert not level1 & level2
+    assert ord("一") in level1 and ord("們") in level1  # A440, common
+    assert ord("乂") in level2 and ord("乂") not in level1  # C940, the first of level 2
+    # First and last code of each level, decoded: A440, C67E, C940, F9D5.
+    ends = [bytes.fromhex(code).decode("big5") for code in ("a440", "c67e", "c940", "f9d5")]
+    assert {ord(ch) for ch in ends[:2]} <= level1 and {ord(ch) for ch in ends[2:]} <= level2
+    # big5-han adds only ten ideographs of the symbol rows A1-A3 (unit characters such as 兙).
+    extra = resolve_charset(["big5-han"]).as_set() - level1 - level2
+    assert len(extra) == 10 and ord("兙") in extra
+    assert all(bytes.fromhex("a1") <= chr(cp).encode("big5")[:1] <= b"\xa3" for cp in extra)
 
 
 def test_default_and_case():

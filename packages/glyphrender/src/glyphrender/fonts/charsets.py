@@ -74,6 +74,17 @@ def _double_byte(encoding: str, leads: Iterable[int], trails: Iterable[int]) -> 
     return frozenset(out)
 
 
+def _big5_codes(first: int, last: int) -> frozenset[int]:
+    """The characters of the Big5 codes ``first``..``last`` (two-byte values, inclusive)."""
+    trails = [*range(0x40, 0x7F), *_ROW]
+    out = set()
+    for lead in range(first >> 8, (last >> 8) + 1):
+        for trail in trails:
+            if first <= (lead << 8 | trail) <= last:
+                out |= _double_byte("big5", [lead], [trail])
+    return frozenset(out)
+
+
 def _is_han(cp: int) -> bool:
     return unicodedata.name(chr(cp), "").startswith(
         ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")
@@ -106,6 +117,16 @@ _BASE_SETS: dict[str, tuple[str, Callable[[], frozenset[int]]]] = {
         "Big5 (traditional Chinese): every double-byte code of Python's big5 codec",
         lambda: _double_byte("big5", range(0xA1, 0xFA), [*range(0x40, 0x7F), *_ROW]),
     ),
+    # The standard's two levels of ideographs (the codec also decodes C6A1-C6FE, the ETEN
+    # kana after level 1, and ten ideographs of the symbol rows A1-A3: in big5, not here).
+    "big5-1": (
+        "Big5 level 1, the 5,401 common ideographs (codes A440-C67E)",
+        lambda: _big5_codes(0xA440, 0xC67E),
+    ),
+    "big5-2": (
+        "Big5 level 2, the 7,652 less common ideographs (codes C940-F9D5)",
+        lambda: _big5_codes(0xC940, 0xF9D5),
+    ),
     "jis0208": (
         "JIS X 0208 (Japanese): the two-byte codes of Python's euc_jp codec",
         lambda: _double_byte("euc_jp", _ROW, _ROW),
@@ -115,13 +136,15 @@ _BASE_SETS: dict[str, tuple[str, Callable[[], frozenset[int]]]] = {
         lambda: _double_byte("euc_kr", _ROW, _ROW),
     ),
 }
-_ENCODING_SETS = ("gb2312", "big5", "jis0208", "ksx1001")
+_ENCODING_SETS = ("gb2312", "big5", "big5-1", "big5-2", "jis0208", "ksx1001")
 
 
 def _describe() -> dict[str, str]:
     out = {name: text for name, (text, _) in _BASE_SETS.items()}
     for name in _ENCODING_SETS:
         out[f"{name}-han"] = f"the CJK ideographs (unified and compatibility) of {name}"
+        if name.startswith("big5-"):  # the levels hold ideographs only: the same set
+            out[f"{name}-han"] = f"the same as {name} (its codes are all ideographs)"
     return out
 
 
