@@ -1,16 +1,23 @@
-"""The study sections of the sweep report: seed spread from repeated runs, claims called real
-only above it, and the comparison with another study (read from its report.md)."""
+"""The study sections of the sweep report: seed spread from repeated runs, claims (given as a
+TOML file, e.g. the normalization study's) called real only above it, and the comparison with
+another study (read from its report.md)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from zi2zi_core.cli import main
+from zi2zi_core.sweep.claims import load_claims
+from zi2zi_core.sweep.grid import SweepError
 from zi2zi_core.sweep.report import build_report
 from zi2zi_core.sweep.study import load_study, runs_from_report_md, seed_spread, threshold_of
+
+# The background notes' claims live with the normalization study, not in the library.
+CLAIMS = Path(__file__).resolve().parents[2] / "studies" / "normalization-gpu" / "claims.toml"
 
 
 def _run(out: Path, g: str, d: str, batch: int, l1: float, iou: float = 0.5) -> None:
@@ -45,7 +52,7 @@ def _study(out: Path, shift: float) -> None:
 def test_claims_are_called_real_only_above_the_seed_spread(tmp_path: Path) -> None:
     _study(tmp_path / "s0", 0.0)
     _study(tmp_path / "s1", 0.003)  # G batch moves by 0.003 with the other seed
-    summary = build_report(tmp_path / "s0", repeats=[tmp_path / "s1"])
+    summary = build_report(tmp_path / "s0", repeats=[tmp_path / "s1"], claims=CLAIMS)
     spread = summary["study"]["seed_spread"]
     assert spread["by_batch"]["val_l1"] == {"4": pytest.approx(0.003), "16": pytest.approx(0.003)}
     assert threshold_of(spread, "val_l1", 64) == pytest.approx(0.003)  # unrepeated: the max
@@ -80,6 +87,7 @@ def test_comparison_reads_the_reference_report_and_finds_flips(tmp_path: Path) -
             _run(tmp_path / "gpu1", g, "spectral", batch, v + 0.001)
     args = ["sweep", "--out", str(tmp_path / "gpu"), "--report-only"]
     args += ["--repeat", str(tmp_path / "gpu1"), "--compare", str(reference)]
+    args += ["--claims", str(CLAIMS)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     comparison = json.loads((tmp_path / "gpu" / "summary.json").read_text())["study"]["comparison"]
@@ -105,3 +113,76 @@ def test_a_missing_or_foreign_reference_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty.md").write_text("# not a sweep report\n")
     with pytest.raises(Exception, match="no runs in this study"):
         load_study(tmp_path / "empty.md")
+
+
+def test_without_claims_the_report_has_the_spread_and_no_claim_verdicts(tmp_path: Path) -> None:
+    _study(tmp_path / "s0", 0.0)
+    _study(tmp_path / "s1", 0.003)
+    summary = build_report(tmp_path / "s0", repeats=[tmp_path / "s1"])
+    assert summary["study"]["claims"] == []
+    report = (tmp_path / "s0" / "report.md").read_text()
+    assert "## Seed-to-seed spread" in report
+    assert "No claims were given (`--claims FILE`)." in report
+
+
+def test_a_claims_file_of_ones_own_holds_axes_and_batch_ranges(tmp_path: Path) -> None:
+    _study(tmp_path / "s0", 0.0)
+    _run(tmp_path / "s0", "batch", "batch", 16, 0.090)  # D batch beats D spectral here
+    _study(tmp_path / "s1", 0.001)
+    claims = tmp_path / "mine.toml"
+    claims.write_text(
+        'title = "My claims"\n'
+        '[[claim]]\nkey = "spectral_d_at_16"\ntext = "D spectral at batch 16"\n'
+        'metric = "val_l1"\n'
+        '[[claim.compare]]\nvary = "d"\nfavoured = "spectral"\nother = "batch"\n'
+        'batch_min = 16\nhold = { g = "batch" }\n'
+    )
+    summary = build_report(tmp_path / "s0", repeats=[tmp_path / "s1"], claims=claims)
+    (claim,) = summary["study"]["claims"]
+    assert [(p["favoured"], p["other"]) for p in claim["pairs"]] == [
+        ("g-batch_d-spectral_b16", "g-batch_d-batch_b16")
+    ]
+    assert claim["verdict"] == "contradicted"  # 0.100 vs 0.090, spread 0.001
+    assert "## My claims" in (tmp_path / "s0" / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '[[claim]]\nkey = "k"\nmetric = "val_psnr"\n[[claim.compare]]\nvary = "g"\n'
+            'favoured = "batch"\nother = "none"\n',
+            "metric must be one of val_l1",
+        ),
+        ('[[claim]]\nkey = "k"\n', "a claim needs at least one [[claim.compare]]"),
+        (
+            '[[claim]]\nkey = "k"\n[[claim.compare]]\nvary = "batch_size"\nfavoured = "4"\n'
+            'other = "16"\n',
+            "vary must be one of g, d",
+        ),
+        (
+            '[[claim]]\nkey = "k"\n[[claim.compare]]\nvary = "g"\nfavoured = "batch"\n',
+            "lacks 'other'",
+        ),
+        ("claims = 1\n", "unknown top-level key(s): claims"),
+    ],
+)
+def test_a_bad_claims_file_is_one_line_naming_it(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "claims.toml"
+    path.write_text(text)
+    with pytest.raises(SweepError, match=re.escape(problem)) as info:
+        load_claims(path)
+    assert str(info.value).startswith(f"{path}: ")
+    result = CliRunner().invoke(
+        main, ["sweep", "--out", str(tmp_path / "s"), "--report-only", "--claims", str(path)]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(f"zi2zi: error: {path}: ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_normalization_study_claims_file_reads() -> None:
+    claim_set = load_claims(CLAIMS)
+    keys = [c.key for c in claim_set.claims]
+    assert keys[:2] == ["g_needs_norm", "g_batch_at_16"] and len(keys) == 8
+    assert claim_set.reference_noise == {"val_l1": 0.003}

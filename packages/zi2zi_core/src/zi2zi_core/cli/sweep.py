@@ -89,8 +89,16 @@ if TYPE_CHECKING:
     multiple=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A sweep directory of the same grid at another seed (repeatable): the report then "
-    "measures the seed-to-seed spread and judges the background notes' claims by it.  "
+    "measures the seed-to-seed spread and calls a difference real only above it.  "
     "[default: none]",
+)
+@click.option(
+    "--claims",
+    "claims",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A claims TOML file (claim = key, metric, comparisons; see docs/normalization-study.md): "
+    "the report judges each claim by the seed spread and, with --compare, in the other study "
+    "too.  [default: none]",
 )
 @click.option(
     "--compare",
@@ -130,6 +138,7 @@ def sweep(
     time_budget: float | None,
     report_only: bool,
     repeats: tuple[Path, ...],
+    claims: Path | None,
     reference: Path | None,
     collapse_threshold: float | None,
     collapse_ticks: int | None,
@@ -154,9 +163,13 @@ def sweep(
         ticks=collapse_ticks if collapse_ticks is not None else rep.COLLAPSE_TICKS,
     )
     say = lambda m: click.echo(f"zi2zi sweep: {m}", err=True)  # noqa: E731
+    if claims is not None:  # a bad claims file fails now, not after the training
+        from zi2zi_core.sweep.claims import load_claims
+
+        load_claims(claims)
 
     if report_only:
-        report = rep.build_report(out, collapse, repeats, reference)
+        report = rep.build_report(out, collapse, repeats, reference, claims)
         say(f"report of {len(report['runs'])} run(s): {out / rep.REPORT_MD}")
         return
 
@@ -189,7 +202,7 @@ def sweep(
         glyph_px=glyph_px,
         say=say,
         collapse=collapse,
-        study=(repeats, reference),
+        study=(repeats, reference, claims),
     )
 
 
@@ -206,7 +219,7 @@ def train_selected(
     glyph_px: int | None,
     say: Callable[[str], None],
     collapse: CollapseRule,
-    study: tuple[tuple[Path, ...], Path | None] = ((), None),
+    study: tuple[tuple[Path, ...], Path | None, Path | None] = ((), None, None),
 ) -> None:
     """Train the selected runs --jobs at a time, write the report, and end with the exit
     status the command documents."""

@@ -371,27 +371,32 @@ def build_report(
     rule: CollapseRule | None = None,
     repeats: Sequence[Path] = (),
     reference: Path | None = None,
+    claims: Path | None = None,
 ) -> dict[str, Any]:
     """Write ``report.md``, ``summary.json`` and ``plots/*.png`` for the runs under ``out``.
 
     ``repeats``: sweep directories of the same grid at other seeds (the seed spread);
-    ``reference``: another study's summary.json or report.md to compare with. With either,
-    the report also judges the background notes' claims (see :mod:`.study`)."""
+    ``reference``: another study's summary.json or report.md to compare with; ``claims``: a
+    claims TOML file (:mod:`.claims`) whose claims the report judges. With any of them the
+    report has the study sections (see :mod:`.study`)."""
     from zi2zi_core.sweep import plots as sweep_plots
     from zi2zi_core.sweep import study
+    from zi2zi_core.sweep.claims import load_claims
 
     rule = rule or CollapseRule()
     out = Path(out)
+    claim_set = load_claims(claims) if claims is not None else None
     runs = collect(out, rule)
     plots = []
     if runs:
         plots = sweep_plots.draw_all(runs, out / PLOTS_DIR)
     rel = [str(p.relative_to(out)) for p in plots]
     analysis = None
-    if repeats or reference is not None:
+    if repeats or reference is not None or claim_set is not None:
         ref_runs = study.load_study(reference) if reference is not None else None
         label = f"{reference.parent.name}/{reference.name}" if reference is not None else ""
-        analysis = study.analyze(runs, [collect(Path(r), rule) for r in repeats], ref_runs, label)
+        repeat_runs = [collect(Path(r), rule) for r in repeats]
+        analysis = study.analyze(runs, repeat_runs, ref_runs, label, claim_set)
         analysis["repeats"] = [str(r) for r in repeats]
     summary = {
         "collapse_rule": {"threshold": rule.threshold, "ticks": rule.ticks, "loss": "d_adv"},

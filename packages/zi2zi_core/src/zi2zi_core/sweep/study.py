@@ -1,5 +1,5 @@
-"""The study's verdicts: seed-to-seed spread, the background notes' claims, and a comparison
-with another study (e.g. the 32 px CPU study against a 128 px GPU one).
+"""The study's verdicts: seed-to-seed spread, claims (:mod:`.claims`, given with ``--claims``),
+and a comparison with another study (e.g. the 32 px CPU study against a 128 px GPU one).
 
 * Seed spread: the same configuration trained again with another seed (a sweep directory of
   the same grid with another ``seed``, given as a *repeat*). For each metric and batch size
@@ -14,7 +14,8 @@ with another study (e.g. the 32 px CPU study against a 128 px GPU one).
 * The comparison with a reference study (its ``summary.json``, or the ranked table of its
   ``report.md``) pairs the same configurations by name: a pair *held* when the difference has
   the same sign in both studies and is real here, *flipped* when the sign is opposite and real
-  here; the reference's own verdicts use its stated noise level (one seed: no spread measured).
+  here; the reference's own verdicts use the noise levels the claims file states for it
+  (``[reference_noise]``; a one-seed study has no measured spread).
 
 Reads only JSON and markdown; needs neither torch nor a GPU.
 """
@@ -24,146 +25,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zi2zi_core.evaluation.metric_names import VAL_LABELS as METRIC_NAMES
 from zi2zi_core.evaluation.metric_names import VAL_METRICS as METRICS
 from zi2zi_core.evaluation.metric_names import advantage
+from zi2zi_core.sweep.claims import ClaimSet
 from zi2zi_core.sweep.grid import SweepError
-
-# The 32 px CPU study's own estimate of its seed noise on val L1 (one seed; not measured).
-REFERENCE_NOISE_L1 = 0.003
-G_NORMS = ("batch", "instance", "none")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claim of the background notes and the pairs that test it."""
-
-    key: str
-    text: str
-    metric: str
-    pairs: Callable[[dict[str, dict[str, Any]]], list[tuple[str, str]]]
-
-
-def _name(g: str, d: str, batch: int) -> str:
-    return f"g-{g}_d-{d}_b{batch}"
-
-
-def _batches(runs: dict[str, dict[str, Any]], keep: Callable[[int], bool]) -> list[int]:
-    return sorted({int(r["batch_size"]) for r in runs.values() if keep(int(r["batch_size"]))})
-
-
-def _present(runs: dict[str, dict[str, Any]], pairs: list[tuple[str, str]]) -> list[tuple]:
-    return [(a, b) for a, b in pairs if a in runs and b in runs]
-
-
-def _g_pairs(favoured: str, other: str, keep: Callable[[int], bool] = lambda _b: True):
-    """G ``favoured`` vs G ``other`` under every D at each kept batch size."""
-
-    def pairs(runs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-        ds = sorted({r["d"] for r in runs.values()})
-        return _present(
-            runs,
-            [(_name(favoured, d, b), _name(other, d, b)) for b in _batches(runs, keep) for d in ds],
-        )
-
-    return pairs
-
-
-def _d_pairs(favoured: str, other: str):
-    """D ``favoured`` vs D ``other`` under every G at every batch size."""
-
-    def pairs(runs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-        gs = sorted({r["g"] for r in runs.values()})
-        bs = _batches(runs, lambda _b: True)
-        return _present(runs, [(_name(g, favoured, b), _name(g, other, b)) for b in bs for g in gs])
-
-    return pairs
-
-
-def _spectral_g_pairs(keep: Callable[[int], bool]):
-    """G spectral-deep(+norm) vs the same G norm without spectral norm, D spectral."""
-
-    def pairs(runs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-        found = []
-        for b in _batches(runs, keep):
-            for norm in G_NORMS:
-                sd = "spectral-deep" if norm == "none" else f"spectral-deep+{norm}"
-                found.append((_name(sd, "spectral", b), _name(norm, "spectral", b)))
-        return _present(runs, found)
-
-    return pairs
-
-
-def _joined(*makers):
-    def pairs(runs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-        return [p for make in makers for p in make(runs)]
-
-    return pairs
-
-
-def _small(b: int) -> bool:
-    return b <= 8
-
-
-def _large(b: int) -> bool:
-    return b >= 16
-
-
-CLAIMS = (
-    Claim(
-        "g_needs_norm",
-        "A generator needs some normalization (G batch or instance vs no norm)",
-        "val_l1",
-        _joined(_g_pairs("batch", "none"), _g_pairs("instance", "none")),
-    ),
-    Claim(
-        "g_batch_at_16",
-        "BatchNorm for G at batch >= 16 (G batch vs G instance)",
-        "val_l1",
-        _g_pairs("batch", "instance", _large),
-    ),
-    Claim(
-        "g_batch_small",
-        "...and not at small batches (G instance vs G batch at batch <= 8)",
-        "val_l1",
-        _g_pairs("instance", "batch", _small),
-    ),
-    Claim(
-        "d_spectral",
-        "Spectral norm for D (instead of batch norm, and added to batch norm)",
-        "val_l1",
-        _joined(_d_pairs("spectral", "batch"), _d_pairs("spectral+batch", "batch")),
-    ),
-    Claim(
-        "g_spectral_small",
-        "Spectral norm for G at small batches (spectral-deep+norm vs the same norm, batch <= 8, D spectral)",
-        "val_l1",
-        _spectral_g_pairs(_small),
-    ),
-    Claim(
-        "g_spectral_large",
-        "(context) spectral norm for G at batch >= 16 (D spectral)",
-        "val_l1",
-        _spectral_g_pairs(_large),
-    ),
-    Claim(
-        "g_instance_style_iou",
-        "InstanceNorm keeps a font's style (G instance vs batch on ink IoU, a stroke proxy)",
-        "val_iou",
-        _g_pairs("instance", "batch"),
-    ),
-    Claim(
-        "g_instance_style_ssim",
-        "InstanceNorm keeps a font's style (G instance vs batch on SSIM, a structure proxy)",
-        "val_ssim",
-        _g_pairs("instance", "batch"),
-    ),
-)
-
 
 # -- reading ------------------------------------------------------------------------------
 
@@ -306,12 +175,14 @@ def verdict(pairs: Sequence[dict[str, Any]], measured: bool) -> str:
 
 
 def test_claims(
-    runs: Sequence[dict[str, Any]], noise: Callable[[str, int], float | None]
+    runs: Sequence[dict[str, Any]],
+    noise: Callable[[str, int], float | None],
+    claims: ClaimSet,
 ) -> list[dict[str, Any]]:
     """Every claim's pairs, counts and verdict; ``noise(metric, batch)`` gives the threshold."""
     finals = finished_finals(runs)
     results = []
-    for claim in CLAIMS:
+    for claim in claims.claims:
         pairs = [
             compare_pair(finals, a, b, claim.metric, noise(claim.metric, finals[a]["batch_size"]))
             for a, b in claim.pairs(finals)
@@ -366,13 +237,13 @@ def compare_studies(
     runs: Sequence[dict[str, Any]],
     here: list[dict[str, Any]],
     reference_runs: Sequence[dict[str, Any]],
+    claims: ClaimSet,
 ) -> dict[str, Any]:
     """Claim by claim (``here``: this study's :func:`test_claims` of ``runs``): the reference's
-    verdict (at its stated noise), this study's, and which like-for-like pairs held or
-    flipped; plus the rank correlation and the reference's best run."""
-    ref_claims = test_claims(
-        reference_runs, lambda m, _b: REFERENCE_NOISE_L1 if m == "val_l1" else None
-    )
+    verdict (at the noise the claims file states for it), this study's, and which
+    like-for-like pairs held or flipped; plus the rank correlation and the reference's best
+    run."""
+    ref_claims = test_claims(reference_runs, lambda m, _b: claims.reference_noise.get(m), claims)
     rows = []
     for mine, ref in zip(here, ref_claims, strict=True):
         ref_adv = {(p["favoured"], p["other"]): p["advantage"] for p in ref["pairs"]}
@@ -406,7 +277,7 @@ def compare_studies(
         "common_runs": len(set(here_l1) & set(ref_l1)),
         "spearman_val_l1": spearman(here_l1, ref_l1),
         "reference_best": min(ref_l1, key=ref_l1.get) if ref_l1 else None,
-        "reference_noise_val_l1": REFERENCE_NOISE_L1,
+        "reference_noise": dict(claims.reference_noise),
     }
 
 
@@ -415,17 +286,21 @@ def analyze(
     repeats: Sequence[Sequence[dict[str, Any]]] = (),
     reference: Sequence[dict[str, Any]] | None = None,
     reference_label: str = "",
+    claims: ClaimSet | None = None,
 ) -> dict[str, Any]:
     """Seed spread, claims and (with a reference study) the comparison, for summary.json."""
+    claims = claims if claims is not None else ClaimSet()
     spread = seed_spread(runs, repeats)
-    claims = test_claims(runs, lambda m, b: threshold_of(spread, m, b))
+    verdicts = test_claims(runs, lambda m, b: threshold_of(spread, m, b), claims)
     result: dict[str, Any] = {
         "seed_spread": spread,
-        "claims": claims,
+        "claims": verdicts,
+        "claims_title": claims.title,
+        "claims_file": claims.source,
         "collapse_by_d": collapse_by_d(runs),
     }
     if reference is not None:
-        result["comparison"] = compare_studies(runs, claims, reference)
+        result["comparison"] = compare_studies(runs, verdicts, reference, claims)
         result["comparison"]["reference"] = reference_label
     return result
 
@@ -474,11 +349,18 @@ def _spread_batches(spread: dict[str, Any]) -> list[str]:
     return sorted({str(c["batch_size"]) for c in spread["configs"]}, key=int)
 
 
-def claims_section(claims: list[dict[str, Any]], collapse: dict[str, list[int]]) -> list[str]:
+def claims_section(
+    claims: list[dict[str, Any]], collapse: dict[str, list[int]], title: str, source: str
+) -> list[str]:
     """The report's claim-by-claim section: a verdict table, then every pair."""
+    collapse_line = "D collapse events by discriminator (runs with an event / finished runs): "
+    collapse_line += ", ".join(f"D {d}: {n}/{t}" for d, (n, t) in sorted(collapse.items())) + "."
+    if not claims:
+        return ["## Claims", "", "No claims were given (`--claims FILE`).", "", collapse_line, ""]
     lines = [
-        "## The background notes' claims",
+        f"## {title}",
         "",
+        f"From `{source}`. " if source else "",
         "Each claim is tested on like-for-like pairs (favoured configuration vs its "
         "alternative, same other settings). adv.: the favoured run's advantage (positive: "
         "better); noise: the seed spread it must exceed to be called real.",
@@ -491,9 +373,7 @@ def claims_section(claims: list[dict[str, Any]], collapse: dict[str, list[int]])
             f"| {c['claim']} | {METRIC_NAMES[c['metric']]} | {len(c['pairs'])} | {c['for']} "
             f"| {c['against']} | {c['within_noise']} | **{c['verdict']}** |"
         )
-    lines += ["", "D collapse events by discriminator (runs with an event / finished runs): "]
-    lines[-1] += ", ".join(f"D {d}: {n}/{t}" for d, (n, t) in sorted(collapse.items())) + "."
-    lines.append("")
+    lines += ["", collapse_line, ""]
     for c in claims:
         if not c["pairs"]:
             continue
@@ -513,6 +393,20 @@ def claims_section(claims: list[dict[str, Any]], collapse: dict[str, list[int]])
     return lines
 
 
+def _reference_noise_text(comparison: dict[str, Any]) -> str:
+    noise = comparison["reference_noise"]
+    if not noise:
+        return (
+            "The claims file states no noise level for the reference, so its verdicts read "
+            "'undecided' there."
+        )
+    stated = ", ".join(f"{METRIC_NAMES[m]} {v:g}" for m, v in noise.items())
+    return (
+        f"The reference's verdicts use the noise level the claims file states for it "
+        f"({stated}); a metric without one reads 'undecided' there."
+    )
+
+
 def comparison_section(comparison: dict[str, Any]) -> list[str]:
     """The report's section comparing with the reference study."""
     rho = comparison["spearman_val_l1"]
@@ -521,11 +415,9 @@ def comparison_section(comparison: dict[str, Any]) -> list[str]:
         "",
         f"{comparison['common_runs']} configurations ran in both studies; rank correlation of "
         f"their final val L1 (Spearman): {_f(rho, 2)}. Best there: "
-        f"`{comparison['reference_best']}`. The reference's verdicts use its own stated "
-        f"noise level (val L1 {comparison['reference_noise_val_l1']:g}, one seed, not "
-        "measured; none for SSIM / ink IoU, so those read 'undecided' there). A pair held "
-        "when its difference has the same sign in both studies and is real here; flipped "
-        "when the sign is opposite and real here.",
+        f"`{comparison['reference_best']}`. {_reference_noise_text(comparison)} A pair "
+        "held when its difference has the same sign in both studies and is real here; "
+        "flipped when the sign is opposite and real here.",
         "",
         "| claim | there | here | pairs held | pairs flipped | pairs within noise here |",
         "|---|---|---|---|---|---|",
@@ -541,7 +433,12 @@ def comparison_section(comparison: dict[str, Any]) -> list[str]:
 def study_sections(analysis: dict[str, Any]) -> list[str]:
     """Every study section of report.md, in order."""
     lines = spread_section(analysis["seed_spread"])
-    lines += claims_section(analysis["claims"], analysis["collapse_by_d"])
+    lines += claims_section(
+        analysis["claims"],
+        analysis["collapse_by_d"],
+        analysis["claims_title"],
+        analysis["claims_file"],
+    )
     if "comparison" in analysis:
         lines += comparison_section(analysis["comparison"])
     return lines
