@@ -2,7 +2,7 @@
 glyphrender build --src /work/shared/fonts/NotoSansTC_400Regular.ttf \
     --dst /work/shared/fonts/ZenMaruGothic_400Regular.ttf --out /tmp/study2/data --size 32
 for p in 1 2; do
-  OMP_NUM_THREADS=1 zi2zi sweep --shards /tmp/study2/data --grid docs/study-cpu-tiny/grid.toml \
+  OMP_NUM_THREADS=1 zi2zi sweep --shards /tmp/study2/data --grid studies/normalization-cpu-tiny/grid.toml \
       --steps 2000 --out /tmp/study2/sweep --device cpu --part $p/2 > /tmp/study2/part$p.log 2>&1 &
 done; wait
 zi2zi sweep --out /tmp/study2/sweep --report-only

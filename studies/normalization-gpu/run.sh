@@ -2,15 +2,15 @@
 # The normalization study on one GPU in ONE device call (README.md here says why these sizes).
 #   Before (both git-ignored): .whl/ holds the freetype-py wheel (README.md), and
 #       mkdir -p out/study-fonts && cp fonts/NotoSansTC_400Regular.ttf fonts/ZenMaruGothic_400Regular.ttf out/study-fonts/
-#   GPU (device tool `run`): command `OUT=$OUT bash docs/study-gpu/run.sh`,
+#   GPU (device tool `run`): command `OUT=$OUT bash studies/normalization-gpu/run.sh`,
 #       carry [".whl", "out/study-fonts"], timeout_s 540.
 #   CPU rehearsal, same code path at 32 px with a tiny model:
-#       SMALL=1 DEV=cpu PY=.venv/bin/python OUT=/tmp/gpu-rehearse bash docs/study-gpu/run.sh
+#       SMALL=1 DEV=cpu PY=.venv/bin/python OUT=/tmp/gpu-rehearse bash studies/normalization-gpu/run.sh
 # Phases, each bounded by a wall-clock deadline so the report is always written:
 #   1 build Noto Sans TC -> Zen Maru Gothic at 128 px; 2 the grid (grid.toml), seed 0, STEPS
 #   steps, JOBS processes side by side, stopped at T0+END0 s; 3 the top configurations of each
 #   batch size again with seed 1, stopped at T0+END1 s; 4 the report (seed spread, claims, the
-#   comparison with docs/study-cpu-tiny); 5 pack at most 8 files into $OUT.
+#   comparison with studies/normalization-cpu-tiny); 5 pack at most 8 files into $OUT.
 set -u
 ROOT=$PWD
 OUT=${OUT:-/tmp/gpu-study-out}; mkdir -p "$OUT"
@@ -50,9 +50,9 @@ nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader 2>/de
 
 # The grids: grid.toml as committed (SMALL: tiny widths added to [base]); seed 1 the same.
 if [[ -n $WIDTHS ]]; then
-  awk -v w="$WIDTHS" '{print} /^\[base\]$/{print w}' "$ROOT/docs/study-gpu/grid.toml" > grid.toml
+  awk -v w="$WIDTHS" '{print} /^\[base\]$/{print w}' "$ROOT/studies/normalization-gpu/grid.toml" > grid.toml
 else
-  cp "$ROOT/docs/study-gpu/grid.toml" grid.toml
+  cp "$ROOT/studies/normalization-gpu/grid.toml" grid.toml
 fi
 sed 's/^seed = 0$/seed = 1/' grid.toml > grid-seed1.toml
 grep -q '^seed = 1$' grid-seed1.toml || { echo "grid-seed1.toml: no 'seed = 0' line to change"; exit 1; }
@@ -106,7 +106,8 @@ echo "seed 1: ${ONLY:-none}"
 t "4 report"
 REPEAT=(); [[ -f sweep-seed1/summary.json ]] && REPEAT=(--repeat sweep-seed1)
 zi2zi sweep --out sweep --report-only "${REPEAT[@]}" \
-  --compare "$ROOT/docs/study-cpu-tiny/report.md" > report.log 2>&1 || tail -3 report.log
+  --claims "$ROOT/studies/normalization-gpu/claims.toml" \
+  --compare "$ROOT/studies/normalization-cpu-tiny/report.md" > report.log 2>&1 || tail -3 report.log
 kill $PRUNE 2>/dev/null
 
 t "5 pack"   # only $OUT comes back: at most 8 files, 16 MiB each
