@@ -3,7 +3,7 @@
 # (form-true pairs: the source draws the target's Japanese forms) and from its TC face (TC pairs),
 # same charset (big5-han: the split is a seeded hash of the code point, so both datasets hold the
 # same 4,985 train and 542 val characters), 64 px, the demo-size model (16 base channels for G and
-# D, batch 16, dropout 0, no augmentation), STEPS steps, seeds 1 and 2; then `zi2zi eval
+# D, batch 16, dropout 0, no augmentation), STEPS (1,200) steps, seeds 1 and 2; then `zi2zi eval
 # --checkpoint last` on each run's own val split. Runs one after another, one torch thread.
 #
 # Usage: sh studies/tc-font/train.sh [OUT]   (OUT defaults to runs/tc-font; needs fonts/ from
@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=${1:-runs/tc-font}
-STEPS=${STEPS:-1500}
+STEPS=${STEPS:-1200}
 PY=${PY:-.venv/bin/python}
 CJK=fonts/NotoSansCJK-Regular.ttc
 DST=fonts/ZenMaruGothic_400Regular.ttf
@@ -44,10 +44,14 @@ for seed in 1 2; do
         {
             date -u +"start %FT%TZ"
             uptime
-            $PY -c "$ZCLI" train $COMMON --seed "$seed" --shards "data/maru64-big5-$name" --run "$run"
+            if [ -d "$run/checkpoints" ]; then  # stopped earlier: continue it exactly
+                $PY -c "$ZCLI" train --run "$run" --resume --steps "$STEPS"
+            else
+                $PY -c "$ZCLI" train $COMMON --seed "$seed" --shards "data/maru64-big5-$name" --run "$run"
+            fi
             $PY -c "$ZCLI" eval --run "$run" --checkpoint last --device cpu --batch-size 64
             uptime
             date -u +"end %FT%TZ"
-        } > "$run.log" 2>&1
+        } >> "$run.log" 2>&1
     done
 done
