@@ -380,3 +380,95 @@ def test_fallback_refusals_and_the_record_without_fallbacks(tmp_path, fallback_c
     assert plain.exit_code == 0, plain.output
     origin = read_source_fonts(out)  # without fallbacks every glyph is the dataset source's
     assert origin.font_ids.tolist() == [0, 0] and origin.fonts[0]["name"] == "Src Sans Regular"
+
+
+@pytest.fixture
+def other_source(tmp_path, font_factory, fallback_case):
+    """The fallback_case dataset, a font other than its source drawing U+4E00-4E27 (other
+    strokes, em box shifted up by 200 units), and the same pair built with it as --src."""
+    from click.testing import CliRunner
+    from fontfactory import make_collection, standard_glyphs
+    from fontTools.ttLib import TTFont
+    from glyphrender.cli import main as glyphrender_main
+
+    dataset, _ = fallback_case
+    other = font_factory.font("tc.ttf", standard_glyphs(40, 90), family="Other Sans")
+    font = TTFont(str(other))
+    font["OS/2"].sTypoAscender += 200
+    font["OS/2"].sTypoDescender += 200
+    font.save(str(other))
+    dst = dataset.target_font(0).path
+    built = tmp_path / "built-other"
+    args = ["build", "--src", str(other), "--dst", dst, "--out", str(built), "--size", str(PX)]
+    args += ["--charset", "U+4E00-U+4E27", "--workers", "1"]
+    assert CliRunner().invoke(glyphrender_main, args).exit_code == 0
+    short = font_factory.font("short.ttf", standard_glyphs(10, 90), family="Short Sans")
+    collection = make_collection(tmp_path / "pair.ttc", [short, other])
+    return dataset, other, Dataset.open(built), collection
+
+
+def test_generate_from_another_source_font(tmp_path, other_source, make_run):
+    from glyphrender.generated.folder import read_source_fonts
+
+    dataset, other, built, collection = other_source
+    run = make_run(tmp_path / "run", dataset.path, num_styles=1)
+    out = tmp_path / "gen"
+    # Characters the target draws (U+4E00-4E13) are generated too: replacement candidates.
+    chars = "\u4e01\u4e13\u4e14\u4e25"
+    result = _invoke("--run", str(run), "--out", str(out), "--chars", chars, "--src", str(other))
+    assert result.exit_code == 0, result.output
+    assert "4 from Other Sans Regular" in result.output
+    assert "2 of them the target already draws: replacement candidates" in result.output
+    codepoints = read_generated(out)[2].tolist()
+    assert codepoints == [0x4E01, 0x4E13, 0x4E14, 0x4E25]
+    origin = read_source_fonts(out)
+    assert [f["name"] for f in origin.fonts] == ["Other Sans Regular"]
+    assert origin.font_ids.tolist() == [0, 0, 0, 0]
+    # Each source glyph is the one a dataset built with --src tc.ttf holds (own em box).
+    shards = {}
+    for split in ("train", "val", "missing"):
+        batch = built.read_split(split)
+        shards.update(zip(batch.codepoint.tolist(), batch.source, strict=True))
+    stored = read_sources(out)
+    for row, cp in enumerate(codepoints):
+        np.testing.assert_array_equal(stored[row], shards[cp])
+    assert not np.array_equal(stored[0], sources_from_codepoints(dataset, [0x4E01], 0).images[0])
+
+    # The missing split from --src: every charset character the target lacks and tc.ttf draws.
+    missing = _invoke("--run", str(run), "--out", str(out), "--force", "--src", str(other))
+    assert missing.exit_code == 0, missing.output
+    assert "missing split from --src (20 characters)" in missing.output
+    assert "already draws" not in missing.output
+    assert read_generated(out)[2].tolist() == list(range(0x4E14, 0x4E28))
+
+    # The val split drawn by a collection face (--src-index), as that face's own build.
+    val = _invoke(
+        "--run", str(run), "--out", str(out), "--force", "--split", "val",
+        "--src", str(collection), "--src-index", "1",
+    )  # fmt: skip
+    assert val.exit_code == 0, val.output
+    expected = sources_from_split(built, "val", 0)
+    assert read_generated(out)[2].tolist() == expected.codepoints.tolist()
+    np.testing.assert_array_equal(read_sources(out), expected.images)
+    assert read_source_fonts(out).fonts[0]["path"] == f"{collection}#1"
+
+
+def test_another_source_font_refusals(tmp_path, other_source, make_run):
+    dataset, other, _, collection = other_source
+    run = make_run(tmp_path / "run", dataset.path, num_styles=1)
+    out = tmp_path / "gen"
+    # A face that does not draw a requested character: one line naming the face and them.
+    lacking = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e01\u4e0c\u4e0d",
+                      "--src", f"{collection}#0")  # fmt: skip
+    assert lacking.exit_code == 1
+    assert f"{collection}#0: does not draw U+4E0C \u4e0c, U+4E0D \u4e0d" in lacking.output
+    assert len(lacking.output.strip().splitlines()) == 1 and not out.exists()
+    no_face = _invoke("--run", str(run), "--out", str(out), "--chars", "\u4e01",
+                      "--src", str(collection), "--src-index", "5")  # fmt: skip
+    assert no_face.exit_code == 1 and len(no_face.output.strip().splitlines()) == 1
+    assert str(collection) in no_face.output and not out.exists()
+    no_src = _invoke("--run", str(run), "--out", str(out), "--src-index", "1")
+    assert no_src.exit_code == 2 and "--src-index needs --src" in no_src.output
+    twice = _invoke("--run", str(run), "--out", str(out), "--src", str(other), "--chars", "\u4e01",
+                    "--fallback-src", str(other))  # fmt: skip
+    assert twice.exit_code == 1 and "already in the source list" in twice.output

@@ -6,7 +6,9 @@ the *first* font of the list that draws it (``fonts.present_codepoints``), with 
 glyph size, placement and margin that built the dataset's shards. The dataset's source keeps
 the transform its manifest records (so its glyphs equal the shards' bit for bit); a fallback
 font gets its own em-box transform by the same rule (``placement.font_transform``), i.e. the
-glyph it would have in a dataset built with it as ``--src``.
+glyph it would have in a dataset built with it as ``--src``. ``zi2zi generate --src`` puts
+another font at the head of the list instead of the dataset's source (train on Noto Sans CJK JP
+-> Zen Maru Gothic, draw from the TC face): it too is rendered as a build with it would be.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class SourceList:
         if lacking:
             shown = ", ".join(f"U+{c:04X} {chr(c)}" for c in lacking[:20])
             more = f" and {len(lacking) - 20} more" if len(lacking) > 20 else ""
+            if len(self.listed) == 1:
+                raise FontError(f"{self.listed[0].info.path}: does not draw {shown}{more}")
             names = ", ".join(item.info.path for item in self.listed)
             raise FontError(f"no source font draws {shown}{more} (sources: {names})")
         px = self.listed[0].renderer.options.glyph_px
@@ -124,26 +128,45 @@ def _listed(font: LoadedFont, path: str, renderer: GlyphRenderer) -> _Listed:
     return _Listed(info, font, present_codepoints(font), renderer)
 
 
-def open_source_list(dataset: Dataset, fallbacks: Sequence[FontRef | str]) -> SourceList:
-    """The dataset's source font followed by ``fallbacks`` (paths, ``path#N`` or FontRefs)."""
+def _listed_other(font: LoadedFont, options: RenderOptions) -> _Listed:
+    """A font other than the dataset's source, with the em-box transform a build with it as
+    ``--src`` would record (same glyph size, placement and margin)."""
+    transform = font_transform(em_box(font), options.glyph_px, options.margin)
+    renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
+    return _listed(font, str(font.ref), renderer)
+
+
+def open_source_list(
+    dataset: Dataset,
+    fallbacks: Sequence[FontRef | str],
+    source: FontRef | str | None = None,
+) -> SourceList:
+    """The dataset's source font followed by ``fallbacks`` (paths, ``path#N`` or FontRefs).
+
+    With ``source`` (``zi2zi generate --src``) that font takes the dataset's source's place at
+    the head of the list, rendered as a dataset built with it as ``--src`` would render it.
+    """
     options: RenderOptions | None = dataset.manifest.render
     if options is None:
         raise DatasetError(f"{dataset.path}: manifest has no usable render options (none recorded)")
-    entry = dataset.source_font
-    if entry.transform is None:
-        raise DatasetError(f"{entry.path}: the manifest records no transform for this font")
-    source = _open_recorded(entry)
-    renderer = GlyphRenderer(source.sfnt_bytes, entry.transform, options, name=entry.path)
-    listed = [_listed(source, entry.path, renderer)]
-    seen = {(source.sha256, source.face_index)}
+    if source is None:
+        entry = dataset.source_font
+        if entry.transform is None:
+            raise DatasetError(f"{entry.path}: the manifest records no transform for this font")
+        font = _open_recorded(entry)
+        renderer = GlyphRenderer(font.sfnt_bytes, entry.transform, options, name=entry.path)
+        head = _listed(font, entry.path, renderer)
+    else:
+        font = open_font(source if isinstance(source, FontRef) else FontRef.parse(str(source)))
+        head = _listed_other(font, options)
+    listed = [head]
+    seen = {(font.sha256, font.face_index)}
     for ref in fallbacks:
         font = open_font(ref if isinstance(ref, FontRef) else FontRef.parse(str(ref)))
         if (font.sha256, font.face_index) in seen:
             raise FontError(f"{font.ref}: is already in the source list (give each font once)")
         seen.add((font.sha256, font.face_index))
-        transform = font_transform(em_box(font), options.glyph_px, options.margin)
-        renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
-        listed.append(_listed(font, str(font.ref), renderer))
+        listed.append(_listed_other(font, options))
     return SourceList(tuple(listed))
 
 
@@ -174,5 +197,10 @@ def dataset_charset(dataset: Dataset) -> frozenset[int]:
 def target_lacks(dataset: Dataset, style_id: int, sources: SourceList) -> list[int]:
     """The characters of the dataset's charset that the style's target font lacks and some
     font of ``sources`` draws, sorted: the missing split extended by the fallbacks."""
-    target = present_codepoints(_open_recorded(dataset.target_font(style_id)))
-    return sorted((dataset_charset(dataset) & sources.drawn()) - target)
+    return sorted((dataset_charset(dataset) & sources.drawn()) - target_draws(dataset, style_id))
+
+
+def target_draws(dataset: Dataset, style_id: int) -> frozenset[int]:
+    """The characters the style's target font draws (refused if the font changed since the
+    build). Generated glyphs for these are replacement candidates, not additions."""
+    return present_codepoints(_open_recorded(dataset.target_font(style_id)))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,24 @@ from zi2zi_core.cli._options import device_options, trained_model_options
     default=None,
     help="Generate only the first N of the chosen characters (in code-point order).  "
     "[default: all]",
+)
+@click.option(
+    "--src",
+    "src_font",
+    default=None,
+    metavar="FONT",
+    help="Draw the source glyphs from this font (FONT#N picks a collection face) instead of the "
+    "dataset's source, rendered as a dataset built with it as --src would be (its own em box, "
+    "the dataset's size, placement and margin). With the missing split: the characters of the "
+    "dataset's charset that the target lacks and FONT draws.  [default: the dataset's source]",
+)
+@click.option(
+    "--src-index",
+    "src_index",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Face index of a --src collection (TTC/OTC).  [default: FONT#N, else 0]",
 )
 @click.option(
     "--fallback-src",
@@ -82,6 +101,8 @@ def generate(
     chars: str | None,
     charset_spec: str | None,
     limit: int | None,
+    src_font: str | None,
+    src_index: int | None,
     fallback_srcs: Sequence[str],
     fallback_indices: Sequence[int],
     style: str | None,
@@ -96,7 +117,10 @@ def generate(
     font lacks). With --chars or --charset, the chosen characters are rendered from the source
     font exactly as the dataset's shards were, then generated. --limit N keeps the first N.
     With --fallback-src, characters the source font lacks come from the first fallback font
-    that draws them, rendered the same way, and the count from each font is printed.
+    that draws them, rendered the same way, and the count from each font is printed. With
+    --src, another font takes the dataset's source's place (e.g. train on a Japanese source,
+    draw from a Traditional Chinese one). Chosen characters the target already draws are
+    counted: they are replacement candidates for review and assemble.
 
     Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
@@ -106,17 +130,11 @@ def generate(
         chosen.append("--charset")
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
-    from glyphrender.cli import font_refs
-
-    fallbacks = font_refs(fallback_srcs, fallback_indices, "--fallback-src")
-    if fallbacks and split in ("val", "train"):
-        raise click.UsageError(
-            f"--fallback-src needs characters the source may lack: the missing split, --chars "
-            f"or --charset (every {split} character is drawn by the dataset's source)"
-        )
+    sources = _source_choice(split, src_font, src_index, fallback_srcs, fallback_indices)
 
     from zi2zi_core.evaluation.generate import (
         check_out_dir,
+        count_target_draws,
         generate_images,
         open_run_dataset,
         resolve_device,
@@ -130,7 +148,10 @@ def generate(
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
     dataset = open_run_dataset(bundle, shards)
     style_id = resolve_style(dataset, style)
-    glyphs, what = _choose_glyphs(dataset, style_id, split, chars, charset_spec, limit, fallbacks)
+    glyphs, what = _choose_glyphs(dataset, style_id, split, chars, charset_spec, limit, sources)
+    # Only chosen characters can include ones the target draws (a split cannot mix them).
+    chosen_chars = chars is not None or charset_spec is not None
+    redraws = count_target_draws(dataset, style_id, glyphs.codepoints) if chosen_chars else 0
     images = generate_images(bundle.generator, glyphs, batch_size, torch_device)
     notify = partial(click.echo, err=True)  # leftovers of killed runs removed
     out = write_glyphs(out_dir, dataset, glyphs, images, force=force, notify=notify)
@@ -139,10 +160,56 @@ def generate(
         f"generated {what} in style {style_id} ({font.family} {font.style_name}) "
         f"with checkpoint step {bundle.step}"
     )
-    if fallbacks and glyphs.origin is not None:
+    _report_sources(glyphs, sources, redraws)
+    click.echo(f"wrote {out}")
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    """Where the source glyphs come from: ``--src`` (None: the dataset's source font) and the
+    ``--fallback-src`` fonts after it."""
+
+    source: Any
+    fallbacks: list[Any]
+
+    @property
+    def listed(self) -> bool:
+        """Whether a source list is needed (any font other than the dataset's source)."""
+        return self.source is not None or bool(self.fallbacks)
+
+
+def _source_choice(
+    split: str | None,
+    src_font: str | None,
+    src_index: int | None,
+    fallback_srcs: Sequence[str],
+    fallback_indices: Sequence[int],
+) -> SourceChoice:
+    """``--src``/``--src-index`` and ``--fallback-src``/``--fallback-src-index`` as FontRefs."""
+    from glyphrender.cli import font_refs
+
+    fallbacks = font_refs(fallback_srcs, fallback_indices, "--fallback-src")
+    index = [] if src_index is None else [src_index]
+    source = font_refs([src_font] if src_font else [], index, "--src")
+    if fallbacks and not source and split in ("val", "train"):
+        raise click.UsageError(
+            f"--fallback-src needs characters the source may lack: the missing split, --chars "
+            f"or --charset (every {split} character is drawn by the dataset's source)"
+        )
+    return SourceChoice(source[0] if source else None, fallbacks)
+
+
+def _report_sources(glyphs: Any, sources: SourceChoice, redraws: int) -> None:
+    """The count from each source font, and how many are replacement candidates."""
+    if sources.listed and glyphs.origin is not None:
         for font, count in zip(glyphs.origin.fonts, glyphs.origin.counts(), strict=True):
             click.echo(f"  {count} from {font['name']} ({font['path']})")
-    click.echo(f"wrote {out}")
+    if redraws:
+        click.echo(
+            f"  {redraws} of them the target already draws: replacement candidates "
+            "(glyphrender review shows them beside the target's own; assemble replaces "
+            "only the accepted ones)"
+        )
 
 
 def _choose_glyphs(
@@ -152,7 +219,7 @@ def _choose_glyphs(
     chars: str | None,
     charset_spec: str | None,
     limit: int | None,
-    fallbacks: list[Any],
+    sources: SourceChoice,
 ) -> tuple[Any, str]:
     """The source glyphs to generate from, and how to describe them."""
     from zi2zi_core.evaluation.generate import (
@@ -164,10 +231,10 @@ def _choose_glyphs(
     )
 
     source_list = None
-    if fallbacks:
+    if sources.listed:
         from glyphrender.dataset.sourcelist import open_source_list
 
-        source_list = open_source_list(dataset, fallbacks)
+        source_list = open_source_list(dataset, sources.fallbacks, sources.source)
     if chars is not None or charset_spec is not None:
         if source_list is not None:
             glyphs = sources_from_list(
@@ -179,9 +246,14 @@ def _choose_glyphs(
             )
         return glyphs, f"{len(glyphs.codepoints)} chosen characters"
     name = split or "missing"
-    if source_list is not None:
+    if source_list is not None and name == "missing":
         glyphs = missing_with_fallbacks(dataset, source_list, style_id, limit)
-        what = f"the missing split with fallbacks ({len(glyphs.codepoints)} characters)"
+        which = "with fallbacks" if sources.fallbacks else "from --src"
+        what = f"the missing split {which} ({len(glyphs.codepoints)} characters)"
+    elif source_list is not None:
+        split_glyphs = sources_from_split(dataset, name, style_id, limit)
+        glyphs = sources_from_list(source_list, split_glyphs.codepoints.tolist(), style_id)
+        what = f"the {name} split from --src ({len(glyphs.codepoints)} characters)"
     else:
         glyphs = sources_from_split(dataset, name, style_id, limit)
         what = f"the {name} split ({len(glyphs.codepoints)} characters)"

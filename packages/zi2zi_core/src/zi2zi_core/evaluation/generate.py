@@ -165,6 +165,15 @@ def missing_with_fallbacks(
     return sources_from_list(source_list, wanted, style_id, limit)
 
 
+def count_target_draws(dataset: Dataset, style_id: int, codepoints: np.ndarray) -> int:
+    """How many of ``codepoints`` the style's target font already draws: generated glyphs for
+    them are replacement candidates (review shows them beside the target's own glyph, assemble
+    replaces only the accepted ones)."""
+    from glyphrender.dataset.sourcelist import target_draws
+
+    return len({int(cp) for cp in codepoints} & target_draws(dataset, style_id))
+
+
 def dataset_source_origin(dataset: Dataset, count: int) -> SourceOrigin:
     """Every glyph from the dataset's own source font, as its manifest records it."""
     font = dataset.source_font
