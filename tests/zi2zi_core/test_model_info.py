@@ -67,3 +67,29 @@ def test_bad_attention_resolution_is_one_line_exit_1():
 def test_bad_choice_is_a_usage_error():
     assert run("--g-norm", "weight").exit_code == 2
     assert run("--attention", "x").exit_code == 2
+
+
+def test_train_and_model_info_share_one_declaration_of_the_model_flags():
+    """Same help and accepted values in both commands; the auto-norm help names the batch
+    size where the code switches G from instance to batch norm."""
+    from zi2zi_core.cli._model_flags import MODEL_FLAGS
+    from zi2zi_core.cli.model_info import model_info
+    from zi2zi_core.cli.train import train
+    from zi2zi_core.models.config import AUTO_BATCH_NORM_MIN_BATCH
+
+    def options(command):
+        return {p.opts[0]: p for p in command.params}
+
+    in_train, in_info = options(train), options(model_info)
+    for model_flag in MODEL_FLAGS:
+        assert in_info[model_flag.flag].help == model_flag.help
+        assert in_train[model_flag.flag].help.startswith(model_flag.help + "  [default: ")
+        assert in_train[model_flag.flag].type == in_info[model_flag.flag].type
+    assert f"batch from batch {AUTO_BATCH_NORM_MIN_BATCH}," in in_info["--g-norm"].help
+    below = run("--glyph-px", "32", "--batch-size", str(AUTO_BATCH_NORM_MIN_BATCH - 1))
+    at = run("--glyph-px", "32", "--batch-size", str(AUTO_BATCH_NORM_MIN_BATCH))
+    assert "norm instance, spectral off" in below.output
+    assert "norm batch, spectral off" in at.output
+    for command in (["model-info"], ["train", "--dry-run"]):
+        result = CliRunner().invoke(main, [*command, "--base-channels", "0"])
+        assert result.exit_code == 2 and "x>=1" in result.output

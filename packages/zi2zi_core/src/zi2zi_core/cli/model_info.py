@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import click
 
+from zi2zi_core.cli._model_flags import Decorator, ModelFlag, model_flag_options
 from zi2zi_core.errors import ConfigError
-from zi2zi_core.models.config import NormKind, SpectralMode
 from zi2zi_core.training.config import default_of, parse_attention
-
-NORM_CHOICES = [k.value for k in NormKind]
-SPECTRAL_CHOICES = [m.value for m in SpectralMode]
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def parse_resolutions(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -35,34 +28,30 @@ def _size_option(flag: str, help: str) -> Decorator:
     )
 
 
-def _auto_choice_option(flag: str, choices: list[str], help: str) -> Decorator:
-    """A norm or spectral-norm choice, ``auto`` unless given."""
+def _model_option(model_flag: ModelFlag) -> Decorator:
+    """A shared model flag with its built-in default (norms and spectral norms: auto)."""
+    if model_flag.type is None:  # --attention: resolutions parsed here
+        return click.option(
+            model_flag.flag,
+            default="none",
+            show_default=True,
+            callback=parse_resolutions,
+            help=model_flag.help,
+        )
     return click.option(
-        flag, type=click.Choice(choices), default="auto", show_default=True, help=help
+        model_flag.flag,
+        type=model_flag.type,
+        default=default_of(model_flag.name),
+        show_default=True,
+        help=model_flag.help,
     )
 
 
 @click.command("model-info")
 @_size_option("--glyph-px", "Glyph size in pixels.")
 @_size_option("--num-styles", "Target styles (fonts) of the dataset.")
-@_size_option("--base-channels", "Generator channels at full resolution.")
-@_size_option("--d-base-channels", "Discriminator channels of its first layer.")
-@_size_option("--d-layers", "Stride-2 layers of the PatchGAN discriminator.")
-@_size_option("--style-dim", "Size of the style embedding.")
 @_size_option("--batch-size", "Training batch size; decides what 'auto' norms resolve to.")
-@_auto_choice_option(
-    "--g-norm", NORM_CHOICES, "Generator norm (auto: batch from batch 16, else instance)."
-)
-@_auto_choice_option("--d-norm", NORM_CHOICES, "Discriminator norm.")
-@_auto_choice_option("--g-spectral", SPECTRAL_CHOICES, "Spectral norm in the generator.")
-@_auto_choice_option("--d-spectral", SPECTRAL_CHOICES, "Spectral norm in the discriminator.")
-@click.option(
-    "--attention",
-    default="none",
-    show_default=True,
-    callback=parse_resolutions,
-    help="Self-attention at these encoder sizes, e.g. 32,16 (or 'none').",
-)
+@model_flag_options(_model_option)
 def model_info(
     glyph_px: int,
     num_styles: int,

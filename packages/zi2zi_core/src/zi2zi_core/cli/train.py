@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 import click
 from glyphrender.dataset.fewshot import PICK_RULES
 
+from zi2zi_core.cli._model_flags import model_flag_options
 from zi2zi_core.errors import MissingInput
 from zi2zi_core.evaluation.metric_names import VAL_METRICS
-from zi2zi_core.models.config import AdversarialLoss, NormKind, SpectralMode
+from zi2zi_core.models.config import AdversarialLoss
 from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.training.config import (
     COMPILE_MODES,
@@ -31,8 +32,6 @@ from zi2zi_core.training.config import (
     parse_attention,
 )
 
-NORMS = [k.value for k in NormKind]
-SPECTRAL = [m.value for m in SpectralMode]
 ADVERSARIAL = [a.value for a in AdversarialLoss]
 F = TypeVar("F", bound=Callable[..., Any])
 CLI_NAMES = {"attention": "attention_resolutions"}  # flag name -> config key where they differ
@@ -100,21 +99,11 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
     "--dry-run", is_flag=True, help="Print the resolved config (JSON) and exit.  [default: off]"
 )
 @setting("--glyph-px", "Glyph size; must match the dataset.", "the dataset's", type=int)
-@setting("--base-channels", "Generator channels at full resolution.", type=int)
-@setting("--d-base-channels", "Discriminator channels of its first layer.", type=int)
-@setting("--d-layers", "Stride-2 layers of the PatchGAN discriminator.", type=int)
-@setting("--d-scales", "Discriminator scales (pix2pixHD multi-scale D; 1: one PatchGAN).", type=int)
-@setting("--style-dim", "Size of the style embedding.", type=int)
-@setting("--dropout", "Dropout in the generator's decoder.", type=float)
-@setting(
-    "--g-norm",
-    "Generator norm (auto: batch from batch 16, else instance).",
-    type=click.Choice(NORMS),
+@model_flag_options(
+    lambda model_flag: setting(model_flag.flag, model_flag.help, type=model_flag.type)
 )
-@setting("--d-norm", "Discriminator norm.", type=click.Choice(NORMS))
-@setting("--g-spectral", "Spectral norm in the generator.", type=click.Choice(SPECTRAL))
-@setting("--d-spectral", "Spectral norm in the discriminator.", type=click.Choice(SPECTRAL))
-@setting("--attention", "Self-attention at these encoder sizes, e.g. 32,16 (or 'none').")
+@setting("--d-scales", "Discriminator scales (pix2pixHD multi-scale D; 1: one PatchGAN).", type=int)
+@setting("--dropout", "Dropout in the generator's decoder.", type=float)
 @setting("--adversarial", "GAN objective.", type=click.Choice(ADVERSARIAL))
 @setting("--l1-weight", "Weight of the L1 loss against the target.", type=float)
 @setting("--const-weight", "Weight of the encoding-constancy loss.", type=float)

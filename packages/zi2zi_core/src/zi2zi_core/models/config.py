@@ -265,8 +265,9 @@ class ModelConfig:
     def resolve(self, batch_size: int) -> ModelConfig:
         """Replace every AUTO choice using the training batch size.
 
-        G: batch norm at batch >= 16 (enough samples for stable batch statistics), instance
-        norm below; no spectral norm. D: spectral norm on all layers, no norm layer.
+        G: batch norm from batch ``AUTO_BATCH_NORM_MIN_BATCH`` (enough samples for stable
+        batch statistics), instance norm below; no spectral norm. D: spectral norm on all
+        layers, no norm layer.
         """
         _check_int(batch_size, "batch_size", 1)
         g_norm = self.g_norm
