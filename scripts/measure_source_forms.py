@@ -32,6 +32,7 @@ from glyphrender.dataset.splits import is_val
 from glyphrender.errors import GlyphrenderError
 from glyphrender.fonts.charsets import resolve_charset
 from glyphrender.fonts.loading import LoadedFont, open_font, present_codepoints
+from glyphrender.metrics import ink_iou
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
@@ -49,14 +50,6 @@ def render_all(font: LoadedFont, codepoints: list[int], glyph_px: int) -> np.nda
     transform = font_transform(em_box(font), glyph_px, options.margin)
     renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.path))
     return render_codepoints(renderer, codepoints)
-
-
-def ink_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-glyph IoU of the pixels with coverage >= 0.5 (uint8 >= 128); 1 if both blank."""
-    ink_a, ink_b = (a >= 128).reshape(len(a), -1), (b >= 128).reshape(len(b), -1)
-    inter = (ink_a & ink_b).sum(1)
-    union = (ink_a | ink_b).sum(1)
-    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
 def val_chars(chars: set[int]) -> set[int]:

@@ -54,19 +54,19 @@ def read_per_glyph(run: Path, checkpoint: str) -> dict[int, dict[str, float]]:
 def form_consistent(fonts: Path, codepoints: list[int], glyph_px: int) -> set[int]:
     """The code points whose Noto Sans TC and Noto Sans JP glyphs have ink IoU >= 0.8."""
     from glyphrender.fonts.loading import open_font, present_codepoints
+    from glyphrender.metrics import ink_iou
     from glyphrender.rendering.placement import em_box, font_transform
     from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
     tc, jp = open_font(fonts / TC), open_font(fonts / JP)
     shared = sorted(set(codepoints) & present_codepoints(tc) & present_codepoints(jp))
-    ink = []
+    rendered = []
     for font in (tc, jp):
         options = RenderOptions(glyph_px=glyph_px)
         transform = font_transform(em_box(font), glyph_px, options.margin)
         renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.path))
-        ink.append(render_codepoints(renderer, shared).reshape(len(shared), -1) >= 128)
-    inter, union = (ink[0] & ink[1]).sum(1), (ink[0] | ink[1]).sum(1)
-    iou = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        rendered.append(render_codepoints(renderer, shared))
+    iou = ink_iou(rendered[0], rendered[1])
     return {cp for cp, v in zip(shared, iou, strict=True) if v >= FORMS_IOU}
 
 

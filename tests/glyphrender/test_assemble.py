@@ -15,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 from fontfactory import build_ttfont, make_font, standard_glyphs
 from fontTools.ttLib import TTFont
-from glyphrender.assembly.assemble import AssembleOptions, assemble, ink_iou
+from glyphrender.assembly.assemble import AssembleOptions, assemble
 from glyphrender.cli import main
 from glyphrender.errors import AssembleError, DatasetError, GlyphrenderError
 from glyphrender.fonts.loading import open_font
 from glyphrender.generated.folder import GLYPHS_NAME, GeneratedMeta, write_generated
+from glyphrender.metrics import ink_iou
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 

@@ -9,9 +9,10 @@ import freetype
 import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
-from glyphrender.assembly.assemble import assemble, ink_iou
+from glyphrender.assembly.assemble import assemble
 from glyphrender.fonts.loading import FontRef, open_font, present_codepoints
 from glyphrender.generated.folder import GeneratedMeta, write_generated
+from glyphrender.metrics import ink_iou
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 from realfonts import real_font

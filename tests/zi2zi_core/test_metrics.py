@@ -144,6 +144,27 @@ def test_ink_iou_threshold_and_blank_pairs():
     assert metrics.ink_iou(half, torch.zeros(1, 8, 8)).item() == 0.0
 
 
+def test_ink_iou_agrees_with_glyphrender_on_random_images():
+    """glyphrender.metrics.ink_iou (numpy, uint8) and this torch ink_iou are one definition."""
+    from glyphrender.metrics import ink_iou as glyphrender_ink_iou
+    from zi2zi_core.models.imaging import unit_from_coverage
+
+    rng = np.random.default_rng(0)
+    # Values crowd around the threshold (127 vs 128) and some pairs are blank or sparse.
+    a = rng.choice([0, 60, 127, 128, 200, 255], size=(64, 16, 16)).astype(np.uint8)
+    b = rng.choice([0, 127, 128, 255], size=(64, 16, 16)).astype(np.uint8)
+    a[:4] = rng.integers(0, 128, size=(4, 16, 16))  # no ink at all
+    b[:2] = rng.integers(0, 128, size=(2, 16, 16))  # both blank: IoU 1
+    b[60:] = np.where(rng.random((4, 16, 16)) < 0.02, 255, 0)  # a few ink pixels
+    expected = glyphrender_ink_iou(a, b)
+    got = metrics.ink_iou(
+        unit_from_coverage(torch.from_numpy(a)), unit_from_coverage(torch.from_numpy(b))
+    )
+    assert expected[:4].tolist() == [1.0, 1.0, 0.0, 0.0]  # blank pairs, ink against none
+    assert expected[4:60].min() > 0 and expected[4:].max() < 1
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
+
+
 def test_values_are_per_glyph_and_layout_independent():
     a = torch.cat([_stroke(10), _stroke(10), torch.zeros(1, 32, 32, dtype=torch.float64)])
     b = torch.cat([_stroke(10), _stroke(12), _stroke(3)])

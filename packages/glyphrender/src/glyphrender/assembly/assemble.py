@@ -33,9 +33,9 @@ from glyphrender.atomic import atomic_path
 from glyphrender.errors import AssembleError, FontError
 from glyphrender.generated.folder import GeneratedMeta, load_glyphs
 from glyphrender.generated.provenance import check_dataset
+from glyphrender.metrics import ink_iou
 
 MAX_GLYPHS = 65535  # glyph IDs are 16-bit; numGlyphs itself is a uint16
-INK_LEVEL = 128  # coverage that counts as ink in the re-render check (half ink)
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,6 @@ class AssembleReport:
     not_accepted: tuple[int, ...] = ()  # not accepted in the review: left out (--only-accepted)
     edited: tuple[int, ...] = ()  # added from an edited PNG instead of glyphs.h5
     missing_png: tuple[int, ...] = ()  # PNG deleted: glyphs.h5's image was used
-
-
-def ink_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-image IoU of the inked pixels (coverage >= half) of two (N, H, W) uint8 stacks."""
-    ink_a, ink_b = a >= INK_LEVEL, b >= INK_LEVEL
-    inter = (ink_a & ink_b).sum(axis=(1, 2))
-    union = (ink_a | ink_b).sum(axis=(1, 2))
-    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
 # --- checks ---------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from glyphrender.generated.folder import (
     read_source_fonts,
     read_sources,
 )
+from glyphrender.metrics import INK_LEVEL, ink_iou
 
-INK_LEVEL = 128  # coverage that counts as ink (half), as in glyphrender.assembly.assemble
 STATS_CHUNK = 256  # glyphs read at once while measuring
 # Characters shown beside the generated ones when the target font has them: common, with
 # strokes of every direction.
@@ -44,13 +44,6 @@ class GlyphStats:
     ink: float  # inked fraction of the canvas (coverage >= half)
     disagreement: float | None  # 1 - ink IoU with the source glyph; None without a source
     edited: bool  # its PNG was edited and is what assemble will use
-
-
-def _ink_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ink_a, ink_b = a >= INK_LEVEL, b >= INK_LEVEL
-    inter = (ink_a & ink_b).sum(axis=(1, 2))
-    union = (ink_a | ink_b).sum(axis=(1, 2))
-    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
 def png_of(coverage: np.ndarray, tint: tuple[int, int, int] | None = None) -> bytes:
@@ -115,7 +108,7 @@ class ReviewCatalog:
                 disagreement = None
                 if self.sources is not None:
                     sources = self.sources[start : start + len(chunk)]
-                    disagreement = 1.0 - _ink_iou(chunk, sources)
+                    disagreement = 1.0 - ink_iou(chunk, sources)
                 for offset, cp in enumerate(self.codepoints[start : start + len(chunk)]):
                     stats.append(
                         GlyphStats(

@@ -16,6 +16,9 @@ padded border before averaging.
 
 Ink IoU binarises both images at half coverage (ink where coverage >= 0.5) and returns
 |A and B| / |A or B|; when both images have no ink the IoU is 1 by definition (they agree).
+It is the same definition as ``glyphrender.metrics.ink_iou`` (numpy, on uint8 coverage, used
+by assemble's re-render check and the review page), batched here in torch;
+``tests/zi2zi_core/test_metrics.py`` checks that the two agree.
 """
 
 from __future__ import annotations
