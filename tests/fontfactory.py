@@ -214,6 +214,52 @@ def make_collection(path: str | Path, fonts: Sequence[str | Path]) -> Path:
     return path
 
 
+REGIONAL_PUA = 0xF0000  # where make_regional_collection parks the regional glyphs' names
+
+
+def make_regional_collection(
+    path: str | Path,
+    shared: Mapping[int, Shape],
+    regional: Mapping[int, tuple[Shape | None, Shape | None]],
+    flavor: str = "otf",
+    families: tuple[str, str] = ("Pan JP", "Pan TC"),
+) -> Path:
+    """A two-face collection built like Noto Sans CJK: both faces hold one glyph table
+    (stored once in the file) and differ only in their cmaps. ``shared`` characters map to
+    the same glyph in both faces; ``regional`` ones to face 0's and face 1's own glyph (a
+    ``None`` shape: that face does not map the character)."""
+    glyphs: dict[int, Shape] = dict(shared)
+    variants: dict[int, tuple[str | None, str | None]] = {}
+    for i, (cp, shapes) in enumerate(sorted(regional.items())):
+        names: list[str | None] = []
+        for face, shape in enumerate(shapes):
+            if shape is None:
+                names.append(None)
+                continue
+            park = REGIONAL_PUA + 2 * i + face
+            glyphs[park] = shape
+            names.append(f"u{park:05X}")
+        variants[cp] = (names[0], names[1])
+    faces = []
+    for face, family in enumerate(families):
+        # One family name inside the outline table (CFF holds it) so that it is shared;
+        # the faces are told apart by their name tables.
+        font = build_ttfont(glyphs, flavor, family="Pan")
+        for record in font["name"].names:
+            if record.nameID in (1, 4):
+                record.string = record.toUnicode().replace("Pan", family)
+        for table in font["cmap"].tables:
+            mapping = {cp: n for cp, n in table.cmap.items() if cp < REGIONAL_PUA}
+            mapping.update({cp: v[face] for cp, v in variants.items() if v[face] is not None})
+            table.cmap = mapping
+        faces.append(TTFont(io.BytesIO(font_bytes(font))))
+    path = Path(path)
+    collection = TTCollection()
+    collection.fonts = faces
+    collection.save(str(path), shareTables=True)
+    return path
+
+
 def make_woff(path: str | Path, font_path: str | Path, flavor: str = "woff") -> Path:
     """A WOFF ("woff") or WOFF2 ("woff2") copy of a font file."""
     path = Path(path)

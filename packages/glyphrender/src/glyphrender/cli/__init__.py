@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the CLI's start-up imports no font machinery
 COMMANDS = {
     "build": "build:build",
     "coverage": "coverage:coverage",
+    "forms": "forms:forms",
     "inspect": "inspect:inspect_cmd",
     "preview": "preview:preview",
     "assemble": "assemble:assemble",
