@@ -71,11 +71,6 @@ class Contour:
         draw_contours([self], pen)
         return float(pen.value)  # AreaPen's sign matches polygon_area's in y-down space
 
-    @property
-    def num_points(self) -> int:
-        """On-curve plus control points of this contour (the closing point not counted twice)."""
-        return sum(len(s) for s in self.segments)
-
 
 # --- 1-2: marching squares and loops -------------------------------------------------------------
 

@@ -107,11 +107,6 @@ class SourceList:
         return images, picks
 
 
-def counts_by_source(picks: np.ndarray, num_sources: int) -> list[int]:
-    """How many characters each font of a list supplies (``picks`` from :meth:`SourceList.pick`)."""
-    return [int(np.count_nonzero(picks == i)) for i in range(num_sources)]
-
-
 def _open_recorded(entry: FontRecord) -> LoadedFont:
     """The font a manifest entry names, refused if it changed since the build."""
     font = open_font(FontRef(entry.path, entry.face_index))

@@ -110,9 +110,6 @@ class GlyphRenderer:
         self._bbox = ft.FT_BBox()
         self._matrix = ft.FT_Matrix()
 
-    def glyph_index(self, codepoint: int) -> int:
-        return int(_ft().raw.FT_Get_Char_Index(self._raw, codepoint))
-
     def render(self, codepoint: int) -> tuple[np.ndarray, int]:
         """The glyph on a fresh canvas, and how many ink pixels fell outside it."""
         px = self.options.glyph_px

@@ -27,13 +27,6 @@ class Transform:
         if not self.scale > 0:
             raise ValueError(f"transform scale must be positive, got {self.scale}")
 
-    def to_pixels(self, points_fu: np.ndarray) -> np.ndarray:
-        """(N, 2) font-unit points to (N, 2) pixel points."""
-        pts = np.asarray(points_fu, dtype=np.float64)
-        return np.stack(
-            [pts[:, 0] * self.scale + self.x_offset, self.y_offset - pts[:, 1] * self.scale], axis=1
-        )
-
     def to_font_units(self, points_px: np.ndarray) -> np.ndarray:
         """(N, 2) pixel points to (N, 2) font-unit points."""
         pts = np.asarray(points_px, dtype=np.float64)
