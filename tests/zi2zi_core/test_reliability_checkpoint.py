@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from glyphrender.outputs import LOCK_NAME
 from zi2zi_core.cli import main
 from zi2zi_core.errors import CheckpointError
 from zi2zi_core.rundir.checkpoint import load_checkpoint, save_checkpoint
@@ -195,17 +196,22 @@ def test_resume_skips_a_corrupt_and_a_truncated_newest_checkpoint_and_says_what_
     assert [load_checkpoint(p)["step"] for _, p in RunDir(run).step_checkpoints()] == [4, 6, 8]
 
 
+def run_files(run):
+    """Each file of the run and its mtime; the lock file (the PID of its last writer) aside."""
+    return {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.name != LOCK_NAME}
+
+
 def test_resume_with_no_intact_checkpoint_is_one_line_and_writes_nothing(run_at_step_6):
     run = run_at_step_6
     for _, path in RunDir(run).step_checkpoints():
         flip_weights(path)
-    before = {p: p.stat().st_mtime_ns for p in run.rglob("*")}
+    before = run_files(run)
     result = resume(run, 8)
     assert result.exit_code == 1
     [line] = error_lines(result)
     assert line.startswith(f"zi2zi: error: {RunDir(run).checkpoints}: no intact checkpoint (3 ")
     assert str(RunDir(run).checkpoint(2)) in line
-    assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
+    assert run_files(run) == before
 
 
 def test_a_run_resumed_past_a_corrupt_checkpoint_never_prunes_its_new_ones(run_at_step_6):

@@ -25,7 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from glyphrender.errors import GlyphrenderError
+from glyphrender.errors import (
+    GlyphrenderError,
+    StorageError,
+    storage_error_line,
+    storage_os_error,
+)
 
 
 def _fsync(path: Path) -> None:
@@ -36,19 +41,50 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _is_under(filename: object, folder: Path) -> bool:
+    """Whether an OSError's ``filename`` (None: unknown, so assumed ours) is in ``folder``."""
+    if filename is None:
+        return True
+    if isinstance(filename, int):
+        return True  # a file descriptor: ours, torch and h5py write through open files
+    name = os.path.realpath(os.fsdecode(filename))
+    return Path(name).is_relative_to(os.path.realpath(folder))
+
+
+def kept_line(final: Path, what: str) -> str:
+    """What a failed write of ``final`` left behind, for the error line."""
+    if final.exists():
+        return f"the previous {what.removeprefix('the ')} there is unchanged"
+    return "nothing was written under that name"
+
+
+def storage_failure(exc: BaseException, final: Path, what: str) -> StorageError | None:
+    """A one-line :class:`StorageError` for a write of ``final`` that the disk refused (full,
+    read-only, no permission, name too long), or None if ``exc`` is something else."""
+    err = storage_os_error(exc)
+    if err is None or not _is_under(err.filename, final.parent):
+        return None  # not a write of ours: e.g. an unreadable input file
+    return StorageError(storage_error_line(err, final, kept_line(final, what)))
+
+
 @contextmanager
 def atomic_path(
     final: str | os.PathLike[str], what: str = "the file", durable: bool = False
 ) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; it becomes ``final`` when the block succeeds.
 
-    An unwritable directory raises :class:`GlyphrenderError` naming ``final`` and ``what``.
+    An unwritable directory raises :class:`GlyphrenderError` naming ``final`` and ``what``;
+    a write the disk refuses inside the block (full, read-only, no permission, name too long)
+    raises :class:`StorageError`, one line naming ``final`` and what was kept.
     With ``durable`` the data and the rename are fsynced before returning.
     """
     final = Path(final)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     except OSError as exc:
+        failure = storage_failure(exc, final, what)
+        if failure is not None:
+            raise failure from None
         raise GlyphrenderError(
             f"{final}: cannot write {what} here ({exc.strerror or exc})"
         ) from None
@@ -62,6 +98,11 @@ def atomic_path(
         os.replace(tmp, final)
         if durable:
             _fsync(final.parent)  # the rename itself lives in the directory
+    except (OSError, RuntimeError) as exc:  # RuntimeError: torch wraps the OSError of a write
+        failure = storage_failure(exc, final, what)
+        if failure is None:
+            raise
+        raise failure from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -164,6 +205,9 @@ def staging_dir(final: str | os.PathLike[str], what: str = "the folder") -> Iter
         new = Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=parent))
         fd = _try_lock(new)
     except OSError as exc:
+        failure = storage_failure(exc, final, what)
+        if failure is not None:
+            raise failure from None
         raise GlyphrenderError(
             f"{final}: cannot write {what} here ({exc.strerror or exc})"
         ) from None
@@ -182,6 +226,11 @@ def staging_dir(final: str | os.PathLike[str], what: str = "the folder") -> Iter
         ) from None
     try:
         yield tmp
+    except (OSError, RuntimeError) as exc:  # the disk refused a write of the new folder
+        failure = storage_failure(exc, final, what)
+        if failure is None:
+            raise
+        raise failure from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         _close(fd)

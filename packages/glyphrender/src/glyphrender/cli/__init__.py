@@ -1,7 +1,8 @@
 """The ``glyphrender`` command line.
 
 Exit codes: 0 success, 1 bad input or a failed operation (one line on stderr naming the
-file and the problem), 2 usage error (click's own), 130 interrupted by SIGINT (Ctrl-C), 143
+file and the problem; a full or read-only disk too), 2 usage error (click's own, or an output
+that is, contains or lies inside an input), 130 interrupted by SIGINT (Ctrl-C), 143
 stopped by SIGTERM. Both signals unwind the same way (temporary files and directories are
 removed, worker processes stopped) and print one line.
 
@@ -20,7 +21,12 @@ from typing import TYPE_CHECKING
 import click
 
 from glyphrender import __version__
-from glyphrender.errors import GlyphrenderError
+from glyphrender.errors import (
+    GlyphrenderError,
+    OutputOverlapsInput,
+    storage_error_line,
+    storage_os_error,
+)
 
 if TYPE_CHECKING:  # the CLI's start-up imports no font machinery
     from glyphrender.fonts.loading import FontRef
@@ -83,6 +89,29 @@ def font_refs(paths: Sequence[str], indices: Sequence[int], option: str) -> list
     return [FontRef.parse(p, i) for p, i in zip(paths, each or [None] * len(paths), strict=True)]
 
 
+# What survives a write the disk refused outside glyphrender.atomic's own error lines: every
+# output goes through it, so no file is half-written under its final name.
+KEPT_ON_STORAGE_ERROR = "files already complete are intact, nothing is half-written under its name"
+
+
+def failure_line(exc: BaseException) -> tuple[str, int] | None:
+    """The one line and exit status of a failure both CLIs report without a traceback, or
+    None for anything else (a bug: its traceback is wanted).
+
+    An output that overlaps an input is a usage error (2); bad input and failed operations
+    are 1, and so is a write the disk refused (full, read-only, no permission, name too long),
+    wherever it happened.
+    """
+    if isinstance(exc, OutputOverlapsInput):
+        return str(exc), 2
+    if isinstance(exc, GlyphrenderError):
+        return str(exc), 1
+    err = storage_os_error(exc)
+    if err is not None:
+        return storage_error_line(err, kept=KEPT_ON_STORAGE_ERROR), 1
+    return None
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C."""
 
@@ -126,15 +155,18 @@ class LazyGroup(LazyCommands):
             previous = None
         try:
             return super().invoke(ctx)
-        except GlyphrenderError as exc:
-            click.echo(f"glyphrender: error: {exc}", err=True)
-            sys.exit(1)
         except Terminated:
             click.echo("glyphrender: terminated (SIGTERM)", err=True)
             sys.exit(143)
         except KeyboardInterrupt:
             click.echo("glyphrender: interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:
+            found = failure_line(exc)
+            if found is None:
+                raise
+            click.echo(f"glyphrender: error: {found[0]}", err=True)
+            sys.exit(found[1])
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

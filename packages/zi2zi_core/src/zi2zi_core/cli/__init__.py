@@ -1,7 +1,8 @@
 """The ``zi2zi`` command line.
 
 Exit codes: 0 success (an interrupted training run that saved a checkpoint also exits 0),
-1 bad input or a failed operation (one line on stderr), 2 usage error (click's own),
+1 bad input or a failed operation (one line on stderr; a full or read-only disk too), 2 usage
+error (click's own, or an output that is, contains or lies inside an input),
 130 interrupted without a checkpoint (143 when a SIGTERM did it). zi2zi's warnings (e.g. an
 old checkpoint loaded without a checksum) are one ``zi2zi: warning:`` line each.
 
@@ -17,8 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from glyphrender.cli import LazyCommands
-from glyphrender.errors import GlyphrenderError
+from glyphrender.cli import LazyCommands, failure_line
 
 from zi2zi_core import __version__
 from zi2zi_core.errors import Zi2ziError, Zi2ziWarning
@@ -62,12 +62,21 @@ class LazyGroup(LazyCommands):
         try:
             with one_line_warnings():
                 return super().invoke(ctx)
-        except (Zi2ziError, GlyphrenderError) as exc:
-            click.echo(f"zi2zi: error: {exc}", err=True)
-            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("zi2zi: interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:
+            report_failure(exc)
+
+
+def report_failure(exc: Exception) -> None:
+    """Exit with one line for zi2zi's and glyphrender's errors and a refused write (see
+    glyphrender.cli.failure_line); anything else (a bug) is raised again, traceback and all."""
+    found = (str(exc), 1) if isinstance(exc, Zi2ziError) else failure_line(exc)
+    if found is None:
+        raise exc
+    click.echo(f"zi2zi: error: {found[0]}", err=True)
+    sys.exit(found[1])
 
 
 @click.group(cls=LazyGroup)

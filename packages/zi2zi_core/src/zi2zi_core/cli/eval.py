@@ -63,17 +63,20 @@ def eval_cmd(
     from zi2zi_core.errors import Zi2ziError
     from zi2zi_core.evaluation.evaluate import evaluate, format_table, write_report
     from zi2zi_core.evaluation.generate import open_run_dataset, resolve_device
-    from zi2zi_core.rundir.checkpoint import load_for_inference
+    from zi2zi_core.evaluation.outputs import check_apart_from_dataset, claim_inference_output
+    from zi2zi_core.rundir.checkpoint import check_belongs_to_run, load_for_inference
 
+    out = out_dir or RunDir(run_dir).eval_dir(f"{checkpoint_label(which)}-{split}")
+    claim_inference_output(out, run_dir, which, shards, what="the report folder")
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
+    check_belongs_to_run(bundle, run_dir)
+    check_apart_from_dataset(out, bundle.dataset_path)
     dataset = open_run_dataset(bundle, shards)
     batch = dataset.read_split(split)
     if not len(batch):
         raise Zi2ziError(f"{dataset.path}: the {split} split is empty; nothing to evaluate")
     result = evaluate(bundle.generator, batch, batch_size, torch_device)
-    label = f"{checkpoint_label(which)}-{split}"
-    out = out_dir if out_dir is not None else RunDir(run_dir).eval_dir(label)
     info = {
         "run": str(run_dir),
         "checkpoint": checkpoint_label(which),

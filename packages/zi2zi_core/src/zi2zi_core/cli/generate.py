@@ -89,7 +89,8 @@ from zi2zi_core.cli._options import device_options, trained_model_options
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force.",
+    help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force, "
+    "and always if it is, contains or lies inside the checkpoint, dataset or a font.",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.  [default: off]")
 @device_options
@@ -141,11 +142,16 @@ def generate(
         resolve_style,
         write_glyphs,
     )
-    from zi2zi_core.rundir.checkpoint import load_for_inference
+    from zi2zi_core.evaluation.outputs import check_apart_from_dataset, claim_inference_output
+    from zi2zi_core.rundir.checkpoint import check_belongs_to_run, load_for_inference
 
-    check_out_dir(out_dir, force)  # before any work, so a refused run costs nothing
+    # Before any work, so a refused run costs nothing; --force never reaches an input.
+    claim_inference_output(out_dir, run_dir, which, shards, sources.fonts())
+    check_out_dir(out_dir, force)
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)
+    check_belongs_to_run(bundle, run_dir)
+    check_apart_from_dataset(out_dir, bundle.dataset_path)
     dataset = open_run_dataset(bundle, shards)
     style_id = resolve_style(dataset, style)
     glyphs, what = _choose_glyphs(dataset, style_id, split, chars, charset_spec, limit, sources)
@@ -171,6 +177,10 @@ class SourceChoice:
 
     source: Any
     fallbacks: list[Any]
+
+    def fonts(self) -> list[Any]:
+        """The font files given (``--src`` first), which the output must stay apart from."""
+        return [f.path for f in ([self.source] if self.source else []) + self.fallbacks]
 
     @property
     def listed(self) -> bool:

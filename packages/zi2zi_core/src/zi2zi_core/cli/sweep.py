@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from glyphrender.outputs import check_output_apart, folder_lock
 
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.sweep.report import COLLAPSE_THRESHOLD, COLLAPSE_TICKS, CollapseRule
@@ -167,9 +168,10 @@ def sweep(
         from zi2zi_core.sweep.claims import load_claims
 
         load_claims(claims)
-
+    check_output_apart(out, [("the dataset", shards)])  # before anything is read or trained
     if report_only:
-        report = rep.build_report(out, collapse, repeats, reference, claims)
+        with folder_lock(out, "the sweep folder"):
+            report = rep.build_report(out, collapse, repeats, reference, claims)
         say(f"report of {len(report['runs'])} run(s): {out / rep.REPORT_MD}")
         return
 
@@ -190,20 +192,21 @@ def sweep(
     if steps is None:
         raise click.UsageError("--steps N is required (unless --report-only or --list)")
 
-    train_selected(
-        selected,
-        grid,
-        shards=shards,
-        out=out,
-        steps=steps,
-        device=device,
-        jobs=jobs,
-        time_budget=time_budget,
-        glyph_px=glyph_px,
-        say=say,
-        collapse=collapse,
-        study=(repeats, reference, claims),
-    )
+    with folder_lock(out, "the sweep folder"):  # one sweep at a time: "already in use by PID N"
+        train_selected(
+            selected,
+            grid,
+            shards=shards,
+            out=out,
+            steps=steps,
+            device=device,
+            jobs=jobs,
+            time_budget=time_budget,
+            glyph_px=glyph_px,
+            say=say,
+            collapse=collapse,
+            study=(repeats, reference, claims),
+        )
 
 
 def train_selected(

@@ -168,28 +168,45 @@ def train(**params: Any) -> None:
     second signal stopped it before the checkpoint.
     """
     from zi2zi_core.training.distributed import env_info
-    from zi2zi_core.training.prepare import prepare_run
+    from zi2zi_core.training.prepare import claim_run_dir
 
     info = env_info()
+    if params["dry_run"]:
+        click.echo(json.dumps(_prepare(params, info.enabled).config.to_dict(), indent=2))
+        return
+    # One writer per run directory (rank 0 holds the lock under torchrun); a bad input or a
+    # refusal leaves no directory that this command made.
+    with claim_run_dir(params, info.is_main) as run_dir:
+        prepared = _prepare({**params, "run_dir": run_dir}, info.enabled)
+        _train(prepared, info)
+
+
+def _prepare(params: dict[str, Any], distributed: bool) -> Any:
+    """The checked run (see :func:`zi2zi_core.training.prepare.prepare_run`)."""
+    from zi2zi_core.training.prepare import prepare_run
+
     try:
-        prepared = prepare_run(
+        return prepare_run(
             flags=collect_flags(params),
             shards=params["shards"],
             run_dir=params["run_dir"],
             config_file=params["config_file"],
             resume=params["resume"],
             init_from=params["init_from"],
-            distributed=info.enabled,
+            distributed=distributed,
         )
     except MissingInput as exc:
         raise click.UsageError(str(exc)) from None
-    config, run_dir = prepared.config, prepared.run_dir
-    if params["dry_run"]:
-        click.echo(json.dumps(config.to_dict(), indent=2))
-        return
+
+
+def _train(prepared: Any, info: Any) -> None:
+    """Train a prepared run, with Ctrl-C/SIGTERM stopping at a checkpoint."""
+    from glyphrender.errors import StorageError
 
     from zi2zi_core.cli._stop import StopAbandoned, StopSignals, abandoned_message
     from zi2zi_core.training import distributed
+
+    run_dir = prepared.run_dir
 
     def say(message: str) -> None:
         if info.is_main:
@@ -208,6 +225,11 @@ def train(**params: Any) -> None:
     except StopAbandoned as stop:
         say(abandoned_message(stop, run_dir, trainer.step))
         sys.exit(stop.exit_status)
+    except StorageError as exc:  # a full disk: what was written before is whole
+        resume = f"zi2zi train --run {shlex.quote(str(run_dir))} --resume"
+        raise StorageError(
+            f"{exc}; earlier checkpoints are intact; resume with: {resume}"
+        ) from None
     finally:
         distributed.shutdown()
     if result.interrupted:
@@ -218,14 +240,10 @@ def train(**params: Any) -> None:
 
 
 if __name__ == "__main__":  # torchrun -m zi2zi_core.cli.train ...
-    from glyphrender.errors import GlyphrenderError
-
-    from zi2zi_core.cli import one_line_warnings
-    from zi2zi_core.errors import Zi2ziError
+    from zi2zi_core.cli import one_line_warnings, report_failure
 
     try:
         with one_line_warnings():
             train.main(standalone_mode=True, prog_name="zi2zi train")
-    except (Zi2ziError, GlyphrenderError) as exc:  # click lets these through, as in the group
-        click.echo(f"zi2zi: error: {exc}", err=True)
-        sys.exit(1)
+    except Exception as exc:  # click lets these through, as in the group
+        report_failure(exc)

@@ -203,6 +203,22 @@ def load_for_inference(
     )
 
 
+def check_belongs_to_run(bundle: InferenceBundle, run_dir: Path) -> None:
+    """Refuse a ``--checkpoint FILE`` of another run than ``--run`` (another width, dataset or
+    history; its numbers would be reported under ``--run``'s name). A file inside ``--run``
+    is its own, even if the run was moved since; else the run it records must be ``--run``."""
+    path, run = bundle.checkpoint_path.resolve(), Path(run_dir).resolve()
+    if path.is_relative_to(run):
+        return
+    recorded = bundle.train_config.get("run_dir")
+    if recorded and Path(recorded).resolve() == run:
+        return
+    raise CheckpointError(
+        f"{bundle.checkpoint_path}: a checkpoint of run {recorded or '(unrecorded)'}, not of "
+        f"--run {run_dir} (give --run {recorded or 'the run it belongs to'})"
+    )
+
+
 def transfer_weights(
     source: dict[str, torch.Tensor], network: nn.Module, what: str, origin: Path
 ) -> list[str]:

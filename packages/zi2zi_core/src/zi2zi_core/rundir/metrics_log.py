@@ -9,6 +9,7 @@ history; a last line cut short by a crash is skipped by the reader and dropped o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -68,13 +69,24 @@ class MetricsLog:
     def write(self, kind: str, step: int, **fields: Any) -> dict[str, Any]:
         record = {"kind": kind, "step": step, "time": round(time.time(), 3)}
         record.update({k: _clean(v) for k, v in fields.items()})
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
-            self._end_cut_short_line()
-        self._file.write(json.dumps(record, sort_keys=False) + "\n")
-        self._file.flush()
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+                self._end_cut_short_line()
+            self._file.write(json.dumps(record, sort_keys=False) + "\n")
+            self._file.flush()
+        except OSError as exc:  # e.g. a full disk: name the log; a cut-short line is ended later
+            self._drop_file()
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         return record
+
+    def _drop_file(self) -> None:
+        """Forget the open file after a failed write (closing it would retry the write)."""
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
 
     def _end_cut_short_line(self) -> None:
         """A crash mid-line leaves no newline: start on a fresh line so this record survives."""

@@ -9,14 +9,16 @@ writes its first file when :meth:`Trainer.run` starts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glyphrender.dataset.shards import Dataset
+from glyphrender.dataset.shards import MANIFEST_NAME, Dataset, sha256_file
 from glyphrender.errors import DatasetError
+from glyphrender.outputs import check_output_apart, folder_lock
 
 from zi2zi_core.errors import ConfigError, MissingInput
 from zi2zi_core.rundir.checkpoint import (
@@ -110,6 +112,19 @@ def check_shards(dataset: Dataset) -> None:
         raise DatasetError(problems[0] + extra)
 
 
+def resume_dataset_note(found: Resumable, dataset: Dataset) -> tuple[str, ...]:
+    """A note when the dataset resumed on is not the checkpoint's (its manifest differs,
+    e.g. another dataset of the same glyph size and styles, or one rebuilt since)."""
+    recorded = (found.state.get("dataset") or {}).get("manifest_sha256")
+    if not recorded or recorded == sha256_file(dataset.path / MANIFEST_NAME):
+        return ()
+    return (
+        f"{dataset.path}: its manifest differs from that of the dataset {found.path.name} was "
+        f"trained on ({found.state['dataset'].get('path')}); resuming on it anyway (to "
+        "fine-tune on another dataset, use --init-from into a new --run)",
+    )
+
+
 def prepare_run(
     *,
     flags: dict[str, dict[str, Any]],
@@ -145,6 +160,7 @@ def prepare_run(
         train["init_from"] = str(init_from)
         path = resolve_checkpoint(init_from, "best")
         initial = (load_checkpoint(path), path)
+    check_output_apart(run_dir, [("the dataset", shards)], option="--run")
     dataset = Dataset.open(shards)
     check_shards(dataset)
     config = resolve_run_config(
@@ -160,6 +176,34 @@ def prepare_run(
     pick = select_train(dataset, t.train_limit, t.train_pick, t.train_pick_seed)
     if checkpoint_config is not None:
         check_resume_pick(Path(run_dir), checkpoint_config["train"], t, pick)
-    notes = _resume_notes(found) if found else ()
+    notes = (*_resume_notes(found), *resume_dataset_note(found, dataset)) if found else ()
+    if found is not None and t.steps <= found.step:
+        notes += (
+            f"the run is already at step {found.step}, --steps is {t.steps}: nothing to train "
+            "(give a larger --steps to continue)",
+        )
     stale = found.refused_paths if found else ()
     return PreparedRun(config, Path(run_dir), dataset, resumed, initial, notes, stale, pick)
+
+
+@contextmanager
+def claim_run_dir(params: dict[str, Any], lock: bool = True) -> Iterator[Path | None]:
+    """The run directory of a ``zi2zi train`` command, apart from its inputs, writable and
+    locked (one writer: a second train on it is refused, "already in use by PID N").
+
+    Yields ``--run`` (or the default ``runs/DATASET-TIMESTAMP`` when ``--shards`` is given;
+    None when neither is, for :func:`prepare_run` to refuse). Checked before anything is read
+    or computed: the run directory must not be, contain or lie inside the dataset, the
+    ``--init-from`` checkpoint (a ``--config`` file may live in it: a sweep's does). ``lock`` False (other torchrun ranks) only
+    yields the path. A failure inside leaves no directory this call made.
+    """
+    run_dir, shards = params.get("run_dir"), params.get("shards")
+    if run_dir is None and shards is not None and not params.get("resume"):
+        run_dir = default_run_dir(Path(shards))
+    if run_dir is None or not lock:
+        yield run_dir
+        return
+    inputs = [("the dataset", shards), ("the --init-from checkpoint", params.get("init_from"))]
+    check_output_apart(run_dir, inputs, option="--run")
+    with folder_lock(run_dir, "the run directory"):
+        yield Path(run_dir)
