@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from glyphrender.cli import Terminated, TextDefault
+
+if TYPE_CHECKING:
+    from glyphrender.generated.decisions import DecisionStore
+
+
+def stop_summary(store: DecisionStore) -> str:
+    """What the decisions file holds now (read back: only what was saved is said)."""
+    from glyphrender.generated.decisions import decisions_path
+
+    counts = store.counts()
+    path = decisions_path(store.folder)
+    where = f"saved in {path}" if path.is_file() else f"nothing saved ({path} not written)"
+    return (
+        f"{counts['accepted']} accepted, {counts['rejected']} rejected, "
+        f"{counts['undecided']} undecided, {where}"
+    )
 
 
 @click.command("review")
@@ -80,11 +98,7 @@ def review(
     try:
         server.serve_forever()
     except KeyboardInterrupt as exc:  # Ctrl-C is how a review ends; SIGTERM still exits 143
-        counts = server.store.counts()
-        click.echo(
-            f"stopped; {counts['accepted']} accepted, {counts['rejected']} rejected, "
-            f"{counts['undecided']} undecided, saved in {catalog.folder / 'decisions.json'}"
-        )
+        click.echo(f"stopped; {stop_summary(server.store)}")
         if isinstance(exc, Terminated):
             raise
     finally:

@@ -15,6 +15,7 @@ and, with ``--only-accepted``, every glyph that is not accepted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from glyphrender.atomic import write_text_atomic
 from glyphrender.errors import DatasetError
+from glyphrender.outputs import folder_lock
 
 DECISIONS_NAME = "decisions.json"
 FORMAT = "glyphrender-review-decisions"
@@ -94,29 +96,37 @@ def write_decisions(folder: str | os.PathLike[str], decisions: Mapping[int, str]
 
 
 class DecisionStore:
-    """The decisions of one folder, held in memory and written through on every change.
+    """The decisions of one folder, written through on every change.
 
-    Thread-safe: the review server answers requests on several threads.
+    Thread-safe (the review server answers requests on several threads) and safe between
+    processes: every change takes the folder's lock (:func:`glyphrender.outputs.folder_lock`),
+    re-reads the file, applies only the change and writes the result, so two review servers
+    on one folder lose nothing. Memory follows the file only once the write succeeded: a
+    decision that could not be saved is reported as an error and never shown as saved.
     """
 
     def __init__(self, folder: str | os.PathLike[str], codepoints: Iterable[int]) -> None:
         self.folder = Path(folder)
         self.codepoints = frozenset(int(c) for c in codepoints)
         self._lock = threading.Lock()
-        stored = read_decisions(self.folder) or {}
         # Verdicts on characters the folder no longer holds are kept in the file untouched.
-        self._decisions = dict(stored)
+        self._decisions = read_decisions(self.folder) or {}
+
+    def _refresh(self) -> None:
+        """Take up what another server on this folder saved since (caller holds _lock)."""
+        with contextlib.suppress(DatasetError):  # unreadable now: keep what this server saw
+            self._decisions = read_decisions(self.folder) or {}
 
     def status(self, codepoint: int) -> str:
-        return self._decisions.get(codepoint, UNDECIDED)
+        return self.snapshot().get(codepoint, UNDECIDED)
 
     def snapshot(self) -> dict[int, str]:
         with self._lock:
+            self._refresh()
             return dict(self._decisions)
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            decided = [s for cp, s in self._decisions.items() if cp in self.codepoints]
+        decided = [s for cp, s in self.snapshot().items() if cp in self.codepoints]
         accepted, rejected = decided.count(ACCEPTED), decided.count(REJECTED)
         return {
             ACCEPTED: accepted,
@@ -125,17 +135,24 @@ class DecisionStore:
         }
 
     def set(self, changes: Mapping[int, str]) -> dict[str, int]:
-        """Apply {code point: status} and write the file; return the new counts."""
+        """Apply {code point: status} to the file; return the new counts.
+
+        Bad changes raise :class:`DatasetError`; a write that fails (full or read-only disk,
+        the folder held by another process for over 5 s) raises its one-line
+        :class:`GlyphrenderError` and changes nothing, in the file or in memory.
+        """
         for cp, status in changes.items():
             if cp not in self.codepoints:
                 raise DatasetError(f"{self.folder}: holds no glyph {codepoint_key(cp)}")
             if status not in STATUSES:
                 raise DatasetError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-        with self._lock:
+        with self._lock, folder_lock(self.folder, "the review folder", wait_s=5.0):
+            merged = read_decisions(self.folder) or {}
             for cp, status in changes.items():
                 if status == UNDECIDED:
-                    self._decisions.pop(cp, None)
+                    merged.pop(cp, None)
                 else:
-                    self._decisions[cp] = status
-            write_decisions(self.folder, self._decisions)
+                    merged[cp] = status
+            write_decisions(self.folder, merged)
+            self._decisions = merged
         return self.counts()

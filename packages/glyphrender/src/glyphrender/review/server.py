@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from glyphrender.errors import GlyphrenderError
+from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.generated.decisions import DECISIONS_NAME, DecisionStore
 from glyphrender.review.catalog import ReviewCatalog, line_png, png_of
 
@@ -34,7 +34,7 @@ STATIC = {
     "/static/review.js": ("review.js", "text/javascript; charset=utf-8"),
     "/static/review.css": ("review.css", "text/css; charset=utf-8"),
 }
-_IMAGE = re.compile(r"^/img/(gen|src|target)/(\d+)\.png$")
+_IMAGE = re.compile(r"^/img/(gen|src|target)/(\d{1,7})\.png$")  # code points are < 0x110000
 MAX_BODY = 1 << 20  # a POST holds at most one page of decisions
 
 
@@ -147,21 +147,31 @@ class ReviewHandler(BaseHTTPRequestHandler):
             return self._json(HTTPStatus.NOT_FOUND, {"error": "no such endpoint"})
         if not (self.headers.get("Content-Type") or "").startswith("application/json"):
             return self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
-        length = int(self.headers.get("Content-Length") or 0)
+        length = _content_length(self.headers.get("Content-Length"))
         if not 0 < length <= MAX_BODY:
+            self.close_connection = True  # the body, if any, is never read
             return self._json(HTTPStatus.BAD_REQUEST, {"error": "bad Content-Length"})
         try:
             changes = parse_changes(self.rfile.read(length))
             counts = self.server.store.set(changes)
-        except (ValueError, GlyphrenderError) as exc:
+        except (ValueError, RecursionError, DatasetError) as exc:  # the request's fault
             return self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except GlyphrenderError as exc:  # not saved (full disk, read-only, folder busy)
+            return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
         return self._json(HTTPStatus.OK, {"counts": counts})
+
+
+def _content_length(header: str | None) -> int:
+    """The Content-Length header as a number; -1 when it is not a plain decimal number."""
+    text = (header or "0").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else -1
 
 
 class ReviewServer(ThreadingHTTPServer):
     """Serves one folder's review page on 127.0.0.1 (``port`` 0: any free port)."""
 
     daemon_threads = True
+    request_queue_size = 128  # the page loads dozens of images at once; 5 resets a burst
 
     def __init__(self, catalog: ReviewCatalog, store: DecisionStore, port: int = 0) -> None:
         self.catalog = catalog
