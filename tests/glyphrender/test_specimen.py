@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from fontfactory import FIRST_CP, build_ttfont, standard_glyphs
-from glyphrender.assembly.specimen import HIGHLIGHT, render_specimen
+from glyphrender.assembly.specimen import HIGHLIGHT, REPLACED, render_specimen
 from glyphrender.cli import main
 from glyphrender.fonts.loading import open_font
 from glyphrender.generated.folder import GeneratedMeta, write_generated
@@ -158,6 +158,42 @@ def test_cli_highlights_only_what_assembling_added(font_path, tmp_path, assemble
     assert red[: PAD // 2 + LINE_H, PAD + SIZE :].any()  # 丄 on line 1: added
     assert not red[:, : PAD + SIZE].any()  # 一: in the folder, but the base already had it
     assert not red[PAD // 2 + LINE_H :].any()  # line 2 is black
+
+
+def _blue(image: Image.Image) -> np.ndarray:
+    rgb = np.asarray(image).astype(int)
+    return (rgb[..., 2] > 150) & (rgb[..., 0] < 100)
+
+
+def test_cli_tints_accepted_replacements_blue(font_path, tmp_path):
+    """A folder of U+4E00-4E03 for a base of U+4E00-4E02: 丄 added (red); of the base's own
+    characters only the accepted replacement 一 is tinted (blue), the rejected 丁 and the
+    undecided 丂 stay black."""
+    from glyphrender.generated.decisions import write_decisions
+
+    base = tmp_path / "base.ttf"
+    build_ttfont(standard_glyphs(3)).save(str(base))
+    gen = _glyph_folder(tmp_path, base, [FIRST_CP + i for i in range(4)])
+    write_decisions(gen, {FIRST_CP: "accepted", FIRST_CP + 1: "rejected"})
+    out = tmp_path / "spec.png"
+    text = _text(FIRST_CP, FIRST_CP + 1, FIRST_CP + 2, FIRST_CP + 3)
+    result = _cli(
+        *("--font", str(font_path), "--text", text, "--out", str(out)),
+        *("--highlight-from", str(gen)),
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 highlighted (1 of them replaced)" in result.output
+    image = Image.open(out)
+    blue, red = _blue(image), _red(image)
+    line = slice(0, PAD // 2 + LINE_H)
+    first = slice(PAD, PAD + SIZE)  # 一 (full em)
+    rest = slice(PAD + SIZE, PAD + SIZE + SIZE // 2 + SIZE)  # 丁 (half em) and 丂
+    assert blue[line, first].any() and not red[line, first].any()
+    assert not blue[line, rest].any() and not red[line, rest].any()
+    assert red[line, PAD + SIZE // 2 + 2 * SIZE :].any()  # 丄: added
+    spec = render_specimen(open_font(font_path), [text], SIZE, replaced={FIRST_CP})
+    assert spec.replaced == 1 and spec.highlighted == 1
+    assert REPLACED in {tuple(px) for px in np.asarray(spec.image)[_blue(spec.image)].tolist()}
 
 
 def test_cli_highlight_base_can_be_named_or_must_be_found(font_path, tmp_path, assembled):

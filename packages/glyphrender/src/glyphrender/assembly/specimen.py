@@ -29,6 +29,7 @@ DEFAULT_SIZE = 64
 PAPER = (255, 255, 255)
 INK = (0, 0, 0)
 HIGHLIGHT = (214, 39, 40)  # red: readable on white, distinct from black in greyscale too
+REPLACED = (31, 119, 180)  # blue: replaced glyphs, told apart from added (red) ones
 MISSING = (160, 160, 160)
 CAPTION = (90, 90, 90)
 LINE_SPACING = 1.25  # line height in ems
@@ -38,12 +39,14 @@ WHITESPACE_ADVANCE = 0.33  # ems, for a space the font does not map
 @dataclass(frozen=True)
 class Specimen:
     """A drawn specimen and what it found: ``missing`` lists the distinct characters the font
-    lacks (first-appearance order); ``highlighted`` counts highlighted characters drawn."""
+    lacks (first-appearance order); ``highlighted`` counts highlighted characters drawn,
+    ``replaced`` those of them tinted as replaced."""
 
     image: Image.Image
     characters: int
     highlighted: int
     missing: tuple[int, ...]
+    replaced: int = 0
 
 
 def unescape_text(text: str) -> str:
@@ -57,6 +60,17 @@ def added_characters(
     """The generated characters that ``font`` has and ``base`` (the font assemble extended)
     lacks: what assembling added. Characters the base already had stay untinted."""
     return frozenset(int(c) for c in generated if int(c) in font.cmap and int(c) not in base.cmap)
+
+
+def replaced_characters(
+    font: LoadedFont, generated: Iterable[int], base: LoadedFont, accepted: Iterable[int]
+) -> frozenset[int]:
+    """The generated characters the base already had and the review accepted: the glyphs
+    assembling replaced (``assemble`` replaces only accepted replacement candidates)."""
+    kept = frozenset(int(c) for c in accepted)
+    return frozenset(
+        int(c) for c in generated if int(c) in kept and int(c) in base.cmap and int(c) in font.cmap
+    )
 
 
 def text_lines(text: str) -> list[str]:
@@ -90,10 +104,15 @@ class _Layout:
 
 
 def _lay_out(
-    font: LoadedFont, lines: Sequence[str], size: int, scale: float, wanted: frozenset[int]
+    font: LoadedFont,
+    lines: Sequence[str],
+    size: int,
+    scale: float,
+    tinted: tuple[frozenset[int], frozenset[int]],
 ) -> _Layout:
     """Pen positions (rounded to whole pixels, not accumulated) and the kind of each
-    character: "ink", "highlight", "space" or "missing"."""
+    character: "ink", "highlight", "replaced", "space" or "missing"."""
+    wanted, replaced = tinted
     advances = _advance_units(font)
     placed_lines: list[list[tuple[int, int, str]]] = []
     widths = []
@@ -104,7 +123,7 @@ def _lay_out(
             cp = ord(ch)
             name = font.cmap.get(cp)
             if name is not None:
-                kind = "highlight" if cp in wanted else "ink"
+                kind = "replaced" if cp in replaced else "highlight" if cp in wanted else "ink"
                 advance = advances.get(name, font.units_per_em) * scale
             elif ch.isspace():
                 kind, advance = "space", WHITESPACE_ADVANCE * size
@@ -120,13 +139,16 @@ def _lay_out(
 
 @dataclass
 class _Canvas:
-    """Two coverage layers (black ink, highlighted ink) and the boxes of missing characters."""
+    """Coverage layers (black ink, highlighted ink, replaced ink) and the boxes of missing
+    characters."""
 
     ink: np.ndarray
     lit: np.ndarray
+    swapped: np.ndarray
     boxes: list[tuple[int, int, int, int]]
     drawn: int = 0
     highlighted: int = 0
+    replaced: int = 0
 
 
 def _draw(renderer: GlyphRenderer, layout: _Layout, size: int, pad: int) -> _Canvas:
@@ -135,7 +157,7 @@ def _draw(renderer: GlyphRenderer, layout: _Layout, size: int, pad: int) -> _Can
     width = layout.width + 2 * pad
     height = len(layout.lines) * line_h + 2 * (pad // 2)
     ink = np.zeros((height, width + cell_w), np.uint8)  # extra room for the last cell
-    canvas = _Canvas(ink, np.zeros_like(ink), [])
+    canvas = _Canvas(ink, np.zeros_like(ink), np.zeros_like(ink), [])
     for row, placed in enumerate(layout.lines):
         top = pad // 2 + row * line_h
         for x, cp, kind in placed:
@@ -151,19 +173,23 @@ def _draw(renderer: GlyphRenderer, layout: _Layout, size: int, pad: int) -> _Can
                 continue
             cell = np.zeros((line_h, cell_w), np.uint8)
             renderer.render_into(cp, cell)  # ink beyond the cell is dropped: a specimen, not data
-            layer = canvas.lit if kind == "highlight" else canvas.ink
-            canvas.highlighted += kind == "highlight"
+            layer = {"highlight": canvas.lit, "replaced": canvas.swapped}.get(kind, canvas.ink)
+            canvas.highlighted += kind in ("highlight", "replaced")
+            canvas.replaced += kind == "replaced"
             region = layer[top : top + line_h, x : x + cell_w]
             np.maximum(region, cell[: region.shape[0], : region.shape[1]], out=region)
     canvas.ink, canvas.lit = canvas.ink[:, :width], canvas.lit[:, :width]
+    canvas.swapped = canvas.swapped[:, :width]
     return canvas
 
 
 def _to_image(canvas: _Canvas, size: int) -> Image.Image:
-    """Paper, black ink, then highlighted ink over it; grey frames for missing characters."""
+    """Paper, black ink, then highlighted and replaced ink over it; grey frames for missing
+    characters."""
     rgb = np.empty((*canvas.ink.shape, 3), np.float32)
     rgb[...] = PAPER
-    for layer, colour in ((canvas.ink, INK), (canvas.lit, HIGHLIGHT)):
+    layers = ((canvas.ink, INK), (canvas.lit, HIGHLIGHT), (canvas.swapped, REPLACED))
+    for layer, colour in layers:
         alpha = layer[..., None].astype(np.float32) / 255.0
         rgb = rgb * (1 - alpha) + np.asarray(colour, np.float32) * alpha
     image = Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB")
@@ -179,10 +205,12 @@ def render_specimen(
     size: int = DEFAULT_SIZE,
     highlight: Iterable[int] = (),
     caption: str | None = None,
+    replaced: Iterable[int] = (),
 ) -> Specimen:
     """Draw ``lines`` set in ``font`` at ``size`` px per em as an RGB image.
 
-    Black ink on white; characters in ``highlight`` in :data:`HIGHLIGHT`; characters the font
+    Black ink on white; characters in ``highlight`` in :data:`HIGHLIGHT`, in ``replaced`` in
+    :data:`REPLACED` (both count as highlighted); characters the font
     does not map as a grey box one em wide. ``caption`` (if given) is written underneath.
     """
     if not any(ch.strip() for line in lines for ch in line):
@@ -194,12 +222,13 @@ def render_specimen(
     # The em box sits centred in the line; the pen starts at `pad` in each glyph cell.
     transform = Transform(base.scale, pad, base.y_offset + (line_h - size) / 2)
     renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.path))
-    layout = _lay_out(font, lines, size, base.scale, frozenset(int(c) for c in highlight))
+    tinted = (frozenset(int(c) for c in highlight), frozenset(int(c) for c in replaced))
+    layout = _lay_out(font, lines, size, base.scale, tinted)
     canvas = _draw(renderer, layout, size, pad)
     image = _to_image(canvas, size)
     if caption:
         image = _with_caption(image, caption, max(12, size // 4))
-    return Specimen(image, canvas.drawn, canvas.highlighted, layout.missing)
+    return Specimen(image, canvas.drawn, canvas.highlighted, layout.missing, canvas.replaced)
 
 
 def _with_caption(image: Image.Image, caption: str, px: int) -> Image.Image:

@@ -11,11 +11,15 @@ from glyphrender.cli import TextDefault
 DEFAULT_SIZE = 64  # glyphrender.assembly.specimen.DEFAULT_SIZE, written out so --help stays light
 
 
-def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
-    """The characters of ``glyph_dir`` that assembling added to ``font``."""
-    from glyphrender.assembly.specimen import added_characters
+def _added_from(
+    font, glyph_dir: Path, base_spec: str | None
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The characters of ``glyph_dir`` that assembling added to ``font``, and those it
+    replaced (accepted replacement candidates)."""
+    from glyphrender.assembly.specimen import added_characters, replaced_characters
     from glyphrender.errors import GlyphrenderError
     from glyphrender.fonts.loading import open_font
+    from glyphrender.generated.decisions import ACCEPTED, read_decisions
     from glyphrender.generated.folder import read_generated
 
     meta, _, codepoints = read_generated(glyph_dir, images=False)
@@ -34,7 +38,13 @@ def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
             )
     else:
         base = open_font(base_spec)
-    return added_characters(font, codepoints.tolist(), base)
+    generated = codepoints.tolist()
+    decisions = read_decisions(glyph_dir) or {}
+    accepted = [cp for cp, status in decisions.items() if status == ACCEPTED]
+    return (
+        added_characters(font, generated, base),
+        replaced_characters(font, generated, base, accepted),
+    )
 
 
 @click.command("specimen")
@@ -85,7 +95,8 @@ def _added_from(font, glyph_dir: Path, base_spec: str | None) -> frozenset[int]:
     cls=TextDefault,
     show_default="none",
     help="Tint the characters of this generated-glyph folder (gen/NAME) that assembling "
-    "added: those FONT has and the --base font lacks.",
+    "added (red: those FONT has and the --base font lacks) or replaced (blue: those the "
+    "--base font has and the review accepted).",
 )
 @click.option(
     "--base",
@@ -127,8 +138,9 @@ def specimen(
     """Draw lines of text set in FONT (black on white, highlighted characters in red).
 
     Characters the font lacks are drawn as grey boxes and counted in a warning on stderr.
-    With --highlight-from, only the characters assembling added are tinted: those of the
-    glyph folder that FONT has and the base font lacks.
+    With --highlight-from, only the characters assembling added or replaced are tinted: in
+    red those of the glyph folder that FONT has and the base font lacks, in blue those the
+    base font has and the review accepted (assemble replaced them).
 
     \b
     Exit status: 0 written; 1 bad font, text or glyph folder, or the base font for
@@ -150,16 +162,15 @@ def specimen(
             raise GlyphrenderError(f"{text_file}: cannot read the text ({exc})") from None
     font = open_font(FontRef.parse(font_spec, font_index))
     highlight: set[int] = set()
+    replaced: frozenset[int] = frozenset()
     if highlight_chars:
         highlight |= {ord(c) for c in highlight_chars if not c.isspace()}
     if highlight_dir is not None:
-        highlight |= _added_from(font, highlight_dir, base_spec)
+        added, replaced = _added_from(font, highlight_dir, base_spec)
+        highlight |= added
     if caption is None:
-        caption = f"{font.display_name}, {size} px per em"
-        if highlight:
-            lit = sum(ord(c) in highlight and ord(c) in font.cmap for line in lines for c in line)
-            caption += f"; in red: {lit} highlighted characters"
-    result = render_specimen(font, lines, size, highlight, caption=caption)
+        caption = _caption(font, size, lines, highlight - replaced, replaced)
+    result = render_specimen(font, lines, size, highlight, caption=caption, replaced=replaced)
     write_png(result.image, out)
     if result.missing:
         shown = " ".join(f"U+{cp:04X} {chr(cp)}" for cp in result.missing[:20])
@@ -172,5 +183,21 @@ def specimen(
     w, h = result.image.size
     click.echo(
         f"wrote {out} ({w}x{h} px): {result.characters} characters, "
-        f"{result.highlighted} highlighted, {len(result.missing)} missing"
+        f"{result.highlighted} highlighted"
+        + (f" ({result.replaced} of them replaced)" if result.replaced else "")
+        + f", {len(result.missing)} missing"
     )
+
+
+def _caption(font, size: int, lines: list[str], red: set[int], blue: frozenset[int]) -> str:
+    """The default caption: the font, the size and how many characters each tint marks."""
+
+    def drawn(tinted) -> int:
+        return sum(ord(c) in tinted and ord(c) in font.cmap for line in lines for c in line)
+
+    caption = f"{font.display_name}, {size} px per em"
+    if red:
+        caption += f"; in red: {drawn(red)} highlighted characters"
+    if blue:
+        caption += f"; in blue: {drawn(blue)} replaced"
+    return caption
