@@ -37,7 +37,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _glyphs import figure, machine, write_result  # noqa: E402
 from _mfu import mfu, peak_matmul, step_flops  # noqa: E402
-from glyphrender.dataset.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest  # noqa: E402
+from glyphrender.dataset.manifest import SCHEMA_VERSION  # noqa: E402
+from glyphrender.dataset.shard_writer import ShardWriter  # noqa: E402
+from glyphrender.dataset.shards import GlyphBatch, write_manifest  # noqa: E402
 from zi2zi_core.device import pick_device  # noqa: E402
 from zi2zi_core.training.config import resolve_run_config  # noqa: E402
 from zi2zi_core.training.graph_step import WARMUP_STEPS  # noqa: E402

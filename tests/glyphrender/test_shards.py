@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from glyphrender.dataset.shards import GlyphBatch, write_shard
+from glyphrender.dataset.shard_writer import write_shard
+from glyphrender.dataset.shards import GlyphBatch
 
 
 def batch(n=5, px=16):
@@ -54,7 +55,8 @@ def test_lzf_falls_back_to_the_filter(tmp_path):
 
 def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
     import pytest
-    from glyphrender.dataset.shards import Dataset, ShardWriter, write_manifest
+    from glyphrender.dataset.shard_writer import ShardWriter
+    from glyphrender.dataset.shards import Dataset, write_manifest
     from glyphrender.errors import DatasetError
 
     writer = ShardWriter(tmp_path, "train", shard_size=3)
@@ -87,7 +89,8 @@ def test_read_shard_returns_one_shard_and_refuses_a_bad_index(tmp_path):
 
 def _dataset(root, n=6, shard_size=3, style=None, codepoint=None, px=8, num_styles=2):
     """A small two-style dataset written with the library's own writer."""
-    from glyphrender.dataset.shards import ShardWriter, write_manifest
+    from glyphrender.dataset.shard_writer import ShardWriter
+    from glyphrender.dataset.shards import write_manifest
 
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
@@ -220,16 +223,16 @@ def test_the_manifest_is_written_atomically(tmp_path):
 
 def test_a_shard_that_fails_to_write_leaves_nothing_under_its_name(tmp_path, monkeypatch):
     import pytest
-    from glyphrender.dataset import shards
+    from glyphrender.dataset import shard_writer
 
-    real = shards._create_image_dataset
+    real = shard_writer._create_image_dataset
 
     def disk_full_at_target(f, name, *args):
         if name == "target":
             raise OSError(28, "No space left on device")
         return real(f, name, *args)
 
-    monkeypatch.setattr(shards, "_create_image_dataset", disk_full_at_target)
+    monkeypatch.setattr(shard_writer, "_create_image_dataset", disk_full_at_target)
     with pytest.raises(OSError, match="No space"):
         write_shard(tmp_path / "train-00000.h5", "train", batch(n=3))  # source already written
     assert list(tmp_path.iterdir()) == []

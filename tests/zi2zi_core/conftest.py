@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from glyphrender.dataset.shards import SCHEMA_VERSION, GlyphBatch, ShardWriter, write_manifest
+from glyphrender.dataset.manifest import SCHEMA_VERSION
+from glyphrender.dataset.shard_writer import ShardWriter
+from glyphrender.dataset.shards import GlyphBatch, write_manifest
 
 # Tiny models run fastest on one thread, and a shared 2-core CI box thrashes with more.
 torch.set_num_threads(1)

@@ -7,13 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from glyphrender.dataset.shards import (
-    MANIFEST_NAME,
-    Dataset,
-    GlyphBatch,
-    ShardWriter,
-    write_manifest,
-)
+from glyphrender.dataset.shard_writer import ShardWriter
+from glyphrender.dataset.shards import MANIFEST_NAME, Dataset, GlyphBatch, write_manifest
 from glyphrender.generated.folder import read_generated, read_sources
 from glyphrender.rendering.transform import Transform
 from PIL import Image

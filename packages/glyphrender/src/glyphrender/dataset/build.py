@@ -36,17 +36,14 @@ import numpy as np
 
 from glyphrender import __version__
 from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
-from glyphrender.dataset.manifest import Manifest
-from glyphrender.dataset.shards import (
+from glyphrender.dataset.manifest import SCHEMA_VERSION, SPLITS, Manifest
+from glyphrender.dataset.shard_writer import (
     DEFAULT_COMPRESSION,
-    MANIFEST_NAME,
-    SCHEMA_VERSION,
-    SPLITS,
     can_encode,
     encode_chunk,
-    shard_name,
     write_encoded_shard,
 )
+from glyphrender.dataset.shards import MANIFEST_NAME, shard_name
 from glyphrender.dataset.splits import (
     DEFAULT_SEED,
     DEFAULT_VAL_FRACTION,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from glyphrender.dataset.manifest import FontRecord
-from glyphrender.dataset.shards import MANIFEST_NAME, SPLITS, Dataset
+from glyphrender.dataset.manifest import SPLITS, FontRecord
+from glyphrender.dataset.shards import MANIFEST_NAME, Dataset
 
 
 def summarize(dataset: Dataset, verify: bool = False) -> dict[str, Any]:
