@@ -310,7 +310,10 @@ def test_cli_reports_added_kept_and_quality(setup, tmp_path):
     assert result.exit_code == 0, result.output
     report = setup["report"]
     assert f"added {len(report.added)} glyphs" in result.output
-    assert f"kept {N_BASE} characters the base already has: U+4E00 U+4E01" in result.output
+    assert (
+        f"kept {N_BASE} characters the base already has (replacements not accepted): U+4E00 U+4E01"
+        in result.output
+    )
     assert "ink IoU mean" in result.output and "outline points per glyph: median" in result.output
 
 

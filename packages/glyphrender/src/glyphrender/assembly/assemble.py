@@ -5,9 +5,11 @@ recorded when the dataset was built, and appended to the base font's glyph order
 existing glyph keeps its ID and its data. Added: glyph outlines (quadratic for glyf fonts,
 cubic charstrings for CFF fonts), cmap entries (format 4 for the BMP, format 12 for all,
 creating a 3/10 format 12 subtable when a character needs it), horizontal metrics and, when
-the base has them, vertical metrics, both taken from the base's CJK ideographs. Characters
-the base already maps are never replaced, glyphs rejected in the review (``decisions.json``)
-are left out, and an edited ``U+XXXX.png`` is used instead of the stored image. The font is
+the base has them, vertical metrics, both taken from the base's CJK ideographs. A character
+the base already maps is replaced only when the review accepted its generated glyph (the new
+glyph is appended and the cmap entry pointed at it; the base's own glyph stays, unchanged),
+glyphs rejected in the review (``decisions.json``) are left out, and an edited ``U+XXXX.png``
+is used instead of the stored image. The font is
 written under a temporary name, loaded back with fontTools and FreeType, re-rendered and
 compared with the bitmaps, then renamed.
 
@@ -51,14 +53,15 @@ class AssembleOptions:
 
 @dataclass(frozen=True)
 class AssembleReport:
-    """What assembling did; ``iou`` holds one re-render ink IoU per added glyph."""
+    """What assembling did; ``points`` and ``iou`` hold one value per new glyph, in the order
+    ``added + replaced``."""
 
     out_path: Path
     outline: str  # "glyf" (quadratic) or "CFF" (cubic)
-    added: tuple[int, ...]
-    already_present: tuple[int, ...]  # in the base already: left as they were
+    added: tuple[int, ...]  # characters the base lacked, now mapped
+    already_present: tuple[int, ...]  # in the base already, not accepted: left as they were
     blank: tuple[int, ...]  # nothing left to trace (empty or only specks): not added
-    points: tuple[int, ...]  # outline points (on- and off-curve) per added glyph
+    points: tuple[int, ...]  # outline points (on- and off-curve) per new glyph
     iou: tuple[float, ...]
     advance_width: int
     advance_height: int | None
@@ -67,6 +70,7 @@ class AssembleReport:
     not_accepted: tuple[int, ...] = ()  # not accepted in the review: left out (--only-accepted)
     edited: tuple[int, ...] = ()  # added from an edited PNG instead of glyphs.h5
     missing_png: tuple[int, ...] = ()  # PNG deleted: glyphs.h5's image was used
+    replaced: tuple[int, ...] = ()  # in the base already, accepted in the review: new glyph
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -163,7 +167,10 @@ def assemble(
     chosen = select_glyphs(
         glyphs, set(base.cmap), read_decisions(glyph_dir), options.only_accepted, glyph_dir
     )
-    traced = [(cp, img, trace_bitmap(img, options.trace)) for cp, img in chosen.todo]
+    # Additions first, then replacements: the report's points and iou follow this order.
+    replacing = {cp for cp, _ in chosen.replace}
+    todo = chosen.todo + chosen.replace
+    traced = [(cp, img, trace_bitmap(img, options.trace)) for cp, img in todo]
     blank = tuple(cp for cp, _, contours in traced if not contours)
     traced = [t for t in traced if t[2]]
     order = list(font.getGlyphOrder())
@@ -177,7 +184,8 @@ def assemble(
     return AssembleReport(
         out_path=out_path,
         outline=outline,
-        added=tuple(g.codepoint for g in added),
+        added=tuple(g.codepoint for g in added if g.codepoint not in replacing),
+        replaced=tuple(g.codepoint for g in added if g.codepoint in replacing),
         already_present=chosen.already_present,
         blank=blank,
         points=tuple(g.points for g in added),

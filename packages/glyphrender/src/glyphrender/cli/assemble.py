@@ -119,9 +119,10 @@ def assemble(
 ) -> None:
     """Trace generated bitmaps into outlines and add them to a copy of the base font.
 
-    Characters the base font already has are left as they are (and listed). Glyphs
-    rejected in `glyphrender review` are left out (with --only-accepted, all but the
-    accepted ones). An edited U+XXXX.png is used instead of the image in glyphs.h5.
+    A generated glyph for a character the base already has is a replacement: it takes
+    the base's place only if it was accepted in `glyphrender review` (else the base's glyph
+    stays, listed). Glyphs rejected in the review are left out (with --only-accepted, all
+    but the accepted ones). An edited U+XXXX.png is used instead of the image in glyphs.h5.
 
     \b
     Exit status: 0 written; 1 bad input (one line naming the file; nothing written); 2 usage
@@ -150,12 +151,16 @@ def assemble(
         f", vertical advance {report.advance_height}" if report.advance_height is not None else ""
     )
     click.echo(
-        f"added {len(report.added)} glyphs ({kind}) to {report.out_path}: "
-        f"advance {report.advance_width}{vertical}"
+        f"added {len(report.added)} glyphs and replaced {len(report.replaced)} ({kind}) in "
+        f"{report.out_path}: advance {report.advance_width}{vertical}"
     )
     # The characters left as they were or treated specially, one line per non-empty group.
     groups = (
-        (report.already_present, "kept {n} characters the base already has"),
+        (report.replaced, "replaced {n} glyphs of the base, accepted in the review"),
+        (
+            report.already_present,
+            "kept {n} characters the base already has (replacements not accepted)",
+        ),
         (report.blank, "skipped {n} blank bitmaps"),
         (report.rejected, "left out {n} glyphs rejected in the review"),
         (report.not_accepted, "left out {n} glyphs not accepted in the review (--only-accepted)"),
@@ -165,7 +170,7 @@ def assemble(
     for codepoints, what in groups:
         if codepoints:
             click.echo(f"{what.format(n=len(codepoints))}: {_codes(codepoints)}")
-    if report.added:
+    if report.iou:
         click.echo(
             f"re-rendered at the build size: ink IoU mean {statistics.fmean(report.iou):.4f}, "
             f"median {statistics.median(report.iou):.4f}, min {min(report.iou):.4f}; "
