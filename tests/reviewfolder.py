@@ -58,3 +58,24 @@ def make_review_folder(directory: Path, with_sources: bool = True) -> ReviewFold
     sources = render(source_font) if with_sources else None
     folder = write_generated(directory / "gen" / "test", render(full), cps, meta, sources=sources)
     return ReviewFolder(base, folder, cps)
+
+
+def make_replacement_folder(directory: Path, count: int = 2) -> ReviewFolder:
+    """A review folder whose first ``count`` glyphs are replacement candidates: characters
+    the base font already draws, generated in another form (the images of glyphs the base
+    lacks, so each differs from the base's own), followed by the usual missing glyphs."""
+    import numpy as np
+    from glyphrender.generated.folder import read_generated, read_sources
+
+    made = make_review_folder(directory / "plain")
+    meta, images, cps = read_generated(made.folder)
+    sources = read_sources(made.folder)
+    base_cps = sorted(open_font(made.base).cmap)[:count]
+    folder = write_generated(
+        directory / "gen" / "replace",
+        np.concatenate([images[-count:], images]),
+        [*base_cps, *cps.tolist()],
+        meta,
+        sources=np.concatenate([sources[-count:], sources]),
+    )
+    return ReviewFolder(made.base, folder, [*base_cps, *cps.tolist()])

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from reviewfolder import make_review_folder
+from reviewfolder import make_replacement_folder, make_review_folder
 
 CHROMIUM = os.environ.get("REVIEW_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("REVIEW_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -226,3 +226,52 @@ def test_review_by_click_and_key_survives_reload_and_restart_and_drives_assemble
     assert result.exit_code == 0, result.output
     cmap = TTFont(str(only)).getBestCmap()
     assert [cp for cp in cps if cp in cmap] == [cps[0], cps[2]]
+
+
+def test_replacement_candidates_show_the_targets_own_glyph_and_drive_assemble(browser, tmp_path):
+    """Glyphs for characters the font already draws: source | generated | the font's own, at
+    one scale, marked, filtered; only the accepted one is replaced by assemble."""
+    from selenium.webdriver.support.ui import Select
+
+    made = make_replacement_folder(tmp_path, count=2)
+    cps = made.codepoints
+    server = ReviewProcess(made.folder)
+    try:
+        _open(browser, server.url)
+        every_image_loaded = "return [...document.images].every(i => i.naturalWidth > 0)"
+        _wait(browser, lambda d: d.execute_script(every_image_loaded), "every image loaded")
+        for cp in cps[:2]:
+            card = _card(browser, cp)
+            assert "replacement" in card.get_attribute("class").split()
+            assert card.find_element("css selector", ".replace-tag").text == "replacement"
+            images = card.find_elements("css selector", ".pair img")
+            kinds = [i.get_attribute("src").split("/img/")[1] for i in images]
+            assert kinds == [f"src/{cp}.png", f"gen/{cp}.png", f"target/{cp}.png"]
+            sizes = {(i.size["width"], i.size["height"]) for i in images}
+            assert len(sizes) == 1, f"not one scale: {sizes}"
+        assert not _card(browser, cps[2]).find_elements("css selector", ".replace-tag")
+        assert "2 of them replacements" in browser.find_element("id", "title").text
+
+        Select(browser.find_element("id", "filter")).select_by_value("replacements")
+        shown = [
+            int(c.get_attribute("data-cp")) for c in browser.find_elements("css selector", ".card")
+        ]
+        assert shown == cps[:2]
+        _card(browser, cps[0]).find_element("css selector", "button.accept").click()
+        _wait(browser, _saved, "click saved")
+        _card(browser, cps[1]).find_element("css selector", "button.reject").click()
+        _wait(browser, _saved, "click saved")
+        server.stop()
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+
+    from click.testing import CliRunner
+    from glyphrender.cli import main
+
+    out = tmp_path / "replaced.ttf"
+    args = ["assemble", "--base", str(made.base), "--glyphs", str(made.folder), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"added {len(cps) - 2} glyphs and replaced 1 (" in result.output
+    assert f"replaced 1 glyphs of the base, accepted in the review: U+{cps[0]:04X}" in result.output

@@ -77,7 +77,11 @@ class ReviewCatalog:
             self.edited, _ = edited_pngs(self.folder, f["image"], codepoints, self.meta.glyph_px)
         self.sources = self._load_sources(dataset_dir)
         self.origin = read_source_fonts(self.folder)  # which font drew each source (or None)
-        self.renderer, self.base_cmap, self.base_name = _target_renderer(self.meta, base_font)
+        target = _target_renderer(self.meta, base_font)
+        self.renderer, self.base_cmap, self.base_name, mapped = target
+        # Replacement candidates: generated characters the target font already maps (the rule
+        # assemble applies: accepted, they replace the target's glyph; otherwise it stays).
+        self.replacements = frozenset(cp for cp in self.codepoints if cp in mapped)
         self.context = _context_codepoints(self.base_cmap)
         self.stats = self._measure()
 
@@ -161,25 +165,26 @@ class ReviewCatalog:
 
 def _target_renderer(
     meta: GeneratedMeta, base_font: str | os.PathLike[str] | None
-) -> tuple[object | None, frozenset[int], str | None]:
-    """(renderer, drawn code points, display name) of the target font, placed like the
-    generated glyphs. Without ``base_font`` the path recorded by generate is tried; a font
-    that cannot be found leaves the page without context glyphs."""
+) -> tuple[object | None, frozenset[int], str | None, frozenset[int]]:
+    """(renderer, drawn code points, display name, mapped code points) of the target font,
+    placed like the generated glyphs. Without ``base_font`` the path recorded by generate is
+    tried; a font that cannot be found leaves the page without context glyphs (and without
+    replacement candidates)."""
     from glyphrender.fonts.loading import open_font, present_codepoints
     from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
     path = base_font if base_font is not None else meta.target_font_path
     if base_font is None and not Path(path).is_file():
-        return None, frozenset(), None
+        return None, frozenset(), None, frozenset()
     try:
         font = open_font(path)
     except GlyphrenderError:
         if base_font is not None:
             raise
-        return None, frozenset(), None
+        return None, frozenset(), None, frozenset()
     options = RenderOptions(glyph_px=meta.glyph_px, placement=meta.placement)
     renderer = GlyphRenderer(font.sfnt_bytes, meta.transform, options, name=str(font.path))
-    return renderer, present_codepoints(font), font.display_name
+    return renderer, present_codepoints(font), font.display_name, frozenset(font.cmap)
 
 
 def _context_codepoints(drawn: frozenset[int]) -> list[int]:

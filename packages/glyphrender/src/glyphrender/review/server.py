@@ -6,7 +6,8 @@ Routes::
     GET  /api/state            glyphs, their quality proxies and statuses, counts, context
     GET  /img/gen/<cp>.png     a generated glyph as assemble will use it
     GET  /img/src/<cp>.png     the source glyph it was generated from
-    GET  /img/target/<cp>.png  one of the target font's own glyphs
+    GET  /img/target/<cp>.png  one of the target font's own glyphs (a replacement
+                               candidate's: the glyph it would replace)
     GET  /img/line.png?text=   a line of text: generated glyphs in red among the font's own
     POST /api/decisions        {"U+4E00": "accepted" | "rejected" | "undecided", ...}
 
@@ -53,6 +54,7 @@ def state_json(catalog: ReviewCatalog, store: DecisionStore) -> dict[str, Any]:
         "context": catalog.context,
         "decisions_file": str(catalog.folder / DECISIONS_NAME),
         "counts": store.counts(),
+        "replacements": len(catalog.replacements),
         "glyphs": [
             {
                 "cp": s.codepoint,
@@ -61,6 +63,7 @@ def state_json(catalog: ReviewCatalog, store: DecisionStore) -> dict[str, Any]:
                 "edited": s.edited,
                 "status": statuses.get(s.codepoint, "undecided"),
                 "src_font": font_id,
+                "replaces": s.codepoint in catalog.replacements,
             }
             for s, font_id in zip(catalog.stats, font_ids, strict=True)
         ],

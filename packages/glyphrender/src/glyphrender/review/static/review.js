@@ -48,12 +48,8 @@ function compareBy(sort) {
 
 function rebuildView() {
   const filter = $("filter").value;
-  const keep =
-    filter === "all"
-      ? () => true
-      : filter === "edited"
-        ? (g) => g.edited
-        : (g) => g.status === filter;
+  const special = { all: () => true, edited: (g) => g.edited, replacements: (g) => g.replaces };
+  const keep = special[filter] || ((g) => g.status === filter);
   state.view = state.glyphs.filter(keep).sort(compareBy($("sort").value));
   state.page = Math.min(state.page, Math.max(0, pageCount() - 1));
 }
@@ -101,6 +97,11 @@ function sourceFigure(g) {
   return figure("src", none, "source");
 }
 
+function ownFigure(g) {
+  // A replacement candidate: the glyph the target font draws today, which it would replace.
+  return figure("own", img(`/img/target/${g.cp}.png`, `the target font's own ${hex(g.cp)}`), "target's own");
+}
+
 function contextStrip(g) {
   // The generated glyph between the target font's own characters, as in a line of text.
   const strip = document.createElement("div");
@@ -127,15 +128,21 @@ function button(label, cls, status, g) {
 
 function card(g, index) {
   const el = document.createElement("article");
-  el.className = `card status-${g.status}`;
+  el.className = `card status-${g.status}` + (g.replaces ? " replacement" : "");
   el.dataset.cp = String(g.cp);
   el.dataset.status = g.status;
   el.dataset.index = String(index);
   el.tabIndex = -1;
   const pair = document.createElement("div");
   pair.className = "pair";
-  pair.append(figure("gen", img(`/img/gen/${g.cp}.png`, `generated ${hex(g.cp)}`), "generated"));
-  pair.append(sourceFigure(g));
+  const generated = figure("gen", img(`/img/gen/${g.cp}.png`, `generated ${hex(g.cp)}`), "generated");
+  if (g.replaces) {
+    // source | generated | the target's own glyph, all at one scale, to judge the form.
+    pair.className = "pair triple";
+    pair.append(sourceFigure(g), generated, ownFigure(g));
+  } else {
+    pair.append(generated, sourceFigure(g));
+  }
   el.append(pair, contextStrip(g));
   const meta = document.createElement("div");
   meta.className = "meta";
@@ -146,6 +153,13 @@ function card(g, index) {
     `<span class="status-word"></span>`;
   meta.querySelector(".char").textContent = String.fromCodePoint(g.cp);
   meta.querySelector(".status-word").textContent = STATUS_WORD[g.status];
+  if (g.replaces) {
+    const tag = document.createElement("span");
+    tag.className = "replace-tag";
+    tag.textContent = "replacement";
+    tag.title = "the target font already draws this character: accepting replaces its glyph";
+    meta.append(tag);
+  }
   if (g.edited) {
     const tag = document.createElement("span");
     tag.className = "edited-tag";
@@ -348,7 +362,8 @@ async function main() {
   state.hasSource = data.has_source;
   state.sourceFonts = data.source_fonts || [];
   const target = data.target_name ? ` \u2192 ${data.target_name}` : "";
-  $("title").textContent = `${data.folder}: ${data.glyphs.length.toLocaleString()} glyphs${target}`;
+  const replacing = data.replacements ? `, ${data.replacements.toLocaleString()} of them replacements` : "";
+  $("title").textContent = `${data.folder}: ${data.glyphs.length.toLocaleString()} glyphs${replacing}${target}`;
   document.title = `Review ${data.folder}`;
   $("decisions-file").textContent = data.decisions_file;
   showCounts(data.counts);
