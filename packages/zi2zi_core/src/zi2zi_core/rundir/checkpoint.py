@@ -12,8 +12,8 @@ its sha256 that every load checks first (:mod:`zi2zi_core.rundir.checkpoint_file
 Format 2 added the checksum header; the dict is as in format 1, whose files (no header) still
 load, with an ``UnverifiedCheckpoint`` warning. ``scaler`` is kept and written empty: there is no fp16 precision, so no loss
 scaling (older checkpoints hold a disabled GradScaler's state, which is ignored).
-The trainer's side of the format, ``trainer_state``/``load_trainer_state``, is
-:mod:`zi2zi_core.training.state`; where checkpoints live is :class:`RunDir`.
+The trainer's side of the format, ``state_dict``/``load_state``, is
+:class:`zi2zi_core.training.session.TrainingSession`; where checkpoints live is :class:`RunDir`.
 """
 
 from __future__ import annotations

@@ -26,10 +26,6 @@ class TensorBoard:
             return
         self.writer = SummaryWriter(str(RunDir(run_dir).tensorboard))
 
-    @property
-    def available(self) -> bool:
-        return self.writer is not None
-
     def scalars(self, prefix: str, step: int, values: dict[str, float]) -> None:
         if self.writer is not None:
             for k, v in values.items():
