@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from fontfactory import FIRST_CP
 from glyphrender.cli import main
@@ -117,3 +118,64 @@ def test_fallback_sources_supply_what_the_target_lacks_in_order(font_factory, tm
     assert expected in result.output
     missing = _run("--src", str(src), "--dst", str(dst), "--fallback-src", str(tmp_path / "x"))
     assert missing.exit_code == 1 and "no such font file" in missing.output
+
+
+# --- one finished font: --font --------------------------------------------------------------------
+
+
+def test_one_font_against_each_charset_on_its_own(font_factory, tmp_path):
+    _, dst = font_factory.pair(src_count=40, dst_count=30)  # draws U+4E00..U+4E1D
+    out = tmp_path / "lists"
+    first, second = (
+        f"U+{FIRST_CP:04X}-U+{FIRST_CP + 19:04X}",
+        f"U+{FIRST_CP + 20:04X}-U+{FIRST_CP + 39:04X}",
+    )
+    result = _run("--font", str(dst), "--charset", first, "--charset", second, "--charset", "kana",
+                  "--write-lists", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"font: {dst} (Dst Round Regular)"
+    assert lines[1].split() == [first, "present", "20", "of", "20", "(100.0%)", "missing", "0"]
+    assert lines[2].split() == [second, "present", "10", "of", "20", "(50.0%)", "missing", "10"]
+    assert lines[3].split() == ["kana", "present", "0", "of", "183", "(0.0%)", "missing", "183"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "missing_kana.txt", "missing_set0.txt", "missing_set1.txt"
+    ]  # fmt: skip
+    missing = (out / "missing_set1.txt").read_text(encoding="utf-8").splitlines()
+    assert missing[0] == f"U+{FIRST_CP + 30:04X}\t{chr(FIRST_CP + 30)}" and len(missing) == 10
+
+
+def test_one_font_defaults_to_every_named_set_without_aliases(font_factory):
+    _, dst = font_factory.pair()
+    result = _run("--font", str(dst))
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.output.splitlines()[1:]]
+    assert "big5-1" in names and "big5-2" in names and "big5-han" in names and "cjk" in names
+    assert "big5-1-han" not in names and len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--font", "{dst}", "--src", "{dst}"],
+            "--font counts one font: give it without --src/--dst",
+        ),
+        (["--src", "{dst}"], "give --src and --dst (a source and its targets), or --font"),
+        ([], "give --src and --dst (a source and its targets), or --font"),
+    ],
+)
+def test_font_and_src_dst_are_either_or(font_factory, args, message):
+    _, dst = font_factory.pair()
+    result = _run(*[a.format(dst=dst) for a in args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_one_font_bad_input_is_one_line(font_factory, tmp_path):
+    fake = font_factory.text_file("fake.ttf")
+    result = _run("--font", str(fake), "--write-lists", str(tmp_path / "l"))
+    assert result.exit_code == 1
+    assert (
+        len(result.output.strip().splitlines()) == 1 and f"{fake}: not a font file" in result.output
+    )
+    assert not (tmp_path / "l").exists()

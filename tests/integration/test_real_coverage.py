@@ -73,3 +73,11 @@ def test_notdef_shapes(noto, zen_maru):
         pen = BoundsPen(tt.getGlyphSet())
         tt.getGlyphSet()[".notdef"].draw(pen)
         assert (pen.bounds is None) is empty
+
+
+def test_zen_maru_against_big5_levels(zen_maru):
+    """`coverage --font`'s counts for the font of issue 20 (Big5 level 1 is most of it)."""
+    from glyphrender.fonts.coverage import font_coverage
+
+    rows = font_coverage(zen_maru, [resolve_charset([s]) for s in ("big5-1", "big5-2", "big5-han")])
+    assert [(len(r.present), r.count) for r in rows] == [(4469, 5401), (1056, 7652), (5527, 13063)]

@@ -56,13 +56,8 @@ class TextDefault(click.Option):
 
 
 # Options that mean the same in several commands, declared once so that they read the same.
-src_font_option = click.option(
-    "--src",
-    "src",
-    required=True,
-    metavar="FONT",
-    help="Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face).",
-)
+SRC_FONT_HELP = "Source font (TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face)."
+src_font_option = click.option("--src", "src", required=True, metavar="FONT", help=SRC_FONT_HELP)
 src_index_option = click.option(
     "--src-index",
     type=click.IntRange(min=0),

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from glyphrender.cli import TextDefault, font_refs, src_font_option, src_index_option
+from glyphrender.cli import SRC_FONT_HELP, TextDefault, font_refs, src_index_option
 from glyphrender.errors import GlyphrenderError
 from glyphrender.fonts.charsets import DEFAULT_CHARSET, NAMED_SETS
 
@@ -21,14 +21,22 @@ _CHARSET_HELP = (
 
 
 @click.command("coverage")
-@src_font_option
+@click.option("--src", "src", metavar="FONT", help=SRC_FONT_HELP + " Needs --dst.")
 @click.option(
     "--dst",
     "dsts",
-    required=True,
     multiple=True,
     metavar="FONT",
     help="Target font; repeat for several targets (style ids 0.. in this order).",
+)
+@click.option(
+    "--font",
+    "font_spec",
+    metavar="FONT",
+    cls=TextDefault,
+    show_default="none",
+    help="Instead of --src/--dst: one finished font, counted against each charset on its own "
+    "(every named set, or each --charset given): present and missing per set.",
 )
 @src_index_option
 @click.option(
@@ -46,9 +54,10 @@ _CHARSET_HELP = (
     "charset_specs",
     multiple=True,
     metavar="SPEC",
-    default=DEFAULT_CHARSET,
-    show_default=True,
-    help=_CHARSET_HELP,
+    cls=TextDefault,
+    show_default=" ".join(DEFAULT_CHARSET),
+    help=_CHARSET_HELP + " With --font each spec is counted on its own (default there: every "
+    "named set).",
 )
 @click.option(
     "--fallback-src",
@@ -66,11 +75,13 @@ _CHARSET_HELP = (
     cls=TextDefault,
     show_default="none written",
     help="Directory to write shared.txt, source_only.txt, target_only.txt into "
-    "(U+XXXX<TAB>char per line; with several targets also per-style files *_styleN.txt).",
+    "(U+XXXX<TAB>char per line; with several targets also per-style files *_styleN.txt; "
+    "with --font missing_SET.txt per charset).",
 )
 def coverage(
-    src: str,
+    src: str | None,
     dsts: Sequence[str],
+    font_spec: str | None,
     src_index: int | None,
     dst_indices: Sequence[int],
     charset_specs: Sequence[str],
@@ -82,6 +93,7 @@ def coverage(
     Prints per target: shared (both draw: training pairs), source-only (the source draws,
     the target lacks: what a model would generate) and target-only. With --fallback-src,
     also how many of the characters the target lacks each source in order would supply.
+    With --font instead: how many characters of each charset one font draws and lacks.
 
     \b
     Exit status: 0 counted (and lists written); 1 bad input (a one-line message names the
@@ -92,6 +104,12 @@ def coverage(
     from glyphrender.fonts.coverage import compute_coverage
     from glyphrender.fonts.loading import FontRef, open_font
 
+    if font_spec is not None:
+        if src is not None or dsts or src_index is not None or dst_indices or fallback_srcs:
+            raise click.UsageError("--font counts one font: give it without --src/--dst")
+        return _one_font(font_spec, charset_specs, write_lists)
+    if src is None or not dsts:
+        raise click.UsageError("give --src and --dst (a source and its targets), or --font")
     target_refs = font_refs(dsts, dst_indices, "--dst")
     charset = resolve_charset(charset_specs or DEFAULT_CHARSET)
     source = open_font(FontRef.parse(src, src_index))
@@ -133,15 +151,49 @@ def coverage(
                 lists[f"shared_style{style_id}.txt"] = t.shared
                 lists[f"source_only_style{style_id}.txt"] = t.missing
                 lists[f"target_only_style{style_id}.txt"] = t.target_only
-        try:
-            write_lists.mkdir(parents=True, exist_ok=True)
-            for name, codepoints in lists.items():
-                _write_list(write_lists / name, codepoints)
-        except OSError as exc:
-            raise GlyphrenderError(
-                f"{write_lists}: cannot write lists: {exc.strerror or exc}"
-            ) from None
-        click.echo(f"wrote {len(lists)} lists to {write_lists}")
+        _write_lists(write_lists, lists)
+
+
+def _one_font(font_spec: str, charset_specs: Sequence[str], write_lists: Path | None) -> None:
+    """``coverage --font``: present and missing per charset, each on its own."""
+    from glyphrender.fonts.charsets import resolve_charset
+    from glyphrender.fonts.coverage import font_coverage
+    from glyphrender.fonts.loading import FontRef, open_font
+
+    # By default every named set, less the aliases (big5-1-han is big5-1).
+    specs = list(charset_specs) or [
+        name for name, text in NAMED_SETS.items() if not text.startswith("the same as")
+    ]
+    charsets = [resolve_charset([spec]) for spec in specs]
+    font = open_font(FontRef.parse(font_spec))
+    rows = font_coverage(font, charsets)
+    click.echo(f"font: {font.ref} ({font.display_name})")
+    width = max(len(row.spec) for row in rows)
+    for row in rows:
+        share = 100 * len(row.present) / row.count
+        click.echo(
+            f"  {row.spec:<{width}}  present {len(row.present):>6,} of {row.count:>6,} "
+            f"({share:.1f}%)  missing {len(row.missing):>6,}"
+        )
+    if write_lists is not None:
+        names = [_list_name(spec, n) for n, spec in enumerate(specs)]
+        _write_lists(write_lists, {n: row.missing for n, row in zip(names, rows, strict=True)})
+
+
+def _list_name(spec: str, number: int) -> str:
+    """missing_big5-1.txt for a named set; missing_set2.txt for a range or a file."""
+    key = spec.strip().lower()
+    return f"missing_{key}.txt" if key in NAMED_SETS else f"missing_set{number}.txt"
+
+
+def _write_lists(folder: Path, lists: dict[str, Sequence[int]]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, codepoints in lists.items():
+            _write_list(folder / name, codepoints)
+    except OSError as exc:
+        raise GlyphrenderError(f"{folder}: cannot write lists: {exc.strerror or exc}") from None
+    click.echo(f"wrote {len(lists)} lists to {folder}")
 
 
 def _echo_fallbacks(sources: Sequence[Any], targets: Sequence[Any], charset: Any) -> None:

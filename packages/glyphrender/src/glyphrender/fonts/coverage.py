@@ -1,4 +1,5 @@
-"""Which characters of a charset a source font and each target font draw.
+"""Which characters of a charset a source font and each target font draw, and how much of
+each of several charsets one finished font covers.
 
 "Draws" means `fonts.present_codepoints`: mapped to a non-empty outline that is not `.notdef`.
 Per target: `shared` (both draw it: training pairs), `missing` (the source draws it, the target
@@ -108,3 +109,24 @@ def fallback_supply(
         counts.append(len(drawn))
         left -= drawn
     return counts
+
+
+@dataclass(frozen=True)
+class SetCoverage:
+    """How much of one charset one font draws (sorted tuples)."""
+
+    spec: str  # the charset spec as given (a named set, a range or a file)
+    count: int  # characters in the charset
+    present: tuple[int, ...]
+    missing: tuple[int, ...]
+
+
+def font_coverage(font: LoadedFont, charsets: Sequence[Charset]) -> list[SetCoverage]:
+    """Per charset (each on its own, not their union): what ``font`` draws and lacks."""
+    drawn = present_codepoints(font)
+    out = []
+    for charset in charsets:
+        present = tuple(cp for cp in charset.codepoints if cp in drawn)
+        missing = tuple(cp for cp in charset.codepoints if cp not in drawn)
+        out.append(SetCoverage(" ".join(charset.spec), len(charset), present, missing))
+    return out
