@@ -182,3 +182,19 @@ def test_bad_target_is_one_line_and_nothing_is_written(pan, tmp_path):
         f"glyphrender: error: {missing}: no such font file"
     ]
     assert not out.exists()
+
+
+def test_missing_output_folder_is_refused_before_any_work(pan, tmp_path):
+    out = tmp_path / "nowhere" / "forms.json"
+    result = _forms("--a", f"{pan}#0", "--b", f"{pan}#1", "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"glyphrender: error: {out.parent}: output folder does not exist"
+    ]
+
+
+def test_cli_threshold_default_is_the_librarys():
+    from glyphrender.cli import forms as cli_forms
+    from glyphrender.rendering import formcompare
+
+    assert cli_forms.DEFAULT_THRESHOLD == formcompare.DEFAULT_THRESHOLD

@@ -10,11 +10,15 @@ from typing import Any
 import click
 
 from glyphrender.cli import TextDefault
+from glyphrender.errors import GlyphrenderError
 
 _FACE_HELP = (
     "(TTF/OTF/TTC/WOFF/WOFF2; FONT#N picks a collection face, e.g. NotoSansCJK-Regular.ttc#0)"
 )
 _SHOWN = 24  # characters of each list shown on the terminal
+# glyphrender.rendering.formcompare.DEFAULT_THRESHOLD, written out so that `--help` imports no
+# renderer (a test keeps the two equal).
+DEFAULT_THRESHOLD = 0.95
 
 
 @click.command("forms")
@@ -41,7 +45,7 @@ _SHOWN = 24  # characters of each list shown on the terminal
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1, min_open=True),
-    default=0.95,
+    default=DEFAULT_THRESHOLD,
     show_default=True,
     help="Outline comparison only (faces that do not share one glyph table): ink IoU at 64 px "
     "below which two glyphs count as different forms.",
@@ -80,11 +84,11 @@ def forms(
     from glyphrender.fonts.loading import FontRef, open_font
     from glyphrender.rendering.formcompare import compare_forms
 
+    if out is not None and not out.absolute().parent.is_dir():  # before the slow part
+        raise GlyphrenderError(f"{out.absolute().parent}: output folder does not exist")
     charset = resolve_charset(charset_specs)
     a, b = open_font(FontRef.parse(face_a)), open_font(FontRef.parse(face_b))
     target_font = open_font(FontRef.parse(target)) if target else None
-    if out is not None and out.is_dir():
-        raise click.BadParameter(f"{out} is a directory", param_hint="--out")
     report = compare_forms(a, b, charset, target_font, threshold)
     _echo_report(report, a, b, target_font)
     if out is not None:
