@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent
 CONSTRAINTS = ("-c", "constraints.txt")
 GLYPHRENDER = ("-e", "packages/glyphrender")
 ZI2ZI_CORE = ("-e", "packages/zi2zi_core")
-PYTEST = ("pytest", "-q", "-p", "no:cacheprovider")
+# -rs: a skipped test says why in the summary, not only with a flag the reader must know.
+PYTEST = ("pytest", "-q", "-rs", "-p", "no:cacheprovider")
 # Same ruff as the development venv, so `lint` gives the same answer everywhere.
 RUFF = "ruff==0.17.6"
 MATRIX = ("3.10", "3.11", "3.12", "3.13")
@@ -105,9 +106,11 @@ def integration(session: nox.Session) -> None:
 def browser(session: nox.Session) -> None:
     """The review page in a real Chromium (Debian's chromium + chromium-driver, via selenium).
 
-    Without Chromium the test skips with the reason, except when CI=true (.ci/run installs
-    it there), where a missing browser fails.
+    Without Chromium the session fails at once with one line naming the packages to install
+    (scripts/check_browser.py): a green run means the page was tested. ``.ci/run`` installs
+    them; ``nox -k 'not browser'`` runs everything else.
     """
+    session.run("python", "scripts/check_browser.py")
     session.install(*CONSTRAINTS, *GLYPHRENDER, "pytest", "selenium")
     session.run(*PYTEST, "tests/browser", *session.posargs)
 
