@@ -9,6 +9,7 @@ them exactly as it reads a dataset built from fonts.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from glyphrender.dataset.manifest import SCHEMA_VERSION
 from glyphrender.dataset.shard_writer import ShardWriter
 from glyphrender.dataset.shards import GlyphBatch, write_manifest
 
-# Tiny models run fastest on one thread, and a shared 2-core CI box thrashes with more.
+# Tiny models run fastest on one thread, and a shared 2-core CI box thrashes with more. The
+# environment variable keeps `zi2zi train` run in-process (CliRunner) on that one thread too:
+# its thread choice (zi2zi_core.cpu_threads) honours OMP_NUM_THREADS.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
 
 

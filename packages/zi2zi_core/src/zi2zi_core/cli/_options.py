@@ -1,4 +1,5 @@
-"""Options shared by the commands that load a trained generator (``eval``, ``generate``)."""
+"""Options and set-up shared by the commands that load a trained generator (``eval``,
+``generate``)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,12 @@ def trained_model_options(func: F) -> F:
 def device_options(func: F) -> F:
     """``--batch-size`` and ``--device`` for batched inference."""
     return _apply(_DEVICE_OPTIONS, func)
+
+
+def use_cpu_threads() -> None:
+    """The CPU thread rule of ``zi2zi train`` (zi2zi_core.cpu_threads), without a flag:
+    ``OMP_NUM_THREADS`` overrides it. Call before anything imports torch."""
+    from zi2zi_core.cpu_threads import apply_cpu_threads, choose_cpu_threads, prefer_passive_waiting
+
+    prefer_passive_waiting()
+    apply_cpu_threads(choose_cpu_threads())

@@ -228,6 +228,8 @@ def train_selected(
     status the command documents."""
     import os
 
+    from glyphrender.progress import Progress
+
     from zi2zi_core.rundir.layout import RunDir
     from zi2zi_core.sweep import pool, runner
     from zi2zi_core.sweep.grid import RUNS_DIR
@@ -251,9 +253,20 @@ def train_selected(
     )
     if len(launches) > 1 and plan.jobs > 1:  # the biggest runs first: they bound the wall time
         launches.sort(key=lambda item: -item[1].run.batch_size)
-    result = pool.run_pool(
-        launches, plan, shards=shards, out=out, steps=steps, say=say, time_budget=time_budget
-    )
+    progress = Progress("zi2zi sweep", len(launches), unit="run")
+    try:
+        result = pool.run_pool(
+            launches,
+            plan,
+            shards=shards,
+            out=out,
+            steps=steps,
+            say=say,
+            time_budget=time_budget,
+            on_poll=progress.update,
+        )
+    finally:
+        progress.close()
     if result.stopped_by in ("SIGINT", "SIGTERM"):
         _say_stopped(result, steps, say)
         raise KeyboardInterrupt

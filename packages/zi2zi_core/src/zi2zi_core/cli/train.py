@@ -153,6 +153,12 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 )
 @setting("--train-pick-seed", "Seed of the few-shot pick.", type=int)
 @setting("--nan-tolerance", "Non-finite steps in a row before a rollback.", type=int)
+@setting(
+    "--threads",
+    "CPU threads of torch (0: the usable cores minus the other busy processes at start; "
+    "OMP_NUM_THREADS also sets it).",
+    type=click.IntRange(min=0),
+)
 def train(**params: Any) -> None:
     """Train a zi2zi GAN on glyphrender shards.
 
@@ -167,6 +173,9 @@ def train(**params: Any) -> None:
     (one line on stderr, nothing written); 2 on a usage error; 130 (143 for SIGTERM) when a
     second signal stopped it before the checkpoint.
     """
+    from zi2zi_core.cpu_threads import prefer_passive_waiting
+
+    prefer_passive_waiting()  # before torch loads: see zi2zi_core.cpu_threads
     from zi2zi_core.training.distributed import env_info
     from zi2zi_core.training.prepare import claim_run_dir
 
@@ -202,8 +211,10 @@ def _prepare(params: dict[str, Any], distributed: bool) -> Any:
 def _train(prepared: Any, info: Any) -> None:
     """Train a prepared run, with Ctrl-C/SIGTERM stopping at a checkpoint."""
     from glyphrender.errors import StorageError
+    from glyphrender.progress import Progress
 
     from zi2zi_core.cli._stop import StopAbandoned, StopSignals, abandoned_message
+    from zi2zi_core.cpu_threads import apply_cpu_threads, choose_cpu_threads
     from zi2zi_core.training import distributed
 
     run_dir = prepared.run_dir
@@ -217,11 +228,21 @@ def _train(prepared: Any, info: Any) -> None:
     if info.is_main:
         for stale in prepared.stale_checkpoints:  # corrupt, and newer than the resumed step
             stale.unlink(missing_ok=True)
-    trainer = prepared.trainer(dist_info=info, on_message=say)
+    cpu_threads = choose_cpu_threads(prepared.config.train.threads)
+    apply_cpu_threads(cpu_threads)
+    trainer = prepared.trainer(dist_info=info, on_message=say, cpu_threads=cpu_threads)
     stops = StopSignals(trainer, say)
+    progress = Progress(
+        "zi2zi train",
+        prepared.config.train.steps,
+        unit="step",
+        rate_unit="img",
+        per_unit=prepared.config.train.batch_size * info.world_size,
+        enabled=info.is_main,
+    )
     try:
         with stops.installed():
-            result = trainer.run()
+            result = trainer.run(progress)
     except StopAbandoned as stop:
         say(abandoned_message(stop, run_dir, trainer.step))
         sys.exit(stop.exit_status)

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,15 +92,18 @@ def evaluate(
     batch: GlyphBatch,
     batch_size: int,
     device: torch.device | str,
+    on_done: Callable[[int], None] | None = None,
 ) -> EvalResult:
-    """Score the generator and the baselines on every glyph of a paired batch."""
+    """Score the generator and the baselines on every glyph of a paired batch
+    (``on_done(glyphs so far)`` after each generator batch)."""
     if batch.target is None:
         raise ValueError("evaluation needs a paired split (with target images)")
     n = len(batch)
     styles = batch.style.astype(np.int64)
     generated = np.zeros_like(batch.source)
     parts: list[dict[str, dict[str, torch.Tensor]]] = []
-    for start, fake in iter_generated(generator, batch.source, styles, batch_size, device):
+    batches = iter_generated(generator, batch.source, styles, batch_size, device, on_done)
+    for start, fake in batches:
         stop = start + len(fake)
         generated[start:stop] = from_model(fake[:, 0]).numpy()
         parts.append(

@@ -237,8 +237,10 @@ def iter_generated(
     style_ids: np.ndarray,
     batch_size: int,
     device: torch.device | str,
+    on_done: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield (start index, generator output (B, 1, H, W) in [-1, 1] on the CPU) per batch."""
+    """Yield (start index, generator output (B, 1, H, W) in [-1, 1] on the CPU) per batch;
+    ``on_done(glyphs so far)`` after each (a command's progress line)."""
     if batch_size < 1:
         raise Zi2ziError(f"--batch-size must be at least 1, got {batch_size}")
     generator.eval()
@@ -247,6 +249,8 @@ def iter_generated(
             stop = start + batch_size
             source, style = prepare_inputs(source_u8[start:stop], style_ids[start:stop], device)
             yield start, generator(source, style).float().cpu()
+            if on_done is not None:
+                on_done(min(stop, len(source_u8)))
 
 
 def generate_images(
@@ -254,11 +258,13 @@ def generate_images(
     glyphs: SourceGlyphs,
     batch_size: int,
     device: torch.device | str,
+    on_done: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Generated (N, H, W) uint8 coverage for every source glyph, in the same order."""
     out = np.zeros_like(glyphs.images)
     styles = np.full(len(glyphs.codepoints), glyphs.style_id, dtype=np.int64)
-    for start, fake in iter_generated(generator, glyphs.images, styles, batch_size, device):
+    batches = iter_generated(generator, glyphs.images, styles, batch_size, device, on_done)
+    for start, fake in batches:
         out[start : start + len(fake)] = from_model(fake[:, 0]).numpy()
     return out
 

@@ -184,9 +184,11 @@ def run_pool(
     say: Callable[[str], None],
     time_budget: float | None = None,
     env: dict[str, str] | None = None,
+    on_poll: Callable[[int, str], None] | None = None,
 ) -> PoolResult:
     """Train ``launches`` ((label, launch) pairs, in order) K at a time until all have exited,
-    a signal arrives or the time budget is spent. Returns what happened to each run."""
+    a signal arrives or the time budget is spent. Returns what happened to each run.
+    ``on_poll(runs ended, "running: NAME, ...")`` at every poll (a command's progress line)."""
     env = dict(os.environ if env is None else env)
     pool = Pool(plan, shards=shards, out=out, steps=steps, env=env, say=say)
     pool.log_event(event="sweep", steps=steps, runs=len(launches), **plan.to_dict())
@@ -202,6 +204,9 @@ def run_pool(
                 label, launch = pending.popleft()
                 pool.start(launch, pool.free_slots()[0], label)
             pool.reap()
+            if on_poll is not None:
+                names = ", ".join(c.launch.run.name for c in pool.running.values())
+                on_poll(len(pool.result.outcomes), f"running: {names}" if names else "")
             if pool.running:
                 time.sleep(POLL_S)
     finally:

@@ -92,6 +92,7 @@ class TrainConfig:
     augment: bool = True
     augment_max_scale: float = 0.12  # zi2zi's 256 -> 286 px scale-up, then a random 256 crop
     nan_tolerance: int = 3
+    threads: int = 0  # torch CPU threads; 0: chosen at start from the cores and their load
     init_from: str = ""
     # Few-shot: train on only this many train characters per style (0: all), picked by
     # glyphrender.dataset.fewshot's rule train_pick with seed train_pick_seed; val is untouched.
@@ -144,6 +145,8 @@ class TrainConfig:
             raise ConfigError(f"train.device {self.device!r}: choose from {', '.join(DEVICES)}")
         if self.augment_max_scale < 0:
             raise ConfigError(f"train.augment_max_scale must be >= 0, got {self.augment_max_scale}")
+        if self.threads < 0:
+            raise ConfigError(f"train.threads must be >= 0 (0: auto), got {self.threads}")
         if self.train_limit < 0:
             raise ConfigError(f"train.train_limit must be >= 0 (0: all), got {self.train_limit}")
         if self.train_pick not in PICK_RULES:

@@ -20,6 +20,7 @@ from glyphrender.dataset.shards import MANIFEST_NAME, Dataset, sha256_file
 from glyphrender.errors import DatasetError
 from glyphrender.outputs import check_output_apart, folder_lock
 
+from zi2zi_core.cpu_threads import CpuThreads
 from zi2zi_core.errors import ConfigError, MissingInput
 from zi2zi_core.rundir.checkpoint import (
     Resumable,
@@ -61,7 +62,10 @@ class PreparedRun:
     train_pick: TrainPick | None = None  # the few-shot rows (--train-limit), None: all
 
     def trainer(
-        self, dist_info: DistInfo | None = None, on_message: Callable[[str], None] | None = None
+        self,
+        dist_info: DistInfo | None = None,
+        on_message: Callable[[str], None] | None = None,
+        cpu_threads: CpuThreads | None = None,
     ) -> Trainer:
         """The trainer of this run (builds networks and data on the device; writes nothing)."""
         from zi2zi_core.training.trainer import Trainer
@@ -75,6 +79,7 @@ class PreparedRun:
             resume_from=self.resume_from,
             init_from=self.init_from,
             train_pick=self.train_pick,
+            cpu_threads=cpu_threads,
         )
 
 

@@ -21,7 +21,9 @@ from typing import Any
 import torch
 from glyphrender.atomic import write_text_atomic
 from glyphrender.dataset.shards import Dataset
+from glyphrender.progress import Progress
 
+from zi2zi_core.cpu_threads import CpuThreads
 from zi2zi_core.errors import Zi2ziError
 from zi2zi_core.evaluation.metric_names import is_better
 from zi2zi_core.rundir.checkpoint import (
@@ -34,7 +36,7 @@ from zi2zi_core.training import distributed as dist_utils
 from zi2zi_core.training.config import RunConfig, config_json, to_toml
 from zi2zi_core.training.distributed import DistInfo
 from zi2zi_core.training.fewshot import TrainPick, write_pick_record
-from zi2zi_core.training.logs import Progress, TensorBoard
+from zi2zi_core.training.logs import TensorBoard
 from zi2zi_core.training.phases import PhaseTimer
 from zi2zi_core.training.schedule import lr_factor
 from zi2zi_core.training.session import TrainingSession
@@ -71,6 +73,7 @@ class Trainer(TrainingSession):
         resume_from: tuple[dict[str, Any], Path] | None = None,
         init_from: tuple[dict[str, Any], Path] | None = None,
         train_pick: TrainPick | None = None,
+        cpu_threads: CpuThreads | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -84,6 +87,7 @@ class Trainer(TrainingSession):
             train_pick=train_pick,
         )
         self.stop_requested = False
+        self.cpu_threads = cpu_threads  # what the command chose and applied, for the record
         self.write_logs = write_logs and self.info.is_main
         self.metrics = MetricsLog(self.run_dir)
         self.tensorboard: TensorBoard | None = None
@@ -93,11 +97,13 @@ class Trainer(TrainingSession):
         self.stop_requested = True
 
     # -- the loop ----------------------------------------------------------------------------
-    def run(self) -> TrainResult:
-        """Train until ``steps`` (or a stop request); returns where it ended."""
+    def run(self, progress: Progress | None = None) -> TrainResult:
+        """Train until ``steps`` (or a stop request); returns where it ended. ``progress``
+        (the command's) is told each step and the latest losses of each tick."""
         cfg, info = self.cfg, self.info
         first_step = self.step
-        progress = Progress(cfg.steps, enabled=info.is_main)
+        if progress is None or not info.is_main:
+            progress = Progress("train", cfg.steps, enabled=False)
         last_saved: Path | None = None
         interrupted = False
         try:
@@ -107,6 +113,7 @@ class Trainer(TrainingSession):
             while self.step < cfg.steps:
                 self.train_step()
                 step = self.step
+                progress.update(step)  # rate and ETA each step; losses once per tick
                 end = step >= cfg.steps
                 # once per tick: read back and log; a NaN streak rolls back to a checkpoint
                 single_stop = self.stop_requested and not info.enabled
@@ -153,9 +160,12 @@ class Trainer(TrainingSession):
                 self.metrics.truncate_after(self.step)
                 self.metrics.write("event", self.step, event="resume")
             self.tensorboard = TensorBoard(self.run_dir, enabled=self.write_logs)
+        threads = ""
+        if self.device.type == "cpu" and self.cpu_threads is not None:
+            threads = f", {self.cpu_threads.describe()}"
         self.say(
             f"training {self.run_dir} on {self.device} ({self.precision}, "
-            f"{self.info.world_size} process(es)), data {self.sampler.mode}, "
+            f"{self.info.world_size} process(es){threads}), data {self.sampler.mode}, "
             f"steps {self.step} -> {self.cfg.steps}"
         )
 
@@ -180,8 +190,10 @@ class Trainer(TrainingSession):
                 self.say(
                     f"step {self.step}: skipped {tick.skipped} update(s) with non-finite losses"
                 )
-        shown = {k: tick.losses[k] for k in ("d_loss", "g_loss", "g_l1") if k in tick.losses}
-        progress.update(self.step, shown, images_per_s, tick.steps_per_s)
+        losses = ("d_loss", "g_loss", "g_l1")
+        progress.update(
+            self.step, " ".join(f"{k} {tick.losses[k]:.3g}" for k in losses if k in tick.losses)
+        )
         rollback = tick.max_streak >= self.cfg.nan_tolerance
         self.tick.reset(self.cfg.lr)
         return dist_utils.any_rank(rollback, self.info, self.device)
@@ -265,7 +277,9 @@ class Trainer(TrainingSession):
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         config = self.config.to_dict()
-        write_text_atomic(self.layout.config_json, config_json(config), "the run config")
         write_text_atomic(self.layout.config_toml, to_toml(config), "the run config")
+        if self.cpu_threads is not None:  # what train.threads resolved to on this machine
+            config["cpu_threads"] = self.cpu_threads.to_dict()
+        write_text_atomic(self.layout.config_json, config_json(config), "the run config")
         if self.train_pick is not None:
             write_pick_record(self.run_dir, self.train_pick)
