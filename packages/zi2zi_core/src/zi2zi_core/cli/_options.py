@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -75,3 +76,15 @@ def use_cpu_threads() -> None:
 
     prefer_passive_waiting()
     apply_cpu_threads(choose_cpu_threads())
+
+
+@contextmanager
+def glyph_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress line over ``total`` glyphs (glyphrender.progress); yields its update."""
+    from glyphrender.progress import Progress
+
+    progress = Progress(label, total, rate_unit="glyph")
+    try:
+        yield progress.update
+    finally:
+        progress.close()

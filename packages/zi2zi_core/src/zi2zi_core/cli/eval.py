@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from zi2zi_core.cli._options import device_options, trained_model_options, use_cpu_threads
+from zi2zi_core.cli._options import (
+    device_options,
+    glyph_progress,
+    trained_model_options,
+    use_cpu_threads,
+)
 from zi2zi_core.evaluation.metric_names import GLYPH_METRICS
 from zi2zi_core.rundir.layout import RunDir
 
@@ -61,8 +66,6 @@ def eval_cmd(
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
     """
     use_cpu_threads()
-    from glyphrender.progress import Progress
-
     from zi2zi_core.errors import Zi2ziError
     from zi2zi_core.evaluation.evaluate import evaluate, format_table, write_report
     from zi2zi_core.evaluation.generate import open_run_dataset, resolve_device
@@ -79,11 +82,8 @@ def eval_cmd(
     batch = dataset.read_split(split)
     if not len(batch):
         raise Zi2ziError(f"{dataset.path}: the {split} split is empty; nothing to evaluate")
-    progress = Progress("zi2zi eval", len(batch), rate_unit="glyph")
-    try:
-        result = evaluate(bundle.generator, batch, batch_size, torch_device, progress.update)
-    finally:
-        progress.close()
+    with glyph_progress("zi2zi eval", len(batch)) as on_done:
+        result = evaluate(bundle.generator, batch, batch_size, torch_device, on_done)
     info = {
         "run": str(run_dir),
         "checkpoint": checkpoint_label(which),

@@ -11,7 +11,12 @@ from typing import Any
 
 import click
 
-from zi2zi_core.cli._options import device_options, trained_model_options, use_cpu_threads
+from zi2zi_core.cli._options import (
+    device_options,
+    glyph_progress,
+    trained_model_options,
+    use_cpu_threads,
+)
 
 
 @click.command("generate")
@@ -134,8 +139,6 @@ def generate(
     sources = _source_choice(split, src_font, src_index, fallback_srcs, fallback_indices)
 
     use_cpu_threads()
-    from glyphrender.progress import Progress
-
     from zi2zi_core.evaluation.generate import (
         check_out_dir,
         count_target_draws,
@@ -161,13 +164,8 @@ def generate(
     # Only chosen characters can include ones the target draws (a split cannot mix them).
     chosen_chars = chars is not None or charset_spec is not None
     redraws = count_target_draws(dataset, style_id, glyphs.codepoints) if chosen_chars else 0
-    progress = Progress("zi2zi generate", len(glyphs.codepoints), rate_unit="glyph")
-    try:
-        images = generate_images(
-            bundle.generator, glyphs, batch_size, torch_device, progress.update
-        )
-    finally:
-        progress.close()
+    with glyph_progress("zi2zi generate", len(glyphs.codepoints)) as on_done:
+        images = generate_images(bundle.generator, glyphs, batch_size, torch_device, on_done)
     notify = partial(click.echo, err=True)  # leftovers of killed runs removed
     out = write_glyphs(out_dir, dataset, glyphs, images, force=force, notify=notify)
     font = dataset.target_font(style_id)
