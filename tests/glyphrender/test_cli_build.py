@@ -353,3 +353,27 @@ def test_a_stale_build_directory_is_removed_but_a_live_builds_is_not(tmp_path, p
     finally:
         live_proc.kill()
         live_proc.wait(timeout=10)
+
+
+def test_preview_header_names_the_split_the_fonts_and_each_column(tmp_path, pair):
+    """Issue #23: a reader of the sheet can tell which glyph is the source and which the target."""
+    import numpy as np
+    from glyphrender.dataset.preview import column_labels, contact_sheet, sheet_title
+    from glyphrender.dataset.shards import Dataset
+
+    src, dst = pair
+    out = tmp_path / "ds"
+    assert run(*build_args(src, dst, out, "--val-fraction", 0)).exit_code == 0
+    dataset = Dataset.open(out)
+    title = sheet_title(dataset, "train", 5)
+    assert title.startswith(f"train split, 5 of {dataset.count('train')}: source ")
+    assert dataset.source_font.name in title and dataset.target_fonts[0].name in title
+    assert column_labels("train") == ["source", "target"] and column_labels("missing") == ["source"]
+    sheet = np.asarray(contact_sheet(dataset, "train", count=5, cell_px=32))
+    plain = np.asarray(contact_sheet(dataset, "missing", count=5, cell_px=32))
+    label_px = 12  # glyphs of 32 px: labels of the minimum size
+    header = sheet[: 2 * (label_px + 4)]
+    labels = header[label_px + 4 :]  # the second header line: source | target over each cell
+    assert (header < 128).any(axis=1)[:label_px].any()  # the title line has ink
+    assert (labels[:, 6 : 6 + 32] < 200).any() and (labels[:, 6 + 34 : 6 + 66] < 200).any()
+    assert (plain[label_px + 4 : 2 * (label_px + 4), 6 : 6 + 32] < 200).any()  # "source" only

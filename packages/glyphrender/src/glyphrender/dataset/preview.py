@@ -2,7 +2,8 @@
 
 Each cell shows the source glyph and, for paired splits, the target glyph to its right,
 drawn black on white, with the code point (and the character, drawn with the dataset's own
-source font when it can still be opened) underneath.
+source font when it can still be opened) underneath. A header names the columns: a line
+with the split and the fonts, then ``source`` / ``target`` above each column of glyphs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,32 @@ def _label_font(dataset: Dataset, size: int):
         return ImageFont.load_default(), False
 
 
+def column_labels(split: str) -> list[str]:
+    """The label above each glyph of a cell: ``source`` (and ``target`` for a paired split)."""
+    return ["source", "target"] if split in PAIRED_SPLITS else ["source"]
+
+
+def sheet_title(dataset: Dataset, split: str, shown: int) -> str:
+    """The header line: split, how many of its samples, and which font each column is."""
+    title = f"{split} split, {shown} of {dataset.count(split)}: source {dataset.source_font.name}"
+    if split not in PAIRED_SPLITS:
+        return title
+    targets = dataset.target_fonts
+    target = targets[0].name if len(targets) == 1 else "the style sN under each pair"
+    return f"{title} | target {target}"
+
+
+def _draw_header(draw, dataset: Dataset, split: str, shown: int, geometry, font) -> None:
+    """The title line, then the column labels above the first row of cells."""
+    cols, cell_w, thumb, label_px = geometry
+    draw.text((GAP, GAP), sheet_title(dataset, split, shown), fill=0, font=font)
+    y = GAP + label_px + 4
+    for c in range(cols):
+        x = GAP + c * (cell_w + GAP)
+        for j, label in enumerate(column_labels(split)):
+            draw.text((x + j * (thumb + 2), y), label, fill=90, font=font)
+
+
 def contact_sheet(
     dataset: Dataset,
     split: str = "val",
@@ -58,14 +85,18 @@ def contact_sheet(
     per_cell = 2 if paired else 1
     cell_w = per_cell * thumb + (per_cell - 1) * 2
     cell_h = thumb + label_px + 8
+    header_h = 2 * (label_px + 4)  # title line + column labels
     n = len(batch)
     cols = columns or max(1, min(n, (1024 if paired else 1024) // (cell_w + GAP)))
     rows = (n + cols - 1) // cols
-    sheet = Image.new("L", (cols * (cell_w + GAP) + GAP, rows * (cell_h + GAP) + GAP), 255)
+    height = header_h + rows * (cell_h + GAP) + GAP
+    title_w = int(font.getlength(sheet_title(dataset, split, n))) + 2 * GAP
+    sheet = Image.new("L", (max(cols * (cell_w + GAP) + GAP, title_w), height), 255)
     draw = ImageDraw.Draw(sheet)
+    _draw_header(draw, dataset, split, n, (cols, cell_w, thumb, label_px), font)
     for k in range(n):
         x = GAP + (k % cols) * (cell_w + GAP)
-        y = GAP + (k // cols) * (cell_h + GAP)
+        y = header_h + GAP + (k // cols) * (cell_h + GAP)
         images = [batch.source[k]] + ([batch.target[k]] if paired else [])
         for j, img in enumerate(images):
             tile = Image.fromarray(255 - np.asarray(img, np.uint8), "L")
