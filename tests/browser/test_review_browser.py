@@ -156,6 +156,10 @@ def test_review_by_click_and_key_survives_reload_and_restart_and_drives_assemble
         assert sum("/img/target/" in s for s in sources) >= 2
         every_image_loaded = "return [...document.images].every(i => i.naturalWidth > 0)"
         _wait(browser, lambda d: d.execute_script(every_image_loaded), "every image loaded")
+        # Source and generated glyph are drawn at one scale (issue #23): the same box on screen.
+        box = "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        box += " return [r.width, r.height];"
+        assert browser.execute_script(box, ".gen img") == browser.execute_script(box, ".src img")
 
         # By click: accept the first glyph, reject the second.
         _card(browser, cps[0]).find_element("css selector", "button.accept").click()

@@ -233,3 +233,22 @@ def test_cli_port_in_use_is_one_line(server, made):
 def test_write_decisions_keeps_only_verdicts(made):
     write_decisions(made.folder, {made.codepoints[0]: "undecided", made.codepoints[1]: "accepted"})
     assert read_decisions(made.folder) == {made.codepoints[1]: "accepted"}
+
+
+def test_source_and_generated_glyphs_are_shown_at_one_scale():
+    """Issue #23: both PNGs are glyph_px (above), so one box size draws them at one scale."""
+    import re
+    from pathlib import Path
+
+    from glyphrender.review import server as review_server
+
+    css = (Path(review_server.__file__).parent / "static" / "review.css").read_text()
+
+    def box(selector: str) -> tuple[str, str]:
+        rule = re.search(r"(?m)^" + re.escape(selector) + r"\s*\{([^}]*)\}", css).group(1)
+        width, height = (
+            re.search(rf"(?<![-\w]){k}:\s*([^;]+);", rule).group(1) for k in ("width", "height")
+        )
+        return width.strip(), height.strip()
+
+    assert box(".gen img") == box(".src img") == box(".src .none")
