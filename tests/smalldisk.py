@@ -40,5 +40,6 @@ def fill(folder: Path, leave_bytes: int) -> None:
     """Fill the file system of ``folder`` until about ``leave_bytes`` are free."""
     stat = os.statvfs(folder)
     free = stat.f_bavail * stat.f_frsize
-    with open(folder / "filler", "wb") as f:
+    count = len(list(folder.glob("filler-*")))
+    with open(folder / f"filler-{count}", "wb") as f:  # a new file: the space is really taken
         f.write(b"\0" * max(0, free - leave_bytes))

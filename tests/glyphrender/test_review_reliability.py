@@ -78,7 +78,7 @@ def test_a_decision_the_disk_refuses_is_an_error_and_never_shown_as_saved(
     assert stop_summary(srv.store).endswith(
         f"nothing saved ({decisions_path(made.folder)} not written)"
     )
-    (made.folder / "filler").unlink()
+    (made.folder / "filler-0").unlink()
     post(srv, {made.codepoints[0]: "rejected"})
     assert stop_summary(srv.store) == (
         f"0 accepted, 1 rejected, {len(made.codepoints) - 1} undecided, "

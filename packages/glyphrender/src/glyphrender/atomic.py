@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import io
 import os
 import re
 import secrets
@@ -61,10 +62,17 @@ def kept_line(final: Path, what: str) -> str:
 def storage_failure(exc: BaseException, final: Path, what: str) -> StorageError | None:
     """A one-line :class:`StorageError` for a write of ``final`` that the disk refused (full,
     read-only, no permission, name too long), or None if ``exc`` is something else."""
-    err = storage_os_error(exc)
-    if err is None or not _is_under(err.filename, final.parent):
-        return None  # not a write of ours: e.g. an unreadable input file
-    return StorageError(storage_error_line(err, final, kept_line(final, what)))
+    if isinstance(exc, StorageError):  # a file inside a folder being written: name the folder
+        err = exc.os_error
+        if err is None:
+            return None
+    else:
+        err = storage_os_error(exc)
+        if err is None or not _is_under(err.filename, final.parent):
+            return None  # not a write of ours: e.g. an unreadable input file
+    failure = StorageError(storage_error_line(err, final, kept_line(final, what)))
+    failure.os_error = err
+    return failure
 
 
 @contextmanager
@@ -121,6 +129,23 @@ def write_text_atomic(
 ) -> Path:
     """Write ``text`` as UTF-8 to ``final`` atomically (see :func:`atomic_path`)."""
     return write_bytes_atomic(final, text.encode("utf-8"), what, durable)
+
+
+@contextmanager
+def h5_file_atomic(final: str | os.PathLike[str], what: str = "the file") -> Iterator[Any]:
+    """Yield a new ``h5py.File`` built in memory; it is written to ``final`` atomically (see
+    :func:`atomic_path`) when the block succeeds.
+
+    HDF5 itself never writes to disk: when its own write fails (a full disk) it can crash
+    the process as it closes the file. Here the disk sees one Python write, whose failure
+    is a one-line :class:`StorageError`.
+    """
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", track_order=True) as f:
+        yield f
+    write_bytes_atomic(final, buffer.getvalue(), what)
 
 
 def save_png_atomic(image: Any, final: str | os.PathLike[str], what: str = "the image") -> Path:
@@ -226,7 +251,7 @@ def staging_dir(final: str | os.PathLike[str], what: str = "the folder") -> Iter
         ) from None
     try:
         yield tmp
-    except (OSError, RuntimeError) as exc:  # the disk refused a write of the new folder
+    except (OSError, RuntimeError, StorageError) as exc:  # the disk refused a write in it
         failure = storage_failure(exc, final, what)
         if failure is None:
             raise

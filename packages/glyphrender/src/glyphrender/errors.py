@@ -40,6 +40,8 @@ class FolderInUse(GlyphrenderError):
 class StorageError(GlyphrenderError):
     """The disk refused a write: full, read-only, no permission, or a name too long."""
 
+    os_error: OSError | None = None  # what the disk said, for a caller that names the folder
+
 
 # errno -> what the user reads; the failures of the place being written to, not of the input.
 STORAGE_ERRNOS = {

@@ -162,7 +162,7 @@ def check_writable(output: str | os.PathLike[str], what: str = "the output") -> 
     Raises :class:`StorageError` or :class:`GlyphrenderError`, one line naming ``output``.
     """
     out = Path(os.path.abspath(output))
-    existing = out
+    existing = out if out.is_dir() or not out.exists() else out.parent  # a file: its folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
@@ -187,3 +187,15 @@ def check_writable(output: str | os.PathLike[str], what: str = "the output") -> 
     except OSError as exc:
         err = storage_os_error(exc) or exc
         raise StorageError(storage_error_line(err, output, "nothing written")) from None
+
+
+def claim_output(
+    output: str | os.PathLike[str],
+    inputs: Iterable[tuple[str, str | os.PathLike[str] | None]],
+    what: str = "the output",
+    option: str = "--out",
+) -> None:
+    """Before a command computes anything: ``output`` is apart from every input
+    (:func:`check_output_apart`) and can be written (:func:`check_writable`)."""
+    check_output_apart(output, inputs, option)
+    check_writable(output, what)

@@ -179,8 +179,10 @@ def assemble(
     added = add_glyphs(font, traced, glyphs.meta.transform, metrics, order)
     finish_tables(font, added, metrics, options.family_suffix)
     with atomic_path(out_path, "the font") as tmp:
+        font.flavor = None  # written and verified as a plain OpenType font, then packed
         font.save(str(tmp))
         iou = _verify(tmp, [g.codepoint for g in added], traced, glyphs.meta, out_path)
+        _pack_as_named(tmp, out_path)
     return AssembleReport(
         out_path=out_path,
         outline=outline,
@@ -198,6 +200,25 @@ def assemble(
         edited=chosen.edited,
         missing_png=glyphs.missing_png,
     )
+
+
+# --out's suffix -> the web-font packing it names; any other suffix is a plain OpenType file.
+WEB_FLAVORS = {".woff": "woff", ".woff2": "woff2"}
+
+
+def _pack_as_named(path: Path, out_path: Path) -> None:
+    """Repack the verified font at ``path`` as WOFF/WOFF2 when ``out_path``'s suffix asks."""
+    from fontTools.ttLib import TTFont
+
+    flavor = WEB_FLAVORS.get(out_path.suffix.lower())
+    if flavor is None:
+        return
+    font = TTFont(io.BytesIO(path.read_bytes()))
+    font.flavor = flavor
+    try:
+        font.save(str(path))
+    except ImportError as exc:  # WOFF2 needs the brotli module
+        raise AssembleError(f"{out_path}: cannot write {flavor} ({exc})") from None
 
 
 def _verify(

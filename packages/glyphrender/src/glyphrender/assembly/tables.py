@@ -53,6 +53,7 @@ a generated folder; the steps alone, on a one-glyph font made with fontTools' Fo
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from glyphrender.assembly.trace import Contour, draw_contours
+from glyphrender.errors import AssembleError
 from glyphrender.rendering.transform import Transform
 
 CJK_RANGES = (
@@ -349,6 +351,28 @@ def _update_device_tables(font: Any, added: list[NewGlyph], adv: int) -> None:
 # --- adding the glyphs and finishing the tables ---------------------------------------------------
 
 
+MAX_CID = 65535  # a CFF charset stores CIDs as 16-bit numbers
+
+
+def free_cids(order: list[str], count: int) -> list[int]:
+    """``count`` CIDs no glyph of a CID-keyed font uses (glyph names ``cidNNNNN``): after the
+    highest one while they fit in 16 bits, then the unused ones below it, lowest first.
+
+    A subset of a large CID font keeps its high CIDs (Noto Sans CJK's reach 65,534), so
+    counting on from the highest would pass 65,535 long before the glyph count does.
+    """
+    used = {int(n[3:]) for n in order if n.startswith("cid") and n[3:].isdigit()}
+    top = max(used, default=len(order) - 1)
+    above = range(top + 1, MAX_CID + 1)
+    below = (cid for cid in range(1, top) if cid not in used)
+    cids = list(itertools.islice(itertools.chain(above, below), count))
+    if len(cids) < count:
+        raise AssembleError(
+            f"CID-keyed font: {len(cids)} CIDs of {MAX_CID} are free, {count} glyphs to add"
+        )
+    return cids
+
+
 def add_glyphs(
     font: Any,
     traced: list[tuple[int, np.ndarray, list[Contour]]],
@@ -384,16 +408,11 @@ def add_glyphs(
         private = top.FDArray[metrics.fd_index or 0].Private if cid_keyed else top.Private
         default_w = getattr(private, "defaultWidthX", 0)
         width_arg = None if adv == default_w else adv - getattr(private, "nominalWidthX", 0)
-        next_cid = 1 + max(
-            (int(n[3:]) for n in order if n.startswith("cid") and n[3:].isdigit()),
-            default=len(order) - 1,
-        )
+        new_cids = iter(free_cids(order, len(traced)) if cid_keyed else ())
         for cp, _, contours in traced:
-            if cid_keyed:  # CID-keyed fonts name glyphs by CID; fontTools writes "cidNNNNN"
-                name = f"cid{next_cid:05d}"
-                next_cid += 1
-            else:
-                name = _unique_name(glyph_name(cp), taken)
+            # CID-keyed fonts name glyphs by CID; fontTools writes "cidNNNNN".
+            cid_name = f"cid{next(new_cids):05d}" if cid_keyed else None
+            name = cid_name or _unique_name(glyph_name(cp), taken)
             taken.add(name)
             cs, bounds, points = build_cff_charstring(
                 contours, transform, width_arg, private, cff.GlobalSubrs

@@ -131,7 +131,11 @@ def assemble(
     from glyphrender.assembly.assemble import AssembleOptions
     from glyphrender.assembly.assemble import assemble as run_assemble
     from glyphrender.assembly.trace import TraceOptions
+    from glyphrender.fonts.loading import FontRef
+    from glyphrender.outputs import claim_output
 
+    inputs = [("the base font", FontRef.parse(base).path), ("the glyph folder", glyph_dir)]
+    claim_output(out_path, [*inputs, ("the dataset", dataset_dir)], "the font")
     options = AssembleOptions(
         trace=TraceOptions(
             threshold=threshold, min_area=min_area, tolerance=tolerance, corner_angle=corner_angle

@@ -43,6 +43,8 @@ def preview(dataset: Path, split: str, out: Path, count: int, seed: int, cell_px
     """
     from glyphrender.dataset.preview import write_preview
     from glyphrender.dataset.shards import Dataset
+    from glyphrender.outputs import claim_output
 
+    claim_output(out, [("the dataset", dataset)], "the image")
     path = write_preview(Dataset.open(dataset), out, split, count, seed, cell_px)
     click.echo(f"wrote {path}")

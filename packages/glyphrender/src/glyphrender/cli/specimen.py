@@ -153,14 +153,20 @@ def specimen(
     from glyphrender.assembly.specimen import render_specimen, text_lines, unescape_text, write_png
     from glyphrender.errors import GlyphrenderError
     from glyphrender.fonts.loading import FontRef, open_font
+    from glyphrender.outputs import claim_output
 
+    font_ref = FontRef.parse(font_spec, font_index)
+    inputs = [("the font", font_ref.path), ("the text file", text_file)]
+    inputs += [("the glyph folder", highlight_dir)]
+    inputs += [("the base font", FontRef.parse(base_spec).path if base_spec else None)]
+    claim_output(out, inputs, "the image")
     lines = text_lines(unescape_text(text)) if text is not None else []
     if text_file is not None:
         try:
             lines += text_lines(text_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise GlyphrenderError(f"{text_file}: cannot read the text ({exc})") from None
-    font = open_font(FontRef.parse(font_spec, font_index))
+    font = open_font(font_ref)
     highlight: set[int] = set()
     replaced: frozenset[int] = frozenset()
     if highlight_chars:

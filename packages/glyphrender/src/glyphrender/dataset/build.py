@@ -54,6 +54,7 @@ from glyphrender.dataset.splits import (
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.fonts.charsets import DEFAULT_CHARSET
 from glyphrender.fonts.loading import FontRef, LoadedFont
+from glyphrender.outputs import claim_output
 from glyphrender.rendering.placement import EmBox, em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
@@ -93,6 +94,12 @@ class BuildConfig:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
         if not can_encode(self.compression):
             raise ValueError(f"compression {self.compression} cannot be encoded by workers")
+
+    def inputs(self) -> list[tuple[str, Path]]:
+        """What the build reads (fonts, charset files), which ``out`` must stay apart from."""
+        found = [("the source font", self.source.path)]
+        found += [("a target font", ref.path) for ref in self.targets]
+        return found + [("the charset file", Path(c)) for c in self.charset if Path(c).is_file()]
 
     @property
     def num_workers(self) -> int:
@@ -283,7 +290,7 @@ def build_dataset(
     for line in sweep_stale(out):
         if notify:
             notify(line)
-    _check_out(out, config.force)
+    _check_out(config)
     source = open_font(config.source)
     targets = [open_font(ref) for ref in config.targets]
     charset = resolve_charset(config.charset)
@@ -342,7 +349,7 @@ def build_dataset(
         }
         typed = Manifest.from_json(manifest, out / MANIFEST_NAME)  # what readers will see
         _write_manifest_file(tmp, manifest)
-        _check_out(out, config.force)  # a dataset may have appeared there while we rendered
+        _check_out(config)  # a dataset may have appeared there while we rendered
         # No dataset there, or force: replace the folder, keeping files that are not part of
         # a dataset (data/README.md).
         publish_dir(tmp, out, replace=True, keep=_not_dataset_file, what="the dataset")
@@ -411,8 +418,11 @@ def _write_manifest_file(directory: Path, manifest: dict[str, Any]) -> None:
 # --- the output directory -------------------------------------------------------------------
 
 
-def _check_out(out: Path, force: bool) -> None:
-    """Refuse an existing dataset without ``force``, and anything that is not a directory."""
+def _check_out(config: BuildConfig) -> None:
+    """Refuse an existing dataset without ``force``, anything that is not a directory, an
+    ``out`` that overlaps an input, and one that cannot be written; before any work."""
+    out, force = config.out, config.force
+    claim_output(out, config.inputs(), "the dataset")
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a directory")
     if (out / MANIFEST_NAME).exists() and not force:

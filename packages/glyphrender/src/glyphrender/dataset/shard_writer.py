@@ -16,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from glyphrender.atomic import atomic_path
+from glyphrender.atomic import h5_file_atomic
 from glyphrender.dataset.manifest import SCHEMA_VERSION, SPLITS
 from glyphrender.dataset.shards import PAIRED_SPLITS, GlyphBatch, sha256_file, shard_name
 
@@ -100,7 +100,7 @@ def write_encoded_shard(
         raise ValueError("one source (and target) chunk per sample is needed")
     opts = dict(DEFAULT_COMPRESSION if compression is None else compression)
     path = Path(path)
-    with atomic_path(path, "the shard") as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    with h5_file_atomic(path, "the shard") as f:
         _write_common(f, split, glyph_px, codepoint, style)
         images = {"source": source_chunks} | ({"target": target_chunks} if paired else {})
         for name, chunks in images.items():
@@ -135,7 +135,7 @@ def write_shard(
         )
     px = batch.glyph_px
     path = Path(path)
-    with atomic_path(path, "the shard") as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    with h5_file_atomic(path, "the shard") as f:
         _write_common(f, split, px, batch.codepoint, batch.style)
         images = {"source": batch.source} | ({"target": batch.target} if paired else {})
         for name, array in images.items():

@@ -38,7 +38,7 @@ import h5py
 import numpy as np
 from PIL import Image
 
-from glyphrender.atomic import publish_dir, staging_dir, sweep_stale
+from glyphrender.atomic import h5_file_atomic, publish_dir, staging_dir, sweep_stale
 from glyphrender.errors import DatasetError
 from glyphrender.rendering.transform import Transform
 
@@ -130,7 +130,7 @@ def _write_h5(
     png_digests: np.ndarray,
     origin: SourceOrigin | None = None,
 ) -> None:
-    with h5py.File(path, "w", track_order=True) as f:
+    with h5_file_atomic(path, "the glyph store") as f:
         f.attrs["style_id"] = int(meta.style_id)
         f.attrs["style_name"] = meta.style_name
         f.attrs["glyph_px"] = int(meta.glyph_px)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from glyphrender.outputs import check_output_apart, check_writable
+from glyphrender.outputs import check_output_apart, claim_output
 
 from zi2zi_core.rundir.checkpoint import resolve_checkpoint
 
@@ -30,8 +30,7 @@ def claim_inference_output(
     inputs: list[tuple[str, Path | None]] = [("the checkpoint", checkpoint)]
     inputs.append(("the dataset", shards))
     inputs += [("the source font", font) for font in fonts]
-    check_output_apart(out, inputs)
-    check_writable(out, what)
+    claim_output(out, inputs, what)
     return checkpoint
 
 
