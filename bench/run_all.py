@@ -11,7 +11,7 @@ and its full result, next to the machine, device, versions and load averages.
     python bench/run_all.py --device cuda        # GPU: train batch 16/64 x fp32/bf16 x compile
     python bench/run_all.py --device cpu --full  # CPU, more steps, glyphs and batches
     python bench/run_all.py --quick --only train-256 generate-256
-    python bench/run_all.py --plan gpu-check --device cuda   # issue #13's GPU check (gpu_check.sh)
+    python bench/run_all.py --plan gpu-check --device cuda   # issue #13's GPU check (studies/gpu)
     python bench/run_all.py --plan gpu-check --device cpu --small  # its CPU rehearsal
 
 Exit status: 0 when every benchmark succeeded, 1 when one failed (the file still records the
@@ -121,7 +121,7 @@ def plan(quick: bool, device: str) -> list[Step]:
 
 COMPILED = ("--precisions", "bf16", "--graphs", "both", "--compile", "on", "--mfu")
 # The GPU check (#13): every figure of its Done-when in one run, most important first, each
-# child with a time limit so the whole fits one 10-minute device command (bench/gpu_check.sh).
+# child with a time limit so the whole fits the speed part's budget (studies/gpu/speed.sh).
 # Seconds are the limits on an H200; --small (a CPU rehearsal) uses a tiny model instead.
 GPU_CHECK = (
     ("train-eager", "bench_train.py", ("--graphs", "off", "--compile", "off", "--mfu"), 120),

@@ -4,7 +4,7 @@
 Usage::
 
     python3 scripts/fetch_fonts.py --zoo
-    python3 scripts/measure_source_forms.py [--glyph-px 64] [--out docs/few-shot/source-forms.json]
+    python3 scripts/measure_source_forms.py [--glyph-px 64] [--out studies/few-shot/source-forms.json]
 
 Counts, within the ``cjk`` charset (U+4E00-U+9FFF, U+3400-U+4DBF, drawn = non-empty outline):
 what Noto Sans JP, Noto Sans TC and Zen Maru Gothic share, and how the default train/val

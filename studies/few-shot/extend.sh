@@ -1,9 +1,9 @@
 #!/bin/sh
 # The few-shot study's cells continued from 600 to STEPS (default 1200) steps: each run of
-# docs/few-shot/study.sh is copied to OUT and resumed there (constant learning rate and exact
+# studies/few-shot/study.sh is copied to OUT and resumed there (constant learning rate and exact
 # resume, so this is the STEPS-step run), then evaluated like the 600-step cells. Same code
 # snapshot, threads and nice level as study.sh.
-# Usage: sh docs/few-shot/extend.sh [STUDY [OUT]]   (runs/fewshot-study -> runs/fewshot-study-1200)
+# Usage: sh studies/few-shot/extend.sh [STUDY [OUT]]   (runs/fewshot-study -> runs/fewshot-study-1200)
 set -eu
 cd "$(dirname "$0")/../.."
 STUDY=${1:-runs/fewshot-study}

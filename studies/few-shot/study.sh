@@ -10,7 +10,7 @@
 # 6,016 train characters; each N gets a dataset built from a charset of the picked characters plus
 # all 666 val characters (the split is a hash of the code point, so val stays the same 666).
 #
-# Usage: sh docs/few-shot/study.sh [OUT]   (OUT defaults to runs/fewshot-study; needs data/maru64-jp,
+# Usage: sh studies/few-shot/study.sh [OUT]   (OUT defaults to runs/fewshot-study; needs data/maru64-jp,
 # data/maru64-tc, runs/zoo64-pretrain and fonts/ from `python3 scripts/fetch_fonts.py --zoo`)
 set -eu
 cd "$(dirname "$0")/../.."

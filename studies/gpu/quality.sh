@@ -1,30 +1,24 @@
 #!/bin/bash
-# Issue #14, the 256 px confirmation: several configurations trained SIDE BY SIDE on one GPU, the
-# same step budget (STEPS, so that --lr-schedule linear reaches zero) and seed for each, under one
-# wall-clock cap (TRAIN_S: a run still going then is stopped with a checkpoint; its log says at
-# which step), each evaluated on the full val split, each generating a few hundred
-# missing characters that assemble traces into a font (re-render IoU), results packed under $OUT.
-# One device call of at most about 8.5 minutes (TRAIN_S=300); see docs/quality.md for what it confirms.
+# Part 1 of studies/gpu/run.sh (run it through that): issue #14's 256 px confirmation. Several
+# configurations trained SIDE BY SIDE on one GPU, the same step budget (STEPS, so that
+# --lr-schedule linear reaches zero) and seed for each, under one wall-clock cap derived from
+# PART_BUDGET (a run still going then is stopped with a checkpoint; its log says at which step),
+# each evaluated on the full val split, each generating a few hundred missing characters that
+# assemble traces into a font (re-render IoU). With fonts/NotoSansCJK-Regular.ttc, one more
+# run: the defaults on form-true source pairs, face 0 (Japanese) of that collection -> Zen Maru
+# Gothic, so that source and target draw the same character forms. See docs/quality.md.
 #
-# Before the call, in the repository root (fonts/ and .whl/ are git-ignored):
-#   python3 scripts/fetch_fonts.py --zoo      # needs NotoSansTC, NotoSansJP, ZenMaruGothic 400
-#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#       --platform manylinux_2_17_x86_64 --platform manylinux1_x86_64 -d .whl freetype-py==2.5.1
-# Rehearse on the CPU (tiny sizes, same code path; 880 s on a 2-core machine at load 15-19):
-#   SMALL=1 DEV=cpu PY=.venv/bin/python OUT=/tmp/q-rehearse bash docs/quality/gpu_run.sh
-# The call (device tool `run`): command `OUT=$OUT bash docs/quality/gpu_run.sh`,
-#   carry [".whl", "fonts/NotoSansTC_400Regular.ttf", "fonts/NotoSansJP_400Regular.ttf",
-#          "fonts/ZenMaruGothic_400Regular.ttf"], timeout_s 560; then give_back.
-# Settings (environment): STEPS (per configuration), TRAIN_S (the cap on training, all at once), CONFIGS
-# (which of the named configurations below, space-separated), SMALL=1 / DEV=cpu for the rehearsal.
+# From run.sh's environment: ROOT, OUT, PY, DEV, SMALL, PART_BUDGET (seconds for everything
+# here, packing included). Settings: STEPS (per configuration), CONFIGS (which of the named
+# configurations below, space-separated). Into OUT: quality-<px>px.png and quality.tgz (the
+# report tables and JSON, logs, metrics.jsonl, configs, eval metrics, per-glyph CSVs).
 set -u
-ROOT=$PWD
-OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
-exec > >(tee -a "$OUT/log.txt") 2>&1
-export PYTHONUNBUFFERED=1
-T0=$(date +%s); t() { echo "[t+$(( $(date +%s) - T0 ))s] $*"; }
-SMALL=${SMALL:-0}; DEV=${DEV:-cuda}; TRAIN_S=${TRAIN_S:-300}; PY=${PY:-python3}
+T0=$(date +%s); t() { echo "[quality t+$(( $(date +%s) - T0 ))s] $*"; }
+BUDGET=${PART_BUDGET:-360}; PACK=10
+left() { echo $(( T0 + BUDGET - PACK - $(date +%s) )); }   # seconds until packing must start
+atleast5() { echo $(( $1 > 5 ? $1 : 5 )); }
 CONFIGS=${CONFIGS:-"base d0noaug bestedge"}
+CJK=$ROOT/fonts/NotoSansCJK-Regular.ttc
 
 # The named configurations (flags on top of the shared ones below). At 256 px the edge radius is
 # the 64 px experiments' 2 px scaled by 4. Default: the defaults, dropout 0 + no augmentation
@@ -39,61 +33,87 @@ declare -A FLAGS=(
   [msd]="--d-scales 2 --fm-weight 10"
 )
 
-# The GPU machine has torch, numpy, h5py, pillow, fonttools, click; not freetype-py; no network.
-if ls "$ROOT"/.whl/*.whl >/dev/null 2>&1 && ! $PY -c "import freetype" 2>/dev/null; then
-  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$ROOT"/.whl/*.whl
+W=${WORK:-/tmp/gpu-quality}; rm -rf "$W"; mkdir -p "$W"; cd "$W" || exit 1
+if [[ $DEV == cuda ]]; then
+  (nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > gpu-util.csv 2>/dev/null &)
 fi
-export PYTHONPATH=/tmp/site:$ROOT/packages/glyphrender/src:$ROOT/packages/zi2zi_core/src
-SHIM=$(mktemp -d); for c in glyphrender:glyphrender.cli zi2zi:zi2zi_core.cli; do
-  printf '#!/bin/sh\nexec %s -c "import sys; from %s import main; sys.exit(main())" "$@"\n' "$PY" "${c#*:}" > "$SHIM/${c%%:*}"
-  chmod +x "$SHIM/${c%%:*}"
-done
-export PATH=$SHIM:$PATH
-W=${WORK:-/tmp/q-work}; rm -rf "$W"; mkdir -p "$W"; cd "$W" || exit 1
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
-(nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > gpu-util.csv 2>/dev/null &)
-
 F=$ROOT/fonts
 if [[ $SMALL == 1 ]]; then  # 64 px (the smallest size a 2-scale D fits), ~600 characters, tiny nets
   SIZE=64; CS=(--charset U+4E00-U+51FF); NET=(--base-channels 8 --d-base-channels 8 --batch-size 8)
   GEN_LIMIT=20; EXTRA=(--val-every 20 --checkpoint-every 20 --log-every 10); STEPS=${STEPS:-40}
+  POST=60   # seconds kept for eval, generate, assemble and the report
 else
   # Alone, one process at batch 64 bf16 compiled made 2,616 steps in 3.5 min on an H200; three
-  # sharing the chip are expected to make ~3-4 steps/s each after compiling.
+  # sharing the chip were expected to make ~3-4 steps/s each after compiling.
   SIZE=256; CS=(); NET=(--batch-size 64 --compile); GEN_LIMIT=300
   EXTRA=(--val-every 400 --checkpoint-every 400); STEPS=${STEPS:-800}
+  POST=110
 fi
-t "build ${SIZE} px"
-glyphrender build --src "$F/NotoSansTC_400Regular.ttf" --dst "$F/ZenMaruGothic_400Regular.ttf" \
-  --out data/zm --size $SIZE "${CS[@]}" --workers "$(nproc)" > build.log 2>&1 || { cat build.log; exit 1; }
 
-t "train ${CONFIGS} side by side: $STEPS steps each, at most ${TRAIN_S}s"  # SIGINT: the trainer checkpoints and exits 0
+pack() {  # what exists now goes to OUT, whatever stopped us
+  tar czf "$OUT/quality.tgz" gpu-util.csv ./*.log report*.md results-*.json runs/*/metrics.jsonl \
+    runs/*/config.json runs/*/eval/*/metrics.json runs/*/eval/*/per_glyph.csv \
+    runs/*/eval/*/review.png 2>/dev/null
+  [[ -f quality.png ]] && cp quality.png "$OUT/quality-${SIZE}px.png"
+  t "packed: $(tar tzf "$OUT/quality.tgz" 2>/dev/null | wc -l) files in quality.tgz"
+}
+trap 'pack; exit 130' INT TERM
+
+t "build ${SIZE} px: Noto Sans TC -> Zen Maru Gothic, and the form-true pairs beside it"
+glyphrender build --src "$F/NotoSansTC_400Regular.ttf" --dst "$F/ZenMaruGothic_400Regular.ttf" \
+  --out data/zm --size $SIZE "${CS[@]}" --workers "$(nproc)" > build.log 2>&1 &
+TC_BUILD=$!
+if [[ -f $CJK ]]; then  # face 0 (Japanese) of the collection -> Zen Maru: same character forms
+  glyphrender build --src "$CJK" --src-index 0 --dst "$F/ZenMaruGothic_400Regular.ttf" \
+    --out data/jp --size $SIZE "${CS[@]}" --workers "$(nproc)" > build-jp.log 2>&1 &
+  JP_BUILD=$!
+fi
+wait $TC_BUILD || { cat build.log; pack; exit 1; }
+declare -A DATA; for name in $CONFIGS; do DATA[$name]=data/zm; done
+if [[ ! -f $CJK ]]; then
+  t "jpsource (form-true source pairs): skipped, $CJK is missing (python3 scripts/fetch_fonts.py)"
+elif wait $JP_BUILD; then
+  CONFIGS="$CONFIGS jpsource"; FLAGS[jpsource]=""; DATA[jpsource]=data/jp
+else
+  t "jpsource: skipped, its build failed:"; tail -n 3 build-jp.log
+fi
+t "built"
+
+TRAIN_S=$(( $(left) - POST ))
+if (( TRAIN_S < 20 )); then
+  t "train: skipped, ${TRAIN_S}s left for it after keeping ${POST}s for eval and the report"
+  pack; exit 0
+fi
+t "train ${CONFIGS} side by side: $STEPS steps each, at most ${TRAIN_S}s"  # SIGINT: checkpoint, exit 0
 pids=()
 for name in $CONFIGS; do
   # shellcheck disable=SC2086  # FLAGS holds several words
-  timeout -s INT -k 90 "$TRAIN_S" zi2zi train --shards data/zm --run "runs/$name" --device "$DEV" \
-    --steps "$STEPS" --seed 1 --best-metric val_iou --sample-every 1000000 "${NET[@]}" "${EXTRA[@]}" \
-    ${FLAGS[$name]} > "train-$name.log" 2>&1 &
+  timeout -s INT -k 30 "$TRAIN_S" zi2zi train --shards "${DATA[$name]}" --run "runs/$name" \
+    --device "$DEV" --steps "$STEPS" --seed 1 --best-metric val_iou --sample-every 1000000 \
+    "${NET[@]}" "${EXTRA[@]}" ${FLAGS[$name]} > "train-$name.log" 2>&1 &
   pids+=($!)
 done
-for p in "${pids[@]}"; do wait "$p"; done  # not a bare wait: the tee above never ends
+for p in "${pids[@]}"; do wait "$p"; done
 for name in $CONFIGS; do echo "== $name"; tail -n 2 "train-$name.log"; done
 
-t "eval (full val split, last checkpoint) + generate $GEN_LIMIT missing characters"
+STEP_S=$(atleast5 $(( ($(left) - 20) / 2 )))  # eval + generate, then assemble; 20 s for the report
+t "eval (full val split, last checkpoint) + generate $GEN_LIMIT missing characters (${STEP_S}s)"
 pids=()
 for name in $CONFIGS; do
-  ( zi2zi eval --run "runs/$name" --checkpoint last --device "$DEV" > "eval-$name.log" 2>&1
-    zi2zi generate --run "runs/$name" --checkpoint last --limit $GEN_LIMIT --out "gen/$name" \
-      --device "$DEV" > "generate-$name.log" 2>&1 ) &
+  ( timeout -s INT -k 5 "$STEP_S" zi2zi eval --run "runs/$name" --checkpoint last --device "$DEV" \
+      > "eval-$name.log" 2>&1
+    timeout -s INT -k 5 "$STEP_S" zi2zi generate --run "runs/$name" --checkpoint last \
+      --limit $GEN_LIMIT --out "gen/$name" --device "$DEV" > "generate-$name.log" 2>&1 ) &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
-t "assemble (re-render IoU)"
+ASM_S=$(atleast5 $(( $(left) - 20 )))
+t "assemble (re-render IoU, ${ASM_S}s)"
 pids=()
 for name in $CONFIGS; do
-  glyphrender assemble --base "$F/ZenMaruGothic_400Regular.ttf" --glyphs "gen/$name" \
-    --out "font-$name.ttf" > "assemble-$name.log" 2>&1 &
+  timeout -k 5 "$ASM_S" glyphrender assemble --base "$F/ZenMaruGothic_400Regular.ttf" \
+    --glyphs "gen/$name" --out "font-$name.ttf" > "assemble-$name.log" 2>&1 &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -101,12 +121,13 @@ for name in $CONFIGS; do echo "== $name"; grep -hE "checkpoint|^(model|copy_sour
   grep -h "re-rendered" "assemble-$name.log" || tail -n 3 "assemble-$name.log"; done
 
 t "report"
-runs=(); for name in $CONFIGS; do runs+=(--run "$name=runs/$name"); done
-$PY "$ROOT/docs/quality/report.py" --dataset data/zm "${runs[@]}" --forms-fonts "$F" \
-  --png "$OUT/quality-${SIZE}px.png" --json "$OUT/results-${SIZE}px.json" > report.md 2> report.err
-cat report.md report.err
-
-# At most 8 files come back (16 MiB each): log.txt, the picture, the JSON, and one archive.
-tar czf "$OUT/results.tgz" gpu-util.csv ./*.log report.md runs/*/metrics.jsonl runs/*/config.json \
-  runs/*/eval/*/metrics.json runs/*/eval/*/per_glyph.csv runs/*/eval/*/review.png 2>/dev/null
-ls -la "$OUT"; t "done"
+FORMS=(); [[ -f $CJK ]] && FORMS=(--forms "$F/NotoSansTC_400Regular.ttf" "$CJK#0")
+runs=(); for name in $CONFIGS; do [[ $name == jpsource ]] || runs+=(--run "$name=runs/$name"); done
+timeout "$(atleast5 "$(left)")" $PY "$ROOT/studies/quality-64px/report.py" --dataset data/zm \
+  "${runs[@]}" "${FORMS[@]}" --png quality.png --json "results-${SIZE}px.json" > report.md 2> report.err
+if [[ " $CONFIGS " == *" jpsource "* ]]; then  # its own dataset, so its own table
+  $PY "$ROOT/studies/quality-64px/report.py" --dataset data/jp --run jpsource=runs/jpsource \
+    --json "results-${SIZE}px-jpsource.json" > report-jpsource.md 2>> report.err
+fi
+cat report*.md report.err
+pack; t "done"

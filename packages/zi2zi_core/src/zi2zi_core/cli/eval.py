@@ -72,7 +72,7 @@ def eval_cmd(
     from zi2zi_core.evaluation.outputs import check_apart_from_dataset, claim_inference_output
     from zi2zi_core.rundir.checkpoint import check_belongs_to_run, load_for_inference
 
-    out = out_dir or RunDir(run_dir).eval_dir(f"{checkpoint_label(which)}-{split}")
+    out = out_dir or RunDir(run_dir).eval_report_dir(checkpoint_label(which), split)
     claim_inference_output(out, run_dir, which, shards, what="the report folder")
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)

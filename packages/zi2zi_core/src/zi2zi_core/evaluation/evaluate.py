@@ -25,6 +25,7 @@ import torch
 from glyphrender.atomic import write_bytes_atomic
 from glyphrender.dataset.shards import GlyphBatch
 
+from zi2zi_core.evaluation.compare import PER_GLYPH_NAME
 from zi2zi_core.evaluation.generate import iter_generated
 from zi2zi_core.evaluation.metric_names import GLYPH_METRICS, higher_is_better
 from zi2zi_core.evaluation.metrics import glyph_metrics
@@ -33,7 +34,6 @@ from zi2zi_core.models.imaging import from_model, to_unit, unit_from_coverage
 
 SYSTEMS: tuple[str, ...] = ("model", "copy_source", "blank")
 SUMMARY_NAME = "metrics.json"  # the eval summary (not the run's metrics.jsonl log)
-PER_GLYPH_NAME = "per_glyph.csv"
 REVIEW_NAME = "review.png"
 
 

@@ -92,6 +92,11 @@ class RunDir:
     def eval_dir(self, label: str) -> Path:
         return self.path / self.EVAL / label
 
+    def eval_report_dir(self, checkpoint: str, split: str) -> Path:
+        """Where ``zi2zi eval --checkpoint CHECKPOINT --split SPLIT`` writes by default
+        (``checkpoint``: ``best``, ``last`` or a checkpoint file's stem)."""
+        return self.eval_dir(f"{checkpoint}-{split}")
+
     def step_checkpoints(self) -> list[tuple[int, Path]]:
         """(step, path) of the step checkpoints, oldest first (``best.pt`` excluded)."""
         if not self.checkpoints.is_dir():
