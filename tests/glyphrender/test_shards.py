@@ -308,3 +308,24 @@ def test_a_missing_style_and_bad_style_ids_are_refused_in_one_line(tmp_path):
 
     _rewrite_manifest(root, drop_the_role)
     _one_line_error(lambda: Dataset.open(root), "fonts[1] has no role")
+
+
+def test_a_manifest_naming_a_shard_outside_the_dataset_or_twice_is_refused(tmp_path):
+    from glyphrender.dataset.shards import Dataset
+
+    (tmp_path / "x.h5").write_bytes(b"outside")
+    root = _dataset(tmp_path / "ds")
+
+    def outside(manifest):
+        manifest["splits"]["train"]["shards"][0]["file"] = "../x.h5"
+
+    _rewrite_manifest(root, outside)
+    _one_line_error(lambda: Dataset.open(root), "shard '../x.h5' of split 'train' is not a file")
+    root = _dataset(tmp_path / "twice")
+
+    def twice(manifest):
+        shards = manifest["splits"]["train"]["shards"]
+        shards[1] = dict(shards[0])
+
+    _rewrite_manifest(root, twice)
+    _one_line_error(lambda: Dataset.open(root), "shard 'train-00000.h5' is listed more than once")

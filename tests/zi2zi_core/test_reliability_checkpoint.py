@@ -229,3 +229,14 @@ def test_a_run_resumed_past_a_corrupt_checkpoint_never_prunes_its_new_ones(run_a
     )
     assert [s for s, _ in RunDir(run).step_checkpoints()] == [4]
     assert load_checkpoint(RunDir(run).checkpoint(4))["step"] == 4
+
+
+def test_a_checkpoint_longer_than_its_header_says_is_not_called_truncated(tmp_path):
+    path = tmp_path / "ckpt-00000001.pt"
+    save_checkpoint({"format_version": 2, "step": 1, "w": torch.ones(1000)}, path)
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: 1 byte(s) longer than its header says (")
+    assert "truncated" not in message and "damaged (not loaded)" in message

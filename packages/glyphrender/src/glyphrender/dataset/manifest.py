@@ -103,12 +103,14 @@ class Manifest:
             if key not in data:
                 raise DatasetError(f"{origin}: manifest lacks {key!r}")
         render = data.get("render")
+        splits = {name: _split(name, info, origin) for name, info in _items(data, origin)}
+        _check_shard_files(splits, origin)
         return cls(
             origin=origin,
             schema_version=SCHEMA_VERSION,
             glyph_px=_glyph_px(data["glyph_px"], origin),
             fonts=_fonts(data["fonts"], origin),
-            splits={name: _split(name, info, origin) for name, info in _items(data, origin)},
+            splits=splits,
             render=_render(render, origin) if render is not None else None,
             clipped_count=_clipped(render),
             created=data.get("created"),
@@ -201,6 +203,24 @@ def _split(name: str, info: Any, origin: Path) -> SplitInfo:
             f"{origin}: split {name!r} counts {info['count']} samples but its shards list {listed}"
         )
     return SplitInfo(name, count, shards)
+
+
+def _check_shard_files(splits: Mapping[str, SplitInfo], origin: Path) -> None:
+    """Every shard is a plain file name inside the dataset, listed once: ``../x.h5`` or an
+    absolute path would make a reader (or a --force that replaces the dataset) reach outside
+    it, and a shard listed twice would count its samples twice."""
+    seen: set[str] = set()
+    for split in splits.values():
+        for shard in split.shards:
+            name = shard.file
+            if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+                raise DatasetError(
+                    f"{origin}: shard {name!r} of split {split.name!r} is not a file name "
+                    "inside the dataset"
+                )
+            if name in seen:
+                raise DatasetError(f"{origin}: shard {name!r} is listed more than once")
+            seen.add(name)
 
 
 def _fonts(entries: Any, origin: Path) -> tuple[FontRecord, ...]:

@@ -110,9 +110,14 @@ def _check_payload(file: IO[bytes], path: Path) -> None:
     while chunk := file.read(CHUNK):
         actual.update(chunk)
         read += len(chunk)
-    if read != size:
+    if read < size:
         raise CheckpointError(
             f"{path}: truncated ({read:,} of {size:,} bytes), the file is incomplete (not loaded)"
+        )
+    if read > size:
+        raise CheckpointError(
+            f"{path}: {read - size:,} byte(s) longer than its header says ({read:,}, not "
+            f"{size:,}), the file is damaged (not loaded)"
         )
     if actual.hexdigest() != digest:
         raise CheckpointError(f"{path}: checksum mismatch, the file is corrupt (not loaded)")
