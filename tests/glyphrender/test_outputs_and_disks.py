@@ -187,3 +187,18 @@ def test_a_read_only_output_folder_is_one_line_before_any_work(made, small_disk)
     assert one_error_line(result) == (
         f"glyphrender: error: {out}: cannot write: read-only file system; nothing written"
     )
+
+
+def test_coverage_lists_and_the_forms_file_never_go_over_or_into_a_font(font_factory):
+    src, dst = font_factory.pair(src_count=20, dst_count=10)
+    before = contents(src, dst)
+    cases = [
+        (["coverage", "--src", src, "--dst", dst, "--write-lists", src.parent], "--write-lists"),
+        (["coverage", "--font", src, "--write-lists", src.parent], "--write-lists"),
+        (["forms", "--a", src, "--b", dst, "--out", dst], "--out"),
+    ]
+    for args, option in cases:
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f": {option} " in one_error_line(result)
+    assert contents(src, dst) == before

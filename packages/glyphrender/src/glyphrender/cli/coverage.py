@@ -111,6 +111,8 @@ def coverage(
     if src is None or not dsts:
         raise click.UsageError("give --src and --dst (a source and its targets), or --font")
     target_refs = font_refs(dsts, dst_indices, "--dst")
+    fonts = [FontRef.parse(src, src_index), *target_refs]
+    _claim_lists(write_lists, [("a font", ref.path) for ref in fonts])
     charset = resolve_charset(charset_specs or DEFAULT_CHARSET)
     source = open_font(FontRef.parse(src, src_index))
     targets = [open_font(ref) for ref in target_refs]
@@ -154,12 +156,21 @@ def coverage(
         _write_lists(write_lists, lists)
 
 
+def _claim_lists(write_lists: Path | None, inputs: list[tuple[str, Path]]) -> None:
+    """--write-lists apart from the fonts read and writable, before anything is counted."""
+    if write_lists is not None:
+        from glyphrender.outputs import claim_output
+
+        claim_output(write_lists, inputs, "the lists", option="--write-lists")
+
+
 def _one_font(font_spec: str, charset_specs: Sequence[str], write_lists: Path | None) -> None:
     """``coverage --font``: present and missing per charset, each on its own."""
     from glyphrender.fonts.charsets import resolve_charset
     from glyphrender.fonts.coverage import font_coverage
     from glyphrender.fonts.loading import FontRef, open_font
 
+    _claim_lists(write_lists, [("the font", FontRef.parse(font_spec).path)])
     # By default every named set, less the aliases (big5-1-han is big5-1).
     specs = list(charset_specs) or [
         name for name, text in NAMED_SETS.items() if not text.startswith("the same as")

@@ -86,6 +86,11 @@ def forms(
 
     if out is not None and not out.absolute().parent.is_dir():  # before the slow part
         raise GlyphrenderError(f"{out.absolute().parent}: output folder does not exist")
+    if out is not None:
+        from glyphrender.outputs import claim_output
+
+        fonts = [("face a", face_a), ("face b", face_b), ("the target font", target)]
+        claim_output(out, [(what, FontRef.parse(f).path if f else None) for what, f in fonts])
     charset = resolve_charset(charset_specs)
     a, b = open_font(FontRef.parse(face_a)), open_font(FontRef.parse(face_b))
     target_font = open_font(FontRef.parse(target)) if target else None
