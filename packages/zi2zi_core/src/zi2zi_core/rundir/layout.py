@@ -11,6 +11,8 @@
     RUN/eval/LABEL/                   ``zi2zi eval`` reports
     RUN/tensorboard/                  TensorBoard events (when installed)
     RUN/train.log  sweep-run.toml     written by ``zi2zi sweep`` for each of its runs
+    RUN/.lock                         the lock of the ``zi2zi train`` writing it (its PID;
+                                      ``glyphrender.outputs.folder_lock``)
 """
 
 from __future__ import annotations
