@@ -4,7 +4,7 @@
 Usage::
 
     python3 scripts/fetch_fonts.py [--dest fonts] [--shared ../shared/fonts] [--from-registry]
-        [--zoo] [--deb fonts-noto-cjk_20220127+repack1-1_all.deb]
+        [--zoo]
 
 By default the four fonts the tests, the demo and the benchmarks use, plus the Pan-CJK
 collection ``NotoSansCJK-Regular.ttc`` (the regional forms of issue 20: face 0 JP, 3 TC, 4 HK);
@@ -12,10 +12,10 @@ collection ``NotoSansCJK-Regular.ttc`` (the regional forms of issue 20: face 0 J
 design, 57 MB on disk, ~130 MB of tarballs to download). Source order, per file: a shared copy
 (``../shared/fonts`` next to the repository, if it exists and has the file), otherwise the
 npm registry (``npm pack`` of pinned ``@expo-google-fonts`` packages, which ship the Google
-Fonts TTFs unchanged) or, for the collection, Debian's ``fonts-noto-cjk`` package at a pinned
-version (``apt-get download``, or a ``.deb`` given with ``--deb``), read in Python (ar archive,
-data.tar.xz). Every file is checked against ``fonts/SHA256SUMS`` before it gets its final
-name; files already present with the right hash are left alone.
+Fonts TTFs unchanged) or, for the collection, PyPI (``python -m pip download`` of the pinned
+wheel ``noto-cjk-sans-otc==0.0.1``, read with zipfile). Every file is checked against
+``fonts/SHA256SUMS`` before it gets its final name; files already present with the right hash
+are left alone.
 
 Exit codes: 0 all files present and verified, 1 any failure (one line on stderr).
 Standard library only, so it runs before anything is installed.
@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import lzma
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,16 +57,16 @@ NOTO = "@expo-google-fonts/noto-sans-tc@0.4.3"
 ZEN_MARU = "@expo-google-fonts/zen-maru-gothic@0.4.1"
 ZEN_KAKU = "@expo-google-fonts/zen-kaku-gothic-new@0.4.1"
 
-# The Pan-CJK collection comes from Debian (the upstream release is a 100+ MB zip of every
-# weight); the package's copyright file carries the SIL OFL 1.1 text and travels with it.
-DEB_PACKAGE = "fonts-noto-cjk"
-DEB_VERSION = "1:20220127+repack1-1"
-DEB_SPEC = f"{DEB_PACKAGE}={DEB_VERSION}"
-DEB_FILES: tuple[FontFile, ...] = (
+# The Pan-CJK collection comes from PyPI: the wheel noto-cjk-sans-otc 0.0.1 (OFL-1.1, 15.5 MB)
+# carries the Regular collection byte-identical to Debian's fonts-noto-cjk 1:20220127+repack1-1
+# (the upstream release is a 100+ MB zip of every weight), and pip is there wherever Python is.
+# Its licence file, the SIL OFL 1.1 text, travels with it.
+PIP_SPEC = "noto-cjk-sans-otc==0.0.1"
+PIP_FILES: tuple[FontFile, ...] = (
+    FontFile("NotoSansCJK-Regular.ttc", PIP_SPEC, "noto_cjk_sans_otc/NotoSansCJK-Regular.ttc"),
     FontFile(
-        "NotoSansCJK-Regular.ttc", DEB_SPEC, "usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+        "noto-cjk.LICENSE.txt", PIP_SPEC, "noto_cjk_sans_otc-0.0.1.dist-info/licenses/LICENSE"
     ),
-    FontFile("noto-cjk.LICENSE.txt", DEB_SPEC, "usr/share/doc/fonts-noto-cjk/copyright"),
 )
 
 # The npm part of the default set: what CI, the demo and the benchmarks need.
@@ -86,8 +87,8 @@ NPM_FILES: tuple[FontFile, ...] = (
 )
 
 # The default set. The collection is in it because the real-font tests of the form oracle
-# (tests/integration) and the TC font chain need it; CI runs as root on Debian, where apt works.
-FILES: tuple[FontFile, ...] = NPM_FILES + DEB_FILES
+# (tests/integration) and the TC font chain need it.
+FILES: tuple[FontFile, ...] = NPM_FILES + PIP_FILES
 
 
 def _regular_with_licence(slug: str, version: str, stem: str) -> tuple[FontFile, FontFile]:
@@ -245,115 +246,60 @@ def fetch_from_registry(wanted: list[FontFile], dest: Path, sums: dict) -> None:
                 raise FetchError(f"{tgz.name}: unreadable tarball ({exc})") from None
 
 
-class _Slice:
-    """A read-only window ``[offset, offset + size)`` of an open file (one ar member)."""
+def pip_download(spec: str, workdir: Path) -> Path:
+    """Download one pinned wheel with this Python's pip into ``workdir``; return its path.
 
-    def __init__(self, fh: BinaryIO, offset: int, size: int) -> None:
-        fh.seek(offset)
-        self._fh, self._left = fh, size
-
-    def read(self, n: int = -1) -> bytes:
-        n = self._left if n is None or n < 0 else min(n, self._left)
-        data = self._fh.read(n)
-        self._left -= len(data)
-        return data
-
-
-def _deb_data_member(fh: BinaryIO, deb: Path) -> tuple[str, _Slice]:
-    """Find ``data.tar.*`` in the ar archive of a .deb; return its name and a reader over it."""
-    if fh.read(8) != b"!<arch>\n":
-        raise FetchError(f"{deb}: not a Debian package (no ar archive header)")
-    offset = 8
-    while True:
-        fh.seek(offset)
-        header = fh.read(60)
-        if len(header) < 60 or header[58:60] != b"`\n":
-            raise FetchError(f"{deb}: no data.tar member in the package")
-        name = header[:16].decode("ascii", "replace").strip().rstrip("/")
-        try:
-            size = int(header[48:58].decode("ascii").strip())
-        except ValueError:
-            raise FetchError(f"{deb}: corrupt ar member header at byte {offset}") from None
-        if name.startswith("data.tar"):
-            return name, _Slice(fh, offset + 60, size)
-        offset += 60 + size + (size & 1)  # members are padded to an even length
-
-
-def install_from_deb(deb: Path, wanted: list[FontFile], dest: Path, sums: dict) -> None:
-    """Copy the ``wanted`` members out of a .deb's data.tar.xz (or .gz), each checksummed."""
-    try:
-        fh = deb.open("rb")
-    except OSError as exc:
-        raise FetchError(f"{deb}: cannot read ({exc.strerror})") from None
-    by_member = {font.member: font for font in wanted}
-    with fh:
-        name, data = _deb_data_member(fh, deb)
-        compression = {"data.tar.xz": "xz", "data.tar.gz": "gz", "data.tar": ""}.get(name)
-        if compression is None:
-            raise FetchError(f"{deb}: unsupported {name} (expected data.tar.xz)")
-        try:
-            # Stream mode: one pass over the xz data, no temporary copy of the tarball.
-            with tarfile.open(fileobj=data, mode=f"r|{compression}") as tar:
-                for member in tar:
-                    font = by_member.pop(member.name.removeprefix("./"), None)
-                    if font is None or not member.isfile():
-                        continue
-                    with tar.extractfile(member) as stream:
-                        install_stream(stream, dest / font.name, sums[font.name], deb.name)
-                    print(f"fetch_fonts: {font.name} <- {deb.name}")
-        except (tarfile.TarError, lzma.LZMAError, EOFError) as exc:
-            raise FetchError(f"{deb}: unreadable {name} ({exc})") from None
-    if by_member:
-        raise FetchError(f"{deb}: package has no file {', '.join(sorted(by_member))}")
-
-
-def _apt_error(proc: subprocess.CompletedProcess) -> str:
-    lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("E:")]
-    return (errors or lines or [f"exit status {proc.returncode}"])[-1]
-
-
-def apt_download(spec: str, workdir: Path) -> Path:
-    """``apt-get download`` one pinned package into ``workdir``; return the .deb's path.
-
-    As root, a failed download is retried once after ``apt-get update`` (fresh containers
-    ship with empty package lists); otherwise the error says what to run.
+    pip's own settings apply (``PIP_INDEX_URL``, ``PIP_NO_INDEX`` + ``PIP_FIND_LINKS`` for a
+    folder holding the wheel when offline, proxies, certificates).
     """
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise FetchError(
-            f"apt-get not found: the Pan-CJK collection comes from Debian's {spec}; "
-            "download that .deb and pass --deb FILE (or --shared DIR with the fonts)"
-        )
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    for attempt in (1, 2):
-        try:
-            proc = subprocess.run(
-                [apt, "download", spec], cwd=workdir, capture_output=True, text=True, check=False
+    python = sys.executable
+    command = [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    command += ["--disable-pip-version-check", "--dest", str(workdir), spec]
+    print(f"fetch_fonts: downloading {spec} with pip (15.5 MB)")
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise FetchError(f"pip: cannot run {python} ({exc.strerror})") from None
+    if proc.returncode != 0:
+        output = proc.stderr or proc.stdout or ""
+        if "No module named pip" in output:
+            raise FetchError(
+                f"{python} has no pip: the Pan-CJK collection comes from PyPI ({spec}); "
+                "install pip for it, or pass --shared DIR with the fonts"
             )
-        except OSError as exc:
-            raise FetchError(f"apt-get: cannot run {apt} ({exc.strerror})") from None
-        if proc.returncode == 0:
-            break
-        if attempt == 2 or not is_root:
-            hint = "" if is_root else "; run 'apt-get update' as root first, or pass --deb FILE"
-            raise FetchError(f"apt-get download {spec} failed: {_apt_error(proc)}{hint}")
-        update = subprocess.run([apt, "update", "-qq"], capture_output=True, text=True, check=False)
-        if update.returncode != 0:
-            raise FetchError(f"apt-get update failed: {_apt_error(update)}")
-    debs = sorted(workdir.glob("*.deb"))
-    if len(debs) != 1:
-        raise FetchError(f"apt-get download {spec} produced {len(debs)} .deb files, expected 1")
-    return debs[0]
+        lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+        errors = [ln.removeprefix("ERROR: ") for ln in lines if ln.startswith("ERROR:")]
+        detail = (errors or lines or [f"exit status {proc.returncode}"])[-1]
+        raise FetchError(
+            f"pip download {spec} failed ({detail}): rerun 'python3 scripts/fetch_fonts.py' "
+            "once PyPI is reachable, or pass --shared DIR with the fonts"
+        )
+    wheels = sorted(workdir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise FetchError(f"pip download {spec} produced {len(wheels)} wheels, expected 1")
+    return wheels[0]
 
 
-def fetch_from_deb(wanted: list[FontFile], dest: Path, sums: dict, deb: Path | None) -> None:
-    """The collection's files from ``deb``, or from a fresh ``apt-get download``."""
-    if deb is not None:
-        install_from_deb(deb, wanted, dest, sums)
-        return
+def install_from_wheel(wheel: Path, wanted: list[FontFile], dest: Path, sums: dict) -> None:
+    """Copy the ``wanted`` members out of a wheel (a zip archive), each checksummed."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for font in wanted:
+                try:
+                    member = archive.open(font.member)
+                except KeyError:
+                    raise FetchError(f"{wheel.name}: wheel has no file {font.member}") from None
+                with member:
+                    install_stream(member, dest / font.name, sums[font.name], wheel.name)
+                print(f"fetch_fonts: {font.name} <- {wheel.name}")
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise FetchError(f"{wheel.name}: unreadable wheel ({exc})") from None
+
+
+def fetch_from_pip(wanted: list[FontFile], dest: Path, sums: dict) -> None:
+    """The collection's files from a fresh ``pip download`` of the pinned wheel."""
     with tempfile.TemporaryDirectory(prefix="fetch_fonts-") as tmp:
-        install_from_deb(apt_download(DEB_SPEC, Path(tmp)), wanted, dest, sums)
+        install_from_wheel(pip_download(PIP_SPEC, Path(tmp)), wanted, dest, sums)
 
 
 def fetch(
@@ -362,7 +308,6 @@ def fetch(
     sums_path: Path,
     from_registry: bool,
     zoo: bool = False,
-    deb: Path | None = None,
 ) -> int:
     files = FILES + ZOO_FILES if zoo else FILES
     sums = read_sums(sums_path, files)
@@ -377,7 +322,7 @@ def fetch(
     if not wanted:
         print(f"fetch_fonts: all {len(files)} files present and verified in {dest}")
         return 0
-    # The shared copy holds the default set; what it lacks comes from npm or Debian.
+    # The shared copy holds the default set; what it lacks comes from npm or PyPI.
     in_shared = (
         []
         if from_registry or not shared.is_dir()
@@ -385,12 +330,12 @@ def fetch(
     )
     if in_shared:
         copy_from_shared(shared, in_shared, dest, sums)
-    from_deb = [f for f in wanted if f in DEB_FILES and f not in in_shared]
-    from_npm = [f for f in wanted if f not in in_shared and f not in from_deb]
+    from_pip = [f for f in wanted if f in PIP_FILES and f not in in_shared]
+    from_npm = [f for f in wanted if f not in in_shared and f not in from_pip]
     if from_npm:
         fetch_from_registry(from_npm, dest, sums)
-    if from_deb:
-        fetch_from_deb(from_deb, dest, sums, deb)
+    if from_pip:
+        fetch_from_pip(from_pip, dest, sums)
     print(f"fetch_fonts: {len(wanted)} file(s) written, all {len(files)} verified in {dest}")
     return 0
 
@@ -407,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--from-registry",
         action="store_true",
-        help="ignore the shared copy; download with npm pack (and apt-get for the collection)",
+        help="ignore the shared copy; download with npm pack (pip download for the collection)",
     )
     parser.add_argument(
         "--sums", type=Path, default=DEFAULT_SUMS, help="checksum file (default: fonts/SHA256SUMS)"
@@ -417,14 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also fetch the font zoo for multi-font pretraining (docs/few-shot.md)",
     )
-    parser.add_argument(
-        "--deb",
-        type=Path,
-        help=f"take the Pan-CJK collection from this .deb ({DEB_SPEC}) instead of apt-get",
-    )
     args = parser.parse_args(argv)
     try:
-        return fetch(args.dest, args.shared, args.sums, args.from_registry, args.zoo, args.deb)
+        return fetch(args.dest, args.shared, args.sums, args.from_registry, args.zoo)
     except FetchError as exc:
         print(f"fetch_fonts: error: {exc}", file=sys.stderr)
         return 1

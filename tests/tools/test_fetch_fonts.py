@@ -1,21 +1,21 @@
-"""scripts/fetch_fonts.py: verified copies from a shared dir, npm or a .deb, never a wrong file.
+"""scripts/fetch_fonts.py: verified copies from a shared dir, npm or PyPI, never a wrong file.
 
 Offline: the shared directory is fake, the registry route runs against a fake ``npm``
-executable that builds tarballs locally, and the Debian route against a fake ``apt-get`` that
-writes a locally built .deb (ar archive + data.tar.xz). The script runs as a subprocess, the
-way users and nox run it.
+executable that builds tarballs locally, and the PyPI route runs the real ``pip download``
+with no index and no config files, finding only a locally built wheel in a folder
+(``PIP_NO_INDEX`` + ``PIP_FIND_LINKS``, the way a user fetches offline). The script runs as a
+subprocess, the way users and nox run it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ def _load_script():
 
 FETCH = _load_script()
 NAMES = [f.name for f in FETCH.FILES]
-DEB_NAMES = [f.name for f in FETCH.DEB_FILES]
+PIP_NAMES = [f.name for f in FETCH.PIP_FILES]
 ZOO_NAMES = [f.name for f in FETCH.ZOO_FILES]
 
 
@@ -44,6 +44,18 @@ def fake_content(name: str) -> bytes:
 def write_sums(path: Path, names: list[str]) -> Path:
     lines = [f"{hashlib.sha256(fake_content(n)).hexdigest()}  {n}" for n in names]
     path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def wheelhouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip offline for every test: no config files, no index, only this folder (empty unless
+    the test builds the wheel into it), so a pip failure is what pip does without network."""
+    path = tmp_path / "wheelhouse"
+    path.mkdir()
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(path))
     return path
 
 
@@ -114,63 +126,30 @@ def registry_layout(
     return layout
 
 
-def make_deb(members: dict[str, bytes]) -> bytes:
-    """A minimal .deb: an ar archive of debian-binary, control.tar.xz and data.tar.xz."""
-
-    def tar_xz(files: dict[str, bytes]) -> bytes:
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:xz") as tar:
-            for name, data in files.items():
-                info = tarfile.TarInfo("./" + name)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-        return buf.getvalue()
-
-    parts = [
-        ("debian-binary", b"2.0\n"),
-        ("control.tar.xz", tar_xz({"control": b"Package: fonts-noto-cjk\n"})),
-        ("data.tar.xz", tar_xz({"usr/share/doc/other": b"x", **members})),
-    ]
-    out = io.BytesIO(b"!<arch>\n")
-    out.seek(0, io.SEEK_END)
-    for name, data in parts:
-        header = f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n"
-        out.write(header.encode() + data + (b"\n" if len(data) % 2 else b""))
-    return out.getvalue()
+WHEEL_NAME = "noto_cjk_sans_otc-0.0.1-py3-none-any.whl"
 
 
-def deb_members(wrong: str | None = None) -> dict[str, bytes]:
-    """The collection's members as the fake .deb ships them (``wrong``: tampered bytes)."""
-    return {
-        f.member: b"tampered" if f.name == wrong else fake_content(f.name) for f in FETCH.DEB_FILES
+def make_wheel(wheelhouse: Path, wrong: str | None = None, leave_out: str | None = None) -> Path:
+    """The pinned wheel as pip sees it, with fake fonts (``wrong``: tampered bytes)."""
+    dist_info = "noto_cjk_sans_otc-0.0.1.dist-info"
+    members = {
+        f.member: b"tampered" if f.name == wrong else fake_content(f.name)
+        for f in FETCH.PIP_FILES
+        if f.name != leave_out
     }
-
-
-def write_fake_apt(bin_dir: Path, deb: bytes, needs_update: bool = False) -> Path:
-    """An ``apt-get`` whose ``download`` writes ``deb`` (after ``update`` if ``needs_update``).
-
-    Every call is appended to ``bin_dir/apt.log``.
-    """
-    bin_dir.mkdir(exist_ok=True)
-    (bin_dir / "the.deb").write_bytes(deb)
-    updated = bin_dir / "updated"
-    if not needs_update:
-        updated.write_text("")
-    apt = bin_dir / "apt-get"
-    apt.write_text(
-        f"#!{sys.executable}\n"
-        "import os, shutil, sys\n"
-        f"open({str(bin_dir / 'apt.log')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-        "if sys.argv[1] == 'update':\n"
-        f"    open({str(updated)!r}, 'w').close()\n"
-        "    sys.exit(0)\n"
-        f"if not os.path.exists({str(updated)!r}):\n"
-        "    print('E: Unable to locate package fonts-noto-cjk', file=sys.stderr)\n"
-        "    sys.exit(100)\n"
-        f"shutil.copy({str(bin_dir / 'the.deb')!r}, 'fonts-noto-cjk_1%3a20220127_all.deb')\n"
+    members["noto_cjk_sans_otc/__init__.py"] = b""
+    members[f"{dist_info}/METADATA"] = (
+        b"Metadata-Version: 2.1\nName: noto-cjk-sans-otc\nVersion: 0.0.1\n"
     )
-    apt.chmod(0o755)
-    return bin_dir / "apt.log"
+    members[f"{dist_info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    members[f"{dist_info}/RECORD"] = b""
+    wheel = wheelhouse / WHEEL_NAME
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return wheel
 
 
 def run(*args: str | Path, path: str | None = None) -> subprocess.CompletedProcess:
@@ -234,10 +213,10 @@ def test_npm_failure_is_one_clear_error(tmp_path, sums):
     assert "404 Not Found" in lines[0]
 
 
-def test_registry_route_extracts_the_pinned_members(tmp_path, sums):
+def test_registry_route_extracts_the_pinned_members(tmp_path, sums, wheelhouse):
+    make_wheel(wheelhouse)
     bin_dir = tmp_path / "bin"
     write_fake_npm(bin_dir, registry_layout())
-    write_fake_apt(bin_dir, make_deb(deb_members()))
     dest = tmp_path / "fonts"
     proc = run("--dest", dest, "--from-registry", "--sums", sums, path=str(bin_dir))
     assert proc.returncode == 0, proc.stderr
@@ -288,10 +267,10 @@ def test_zoo_is_opt_in(tmp_path, shared, sums, no_npm_path):
     assert_all_fetched(dest)
 
 
-def test_zoo_from_registry_fetches_every_font_and_licence(tmp_path, zoo_sums):
+def test_zoo_from_registry_fetches_every_font_and_licence(tmp_path, zoo_sums, wheelhouse):
+    make_wheel(wheelhouse)
     bin_dir = tmp_path / "bin"
     write_fake_npm(bin_dir, registry_layout(files=FETCH.NPM_FILES + FETCH.ZOO_FILES))
-    write_fake_apt(bin_dir, make_deb(deb_members()))
     dest = tmp_path / "fonts"
     proc = run("--dest", dest, "--from-registry", "--zoo", "--sums", zoo_sums, path=str(bin_dir))
     assert proc.returncode == 0, proc.stderr
@@ -355,145 +334,117 @@ def test_tarball_reader_rejects_garbage(tmp_path, sums):
     assert "Traceback" not in proc.stderr
 
 
-# The Pan-CJK collection: Debian's fonts-noto-cjk .deb, via apt-get download or --deb FILE.
+# The Pan-CJK collection: PyPI's noto-cjk-sans-otc wheel, via pip download.
 
 
 @pytest.fixture
 def shared_without_collection(shared: Path) -> Path:
-    """A shared copy holding only the npm fonts, as ../shared/fonts did before issue 20."""
-    for name in DEB_NAMES:
+    """A shared copy holding only the npm fonts, as ../shared/fonts does."""
+    for name in PIP_NAMES:
         (shared / name).unlink()
     return shared
 
 
-def test_collection_is_in_the_default_set_pinned_to_one_debian_version():
+def test_collection_is_in_the_default_set_pinned_to_one_pypi_wheel():
     assert "NotoSansCJK-Regular.ttc" in NAMES and "noto-cjk.LICENSE.txt" in NAMES
-    assert FETCH.DEB_SPEC == "fonts-noto-cjk=1:20220127+repack1-1"
+    assert FETCH.PIP_SPEC == "noto-cjk-sans-otc==0.0.1"
     sums = FETCH.read_sums(FETCH.DEFAULT_SUMS)
+    # The same bytes as Debian's fonts-noto-cjk 1:20220127+repack1-1 ships.
     assert sums["NotoSansCJK-Regular.ttc"] == (
         "b76b0433203017ca80401b2ee0dd69350349871c4b19d504c34dbdd80541690a"
     )
+    # The wheel's licence file: the SIL OFL 1.1 text.
+    assert sums["noto-cjk.LICENSE.txt"] == (
+        "6a73f9541c2de74158c0e7cf6b0a58ef774f5a780bf191f2d7ec9cc53efe2bf2"
+    )
 
 
-def test_collection_comes_from_apt_when_the_shared_copy_lacks_it(
-    tmp_path, shared_without_collection, sums
+def test_collection_comes_from_pip_when_the_shared_copy_lacks_it(
+    tmp_path, shared_without_collection, sums, wheelhouse, no_npm_path
 ):
-    bin_dir = tmp_path / "bin"
-    log = write_fake_apt(bin_dir, make_deb(deb_members()))
+    make_wheel(wheelhouse)
     dest = tmp_path / "fonts"
     proc = run(
-        "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=str(bin_dir)
+        "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=no_npm_path
     )
     assert proc.returncode == 0, proc.stderr
     assert_all_fetched(dest)
-    assert log.read_text() == f"download {FETCH.DEB_SPEC}\n"
-    assert "NotoSansCJK-Regular.ttc <- fonts-noto-cjk_1%3a20220127_all.deb" in proc.stdout
+    assert f"NotoSansCJK-Regular.ttc <- {WHEEL_NAME}" in proc.stdout
+    assert f"noto-cjk.LICENSE.txt <- {WHEEL_NAME}" in proc.stdout
 
 
-def test_root_with_empty_package_lists_runs_apt_update_once(
-    tmp_path, shared_without_collection, sums, monkeypatch
-):
-    bin_dir = tmp_path / "bin"
-    log = write_fake_apt(bin_dir, make_deb(deb_members()), needs_update=True)
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setattr(FETCH.os, "geteuid", lambda: 0)
+def test_shared_copy_wins_over_pip(tmp_path, shared, sums, wheelhouse, no_npm_path):
+    """With the collection in the shared copy pip is never asked (its wheel here is wrong)."""
+    make_wheel(wheelhouse, wrong="NotoSansCJK-Regular.ttc")
     dest = tmp_path / "fonts"
-    assert FETCH.fetch(dest, shared_without_collection, sums, False) == 0
+    proc = run("--dest", dest, "--shared", shared, "--sums", sums, path=no_npm_path)
+    assert proc.returncode == 0, proc.stderr
     assert_all_fetched(dest)
-    assert log.read_text().splitlines() == [
-        f"download {FETCH.DEB_SPEC}",
-        "update -qq",
-        f"download {FETCH.DEB_SPEC}",
-    ]
+    assert f"NotoSansCJK-Regular.ttc <- {shared / 'NotoSansCJK-Regular.ttc'}" in proc.stdout
+    assert "downloading" not in proc.stdout and WHEEL_NAME not in proc.stdout
 
 
-def test_non_root_with_stale_lists_says_what_to_run(
-    tmp_path, shared_without_collection, sums, monkeypatch
+def test_pip_failure_is_one_line_naming_the_package_and_what_to_run(
+    tmp_path, shared_without_collection, sums, no_npm_path
 ):
-    bin_dir = tmp_path / "bin"
-    log = write_fake_apt(bin_dir, make_deb(deb_members()), needs_update=True)
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setattr(FETCH.os, "geteuid", lambda: 1000)
-    dest = tmp_path / "fonts"
-    with pytest.raises(FETCH.FetchError) as info:
-        FETCH.fetch(dest, shared_without_collection, sums, False)
-    assert str(info.value) == (
-        f"apt-get download {FETCH.DEB_SPEC} failed: E: Unable to locate package fonts-noto-cjk; "
-        "run 'apt-get update' as root first, or pass --deb FILE"
-    )
-    assert "update" not in log.read_text()
-    assert not any((dest / n).exists() for n in DEB_NAMES)
-
-
-def test_no_apt_get_is_one_clear_error(tmp_path, shared_without_collection, sums, no_npm_path):
+    """No wheel reachable (the wheelhouse is empty, as PyPI is without network)."""
     dest = tmp_path / "fonts"
     proc = run(
         "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=no_npm_path
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        "fetch_fonts: error: apt-get not found: the Pan-CJK collection comes from Debian's "
-        f"{FETCH.DEB_SPEC}; download that .deb and pass --deb FILE (or --shared DIR with the fonts)"
+        "fetch_fonts: error: pip download noto-cjk-sans-otc==0.0.1 failed (No matching "
+        "distribution found for noto-cjk-sans-otc==0.0.1): rerun 'python3 scripts/fetch_fonts.py' "
+        "once PyPI is reachable, or pass --shared DIR with the fonts"
     ]
+    assert not any((dest / n).exists() for n in PIP_NAMES)
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")], "temp file left behind"
 
 
-def test_deb_option_reads_a_downloaded_package(
-    tmp_path, shared_without_collection, sums, no_npm_path
-):
-    deb = tmp_path / "fonts-noto-cjk.deb"
-    deb.write_bytes(make_deb(deb_members()))
+def test_python_without_pip_is_one_clear_error(tmp_path, shared_without_collection, sums):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
     dest = tmp_path / "fonts"
-    proc = run(
-        "--dest",
-        dest,
-        "--shared",
-        shared_without_collection,
-        "--sums",
-        sums,
-        "--deb",
-        deb,
-        path=no_npm_path,
+    proc = subprocess.run(
+        [str(python), str(SCRIPT), "--dest", str(dest), "--shared", str(shared_without_collection)]
+        + ["--sums", str(sums)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert_all_fetched(dest)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"fetch_fonts: error: {python} has no pip: the Pan-CJK collection comes from PyPI "
+        "(noto-cjk-sans-otc==0.0.1); install pip for it, or pass --shared DIR with the fonts"
+    ]
+    assert not any((dest / n).exists() for n in PIP_NAMES)
 
 
-def test_tampered_collection_in_the_deb_is_refused(
-    tmp_path, shared_without_collection, sums, no_npm_path
+def test_tampered_collection_in_the_wheel_is_refused(
+    tmp_path, shared_without_collection, sums, wheelhouse, no_npm_path
 ):
-    deb = tmp_path / "fonts-noto-cjk.deb"
-    deb.write_bytes(make_deb(deb_members(wrong="NotoSansCJK-Regular.ttc")))
+    make_wheel(wheelhouse, wrong="NotoSansCJK-Regular.ttc")
     dest = tmp_path / "fonts"
     proc = run(
-        "--dest",
-        dest,
-        "--shared",
-        shared_without_collection,
-        "--sums",
-        sums,
-        "--deb",
-        deb,
-        path=no_npm_path,
+        "--dest", dest, "--shared", shared_without_collection, "--sums", sums, path=no_npm_path
     )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "checksum mismatch for NotoSansCJK-Regular.ttc" in lines[0]
+    assert lines == [
+        f"fetch_fonts: error: {WHEEL_NAME}: checksum mismatch for NotoSansCJK-Regular.ttc "
+        f"(got {hashlib.sha256(b'tampered').hexdigest()[:12]}..., expected "
+        f"{hashlib.sha256(fake_content('NotoSansCJK-Regular.ttc')).hexdigest()[:12]}...)"
+    ]
     assert not (dest / "NotoSansCJK-Regular.ttc").exists()
     assert not [p for p in dest.iterdir() if p.name.startswith(".")], "temp file left behind"
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"<html>404</html>", "not a Debian package (no ar archive header)"),
-        (b"!<arch>\n", "no data.tar member in the package"),
-    ],
-)
-def test_garbage_deb_is_one_clear_error(
-    tmp_path, shared_without_collection, sums, no_npm_path, content, message
+def test_wheel_without_the_licence_names_the_missing_file(
+    tmp_path, shared_without_collection, sums, wheelhouse, no_npm_path
 ):
-    deb = tmp_path / "broken.deb"
-    deb.write_bytes(content)
+    make_wheel(wheelhouse, leave_out="noto-cjk.LICENSE.txt")
     proc = run(
         "--dest",
         tmp_path / "fonts",
@@ -501,30 +452,20 @@ def test_garbage_deb_is_one_clear_error(
         shared_without_collection,
         "--sums",
         sums,
-        "--deb",
-        deb,
         path=no_npm_path,
     )
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [f"fetch_fonts: error: {deb}: {message}"]
+    assert proc.stderr.strip().splitlines() == [
+        f"fetch_fonts: error: {WHEEL_NAME}: wheel has no file "
+        "noto_cjk_sans_otc-0.0.1.dist-info/licenses/LICENSE"
+    ]
 
 
-def test_deb_without_the_collection_names_the_missing_file(
-    tmp_path, shared_without_collection, sums, no_npm_path
-):
-    deb = tmp_path / "other.deb"
-    deb.write_bytes(make_deb({"usr/share/fonts/other.ttc": b"x"}))
-    proc = run(
-        "--dest",
-        tmp_path / "fonts",
-        "--shared",
-        shared_without_collection,
-        "--sums",
-        sums,
-        "--deb",
-        deb,
-        path=no_npm_path,
-    )
-    assert proc.returncode == 1
-    line = proc.stderr.strip()
-    assert "package has no file" in line and "NotoSansCJK-Regular.ttc" in line
+def test_garbage_wheel_is_one_clear_error(tmp_path, sums):
+    wheel = tmp_path / WHEEL_NAME
+    wheel.write_bytes(b"<html>404</html>")
+    with pytest.raises(FETCH.FetchError) as info:
+        FETCH.install_from_wheel(
+            wheel, list(FETCH.PIP_FILES), tmp_path / "fonts", FETCH.read_sums(sums)
+        )
+    assert str(info.value) == f"{WHEEL_NAME}: unreadable wheel (File is not a zip file)"
