@@ -131,6 +131,7 @@ class Trainer(TrainingSession):
                 is_best = val_due and self._validate(step, first_step)
                 if has_val and info.is_main and (step % cfg.sample_every == 0 or end):
                     self._sample()
+                # a stop: at once in one process, under torchrun at the tick all ranks agreed on
                 stopping = self.stop_requested and (not info.enabled or step % cfg.log_every == 0)
                 regular = step % cfg.checkpoint_every == 0 or end or stopping
                 if regular or is_best:
