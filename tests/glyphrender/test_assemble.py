@@ -432,3 +432,16 @@ def test_the_tables_module_example_runs_as_shown():
     results = doctest.testmod(tables_mod)
     assert results.failed == 0
     assert results.attempted >= 30  # the example really ran, not an empty docstring
+
+
+def test_cli_writes_tracing_progress_lines_into_a_log(setup, tmp_path, monkeypatch):
+    """Issue #23: stdout that is not a terminal gets plain progress lines (every 30 s; here at
+    once), so a long assemble never looks hung in a log."""
+    monkeypatch.setenv("ZI2ZI_PROGRESS_INTERVAL", "1e-9")
+    out = tmp_path / "o.ttf"
+    args = ["assemble", "--base", str(setup["base"]), "--glyphs", str(setup["gen"])]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("glyphrender assemble: tracing")]
+    n = len(setup["report"].added) + len(setup["report"].blank)
+    assert len(lines) >= 2 and f" {n}/{n} (100%) | " in lines[-1], lines

@@ -377,3 +377,13 @@ def test_preview_header_names_the_split_the_fonts_and_each_column(tmp_path, pair
     assert (header < 128).any(axis=1)[:label_px].any()  # the title line has ink
     assert (labels[:, 6 : 6 + 32] < 200).any() and (labels[:, 6 + 34 : 6 + 66] < 200).any()
     assert (plain[label_px + 4 : 2 * (label_px + 4), 6 : 6 + 32] < 200).any()  # "source" only
+
+
+def test_build_writes_progress_lines_into_a_log(tmp_path, pair, monkeypatch):
+    """Issue #23: plain progress lines (every 30 s; here at once) when stdout is not a terminal."""
+    monkeypatch.setenv("ZI2ZI_PROGRESS_INTERVAL", "1e-9")
+    src, dst = pair
+    r = run(*build_args(src, dst, tmp_path / "ds"))
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.output.splitlines() if x.startswith("glyphrender build: rendering")]
+    assert len(lines) >= 2 and "(100%) | " in lines[-1] and "sample/s" in lines[-1], lines

@@ -135,6 +135,11 @@ class Progress:
             self._write_plain()
             self._last_plain = now
 
+    def of_total(self, done: int, total: int) -> None:
+        """:meth:`update` for callers that report ``(done, total)`` (build, assemble)."""
+        self.total = total
+        self.update(done)
+
     def _draw_live(self) -> None:
         assert self.live is not None
         text = self.line()

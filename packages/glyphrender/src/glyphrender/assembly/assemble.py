@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,11 +147,13 @@ def assemble(
     out_path: str | os.PathLike[str],
     options: AssembleOptions | None = None,
     dataset_dir: str | os.PathLike[str] | None = None,
+    on_traced: Callable[[int, int], None] | None = None,
 ) -> AssembleReport:
     """Add the generated glyphs in ``glyph_dir`` to a copy of ``base_path`` at ``out_path``.
 
     Edited PNGs replace the stored images (:func:`glyphrender.generated.folder.load_glyphs`);
-    the review's decisions (``decisions.json``) leave rejected glyphs out.
+    the review's decisions (``decisions.json``) leave rejected glyphs out. ``on_traced(done,
+    total)`` after each glyph is traced (the slow part; a command's progress line).
     """
     from glyphrender.generated.decisions import read_decisions
 
@@ -170,7 +173,11 @@ def assemble(
     # Additions first, then replacements: the report's points and iou follow this order.
     replacing = {cp for cp, _ in chosen.replace}
     todo = chosen.todo + chosen.replace
-    traced = [(cp, img, trace_bitmap(img, options.trace)) for cp, img in todo]
+    traced = []
+    for cp, img in todo:
+        traced.append((cp, img, trace_bitmap(img, options.trace)))
+        if on_traced is not None:
+            on_traced(len(traced), len(todo))
     blank = tuple(cp for cp, _, contours in traced if not contours)
     traced = [t for t in traced if t[2]]
     order = list(font.getGlyphOrder())

@@ -133,6 +133,7 @@ def assemble(
     from glyphrender.assembly.trace import TraceOptions
     from glyphrender.fonts.loading import FontRef
     from glyphrender.outputs import claim_output
+    from glyphrender.progress import Progress
 
     inputs = [("the base font", FontRef.parse(base).path), ("the glyph folder", glyph_dir)]
     claim_output(out_path, [*inputs, ("the dataset", dataset_dir)], "the font")
@@ -145,7 +146,13 @@ def assemble(
         overwrite=force,
         only_accepted=only_accepted,
     )
-    report = run_assemble(base, glyph_dir, out_path, options, dataset_dir=dataset_dir)
+    progress = Progress("glyphrender assemble: tracing", None, rate_unit="glyph")
+    try:
+        report = run_assemble(
+            base, glyph_dir, out_path, options, dataset_dir=dataset_dir, on_traced=progress.of_total
+        )
+    finally:
+        progress.close()
     if report.base_mismatch:
         click.echo(
             f"warning: {base} is not the font the glyphs were generated for (--force)", err=True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 
 from glyphrender.cli import TextDefault, src_font_option, src_index_option
 from glyphrender.fonts.charsets import DEFAULT_CHARSET
+from glyphrender.progress import Progress
 
 # Kept in sync with glyphrender.rendering.render / placement / splits / build defaults (tested), and
 # written out here so `glyphrender --help` does not import the renderer.
@@ -19,35 +19,6 @@ DEFAULT_MARGIN = 0.05
 DEFAULT_VAL_FRACTION = 0.1
 DEFAULT_SHARD_SIZE = 1000
 PLACEMENTS = ("font", "center")
-
-
-class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, label: str, stream=None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if done < total and now - self.last < 0.1:
-            return
-        self.last = now
-        frac = done / total if total else 1.0
-        width = 30
-        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        rate = done / max(now - self.start, 1e-9)
-        self.stream.write(
-            f"\r{self.label} [{bar}] {done}/{total} ({frac:4.0%}) {rate:,.0f} glyphs/s"
-        )
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 @click.command("build")
@@ -196,11 +167,15 @@ def build(
         force=force,
     )
     started = time.perf_counter()
-    result = build_dataset(
-        config,
-        progress=Progress("rendering"),
-        notify=lambda line: click.echo(f"glyphrender: {line}", err=True),
-    )
+    progress = Progress("glyphrender build: rendering", None, rate_unit="sample")
+    try:
+        result = build_dataset(
+            config,
+            progress=progress.of_total,
+            notify=lambda line: click.echo(f"glyphrender: {line}", err=True),
+        )
+    finally:
+        progress.close()
     elapsed = time.perf_counter() - started
     counts = ", ".join(f"{s} {result.count(s)}" for s in ("train", "val", "missing"))
     total = sum(result.count(s) for s in ("train", "val", "missing"))
