@@ -60,12 +60,19 @@ def load1() -> float:
 
 def parse_setting(text: str) -> tuple[str, str]:
     threads, _, wait = text.partition(":")
+    if threads == "auto":  # the wait policy is part of what auto chooses
+        return "auto", ""
     wait = wait or "default"
     if threads != "auto" and (not threads.isdigit() or int(threads) < 1):
         raise SystemExit(f"--settings: {text!r}: THREADS must be a positive number or auto")
-    if threads != "auto" and wait not in WAIT_POLICIES:
+    if wait not in WAIT_POLICIES:
         raise SystemExit(f"--settings: {text!r}: WAIT must be one of {', '.join(WAIT_POLICIES)}")
     return threads, wait
+
+
+def label(threads: str, wait: str) -> str:
+    """``1:passive``; ``auto`` alone."""
+    return f"{threads}:{wait}" if wait else threads
 
 
 def child_env(threads: str, wait: str) -> dict[str, str]:
@@ -121,7 +128,7 @@ def measure_child(data: Path, threads: str, seconds: float, warmup: int) -> dict
 
 def run_child(data: Path, threads: str, wait: str, seconds: float, warmup: int) -> dict:
     cmd = [sys.executable, __file__, "--child", "--data", str(data), "--seconds", str(seconds)]
-    cmd += ["--warmup", str(warmup), "--settings", f"{threads}:{wait}"]
+    cmd += ["--warmup", str(warmup), "--settings", label(threads, wait)]
     proc = subprocess.run(cmd, env=child_env(threads, wait), capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"bench_threads: child {threads}:{wait} failed:\n{proc.stderr[-2000:]}")
@@ -148,21 +155,21 @@ def summarize(settings: list[tuple[str, str]], runs: list[dict]) -> tuple[list[d
     """Per setting: median images/s idle and contended, their ratio; the headline figures."""
     table, figures = [], {}
     for threads, wait in settings:
-        label = f"{threads}:{wait}"
-        idle = [r["images_per_s"] for r in runs if r["setting"] == label and not r["contended"]]
-        busy = [r["images_per_s"] for r in runs if r["setting"] == label and r["contended"]]
+        name = label(threads, wait)
+        idle = [r["images_per_s"] for r in runs if r["setting"] == name and not r["contended"]]
+        busy = [r["images_per_s"] for r in runs if r["setting"] == name and r["contended"]]
         ratios = [b / i for b, i in zip(busy, idle, strict=True)]  # per round: same conditions
         row = {
-            "setting": label,
+            "setting": name,
             "idle_images_per_s": round(statistics.median(idle), 2),
             "contended_images_per_s": round(statistics.median(busy), 2),
             "contended_over_idle": round(statistics.median(busy) / statistics.median(idle), 3),
             "contended_over_idle_per_round": [round(r, 3) for r in ratios],
         }
         table.append(row)
-        figures[f"{label} idle images/s"] = figure(idle, "images/s")
-        figures[f"{label} contended images/s"] = figure(busy, "images/s")
-        figures[f"{label} contended/idle"] = figure(ratios, "x", 3)
+        figures[f"{name} idle images/s"] = figure(idle, "images/s")
+        figures[f"{name} contended images/s"] = figure(busy, "images/s")
+        figures[f"{name} contended/idle"] = figure(ratios, "x", 3)
     return table, figures
 
 
@@ -179,18 +186,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every run [3]")
     parser.add_argument("--note", default="", help="free text kept in the result (the machine)")
-    parser.add_argument("--name", help="result name under bench/results [threads-<machine>]")
+    parser.add_argument("--name", help="result bench/results/NAME-<machine>.json [threads]")
     parser.add_argument("--out", help="result JSON path (overrides --name)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def machine_slug(info: dict) -> str:
-    vendor = (
-        "amd" if "AMD" in info["cpu_model"] else "intel" if "Intel" in info["cpu_model"] else "x"
-    )
-    return f"cpu{info['cpu_count']}-{vendor}"
 
 
 def main() -> None:
@@ -210,7 +210,7 @@ def main() -> None:
             for setting in settings:
                 for contended in (False, True):
                     r = measure(data, setting, contended, args)
-                    r |= {"round": round_no, "setting": ":".join(setting), "contended": contended}
+                    r |= {"round": round_no, "setting": label(*setting), "contended": contended}
                     runs.append(r)
                     print(
                         f"  round {round_no} {r['setting']:>10} "
@@ -242,7 +242,7 @@ def main() -> None:
         "runs": runs,
         "figures": figures,
     }
-    print(write_result(args.name or f"threads-{machine_slug(info)}", result, args.out))
+    print(write_result(args.name or "threads", result, args.out, device="cpu"))
 
 
 if __name__ == "__main__":
