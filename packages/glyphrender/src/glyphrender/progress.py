@@ -135,6 +135,12 @@ class Progress:
             self._write_plain()
             self._last_plain = now
 
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def of_total(self, done: int, total: int) -> None:
         """:meth:`update` for callers that report ``(done, total)`` (build, assemble)."""
         self.total = total

@@ -146,13 +146,9 @@ def assemble(
         overwrite=force,
         only_accepted=only_accepted,
     )
-    progress = Progress("glyphrender assemble: tracing", None, rate_unit="glyph")
-    try:
-        report = run_assemble(
-            base, glyph_dir, out_path, options, dataset_dir=dataset_dir, on_traced=progress.of_total
-        )
-    finally:
-        progress.close()
+    with Progress("glyphrender assemble: tracing", None, rate_unit="glyph") as progress:
+        traced = progress.of_total
+        report = run_assemble(base, glyph_dir, out_path, options, dataset_dir, traced)
     if report.base_mismatch:
         click.echo(
             f"warning: {base} is not the font the glyphs were generated for (--force)", err=True

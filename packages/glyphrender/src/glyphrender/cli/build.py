@@ -167,15 +167,9 @@ def build(
         force=force,
     )
     started = time.perf_counter()
-    progress = Progress("glyphrender build: rendering", None, rate_unit="sample")
-    try:
-        result = build_dataset(
-            config,
-            progress=progress.of_total,
-            notify=lambda line: click.echo(f"glyphrender: {line}", err=True),
-        )
-    finally:
-        progress.close()
+    notify = lambda line: click.echo(f"glyphrender: {line}", err=True)  # noqa: E731
+    with Progress("glyphrender build: rendering", None, rate_unit="sample") as progress:
+        result = build_dataset(config, progress=progress.of_total, notify=notify)
     elapsed = time.perf_counter() - started
     counts = ", ".join(f"{s} {result.count(s)}" for s in ("train", "val", "missing"))
     total = sum(result.count(s) for s in ("train", "val", "missing"))

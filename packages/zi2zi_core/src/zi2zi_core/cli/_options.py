@@ -83,8 +83,5 @@ def glyph_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress line over ``total`` glyphs (glyphrender.progress); yields its update."""
     from glyphrender.progress import Progress
 
-    progress = Progress(label, total, rate_unit="glyph")
-    try:
+    with Progress(label, total, rate_unit="glyph") as progress:
         yield progress.update
-    finally:
-        progress.close()
