@@ -80,3 +80,14 @@ def test_train_logs_progress_to_a_redirected_stdout_and_records_its_threads(
         "wait_policy": "PASSIVE",
         "reason": "--threads 1",
     }
+
+
+def test_a_cgroup_quota_caps_the_cores(tmp_path):
+    from zi2zi_core.cpu_threads import cgroup_cpu_limit
+
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("150000 100000\n")  # 1.5 CPUs of a 64-core host
+    assert cgroup_cpu_limit(cpu_max) == 2
+    cpu_max.write_text("max 100000\n")
+    assert cgroup_cpu_limit(cpu_max) is None
+    assert cgroup_cpu_limit(tmp_path / "absent") is None

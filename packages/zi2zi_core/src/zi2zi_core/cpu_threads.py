@@ -13,6 +13,7 @@ No torch at import time: :func:`prefer_passive_waiting` must run before torch is
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 WAIT_POLICY_VAR = "OMP_WAIT_POLICY"
 THREADS_VAR = "OMP_NUM_THREADS"
 LOADAVG = Path("/proc/loadavg")
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
 # Samples of the run queue, a few ms apart: one sample catches bursts, the median does not.
 RUN_QUEUE_SAMPLES = 7
 RUN_QUEUE_INTERVAL_S = 0.03
@@ -46,12 +48,25 @@ class CpuThreads:
         return f"{self.threads} CPU thread{plural} ({self.reason})"
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
+def cgroup_cpu_limit(path: Path = CGROUP_CPU_MAX) -> int | None:
+    """The CPUs a container's cgroup quota allows (rounded up), or None without a quota: a
+    container limited to 2 CPUs on a 64-core host still sees all 64 in its affinity mask."""
     try:
-        return len(os.sched_getaffinity(0))
+        quota, period = path.read_text().split()[:2]
+        return max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):  # no file, "max", or unreadable
+        return None
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: the affinity mask where the OS has one, capped by a
+    cgroup CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    return min(cores, limit) if limit else cores
 
 
 def other_busy_processes() -> float:
