@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from glyphrender.outputs import LOCK_NAME
 from zi2zi_core.cli import main
 from zi2zi_core.rundir.layout import RunDir
 
@@ -42,12 +43,15 @@ def test_eval_and_generate_refuse_a_checkpoint_of_another_run(trained, tmp_path,
 
 def test_resume_with_steps_not_past_the_checkpoint_says_nothing_is_trained(trained):
     run, _ = trained
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != LOCK_NAME}
     result = invoke("train", "--run", run, "--resume", "--steps", "1")
     assert result.exit_code == 0, result.output
-    assert (
+    assert result.stderr == (
         "zi2zi train: the run is already at step 2, --steps is 1: nothing to train "
-        "(give a larger --steps to continue)"
-    ) in result.stderr
+        "(give a larger --steps to continue)\n"
+    )
+    after = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != LOCK_NAME}
+    assert after == before  # the recorded config still ends at step 2
 
 
 def test_resume_on_another_dataset_of_the_same_shape_says_so(trained, dataset_factory):

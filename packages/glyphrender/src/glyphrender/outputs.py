@@ -28,10 +28,15 @@ from glyphrender.errors import (
 )
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False where it cannot (a name too long: refused later)."""
+    return os.path.exists(path)  # unlike Path.exists, never raises
+
+
 def _overlap(output: Path, given: Path) -> str | None:
     """How ``output`` overlaps ``given`` ("is", "contains", "lies inside"), or None."""
     out, inp = Path(os.path.realpath(output)), Path(os.path.realpath(given))
-    if out == inp or (out.exists() and inp.exists() and os.path.samefile(out, inp)):
+    if out == inp or (_exists(out) and _exists(inp) and os.path.samefile(out, inp)):
         return "is"
     if inp.is_relative_to(out):
         return "contains"
@@ -162,8 +167,8 @@ def check_writable(output: str | os.PathLike[str], what: str = "the output") -> 
     Raises :class:`StorageError` or :class:`GlyphrenderError`, one line naming ``output``.
     """
     out = Path(os.path.abspath(output))
-    existing = out if out.is_dir() or not out.exists() else out.parent  # a file: its folder
-    while not existing.exists() and existing != existing.parent:
+    existing = out if os.path.isdir(out) or not _exists(out) else out.parent  # a file: its folder
+    while not _exists(existing) and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         raise GlyphrenderError(f"{output}: {existing} is not a folder; cannot write {what}")

@@ -225,6 +225,8 @@ def _train(prepared: Any, info: Any) -> None:
 
     for note in prepared.notes:
         say(note)
+    if prepared.nothing_to_train:  # the notes said why; the run stays as it was
+        return
     if info.is_main:
         for stale in prepared.stale_checkpoints:  # corrupt, and newer than the resumed step
             stale.unlink(missing_ok=True)

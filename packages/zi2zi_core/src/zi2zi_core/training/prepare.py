@@ -61,6 +61,14 @@ class PreparedRun:
     stale_checkpoints: tuple[Path, ...] = ()
     train_pick: TrainPick | None = None  # the few-shot rows (--train-limit), None: all
 
+    @property
+    def nothing_to_train(self) -> bool:
+        """A resumed run already at or past ``--steps``: the command says so and writes
+        nothing (a run would rewrite the run's config with the smaller end)."""
+        return self.resume_from is not None and self.config.train.steps <= int(
+            self.resume_from[0]["step"]
+        )
+
     def trainer(
         self,
         dist_info: DistInfo | None = None,
