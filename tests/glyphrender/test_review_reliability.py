@@ -131,3 +131,16 @@ def test_a_burst_of_connections_is_served(made, servers):
     with ThreadPoolExecutor(64) as pool:
         codes = list(pool.map(lambda _: urllib.request.urlopen(url).status, range(256)))
     assert codes == [200] * 256
+
+
+def test_the_listen_queue_holds_a_burst_while_every_thread_is_busy(made):
+    """With the stdlib's backlog of 5, the sixth connection waiting to be accepted is
+    dropped (the client waits a second and retries, or gets a reset); the page loads dozens
+    of images at once. Nothing accepts here, so every connection waits in the queue."""
+    srv = open_review(str(made.folder))
+    try:
+        sockets = [socket.create_connection(srv.server_address, timeout=0.5) for _ in range(64)]
+        for sock in sockets:
+            sock.close()
+    finally:
+        srv.server_close()
