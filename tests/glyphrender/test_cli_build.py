@@ -358,7 +358,12 @@ def test_a_stale_build_directory_is_removed_but_a_live_builds_is_not(tmp_path, p
 def test_preview_header_names_the_split_the_fonts_and_each_column(tmp_path, pair):
     """Issue #23: a reader of the sheet can tell which glyph is the source and which the target."""
     import numpy as np
-    from glyphrender.dataset.preview import column_labels, contact_sheet, sheet_title
+    from glyphrender.dataset.preview import (
+        column_labels,
+        contact_sheet,
+        header_line_px,
+        sheet_title,
+    )
     from glyphrender.dataset.shards import Dataset
 
     src, dst = pair
@@ -371,12 +376,12 @@ def test_preview_header_names_the_split_the_fonts_and_each_column(tmp_path, pair
     assert column_labels("train") == ["source", "target"] and column_labels("missing") == ["source"]
     sheet = np.asarray(contact_sheet(dataset, "train", count=5, cell_px=32))
     plain = np.asarray(contact_sheet(dataset, "missing", count=5, cell_px=32))
-    label_px = 12  # glyphs of 32 px: labels of the minimum size
-    header = sheet[: 2 * (label_px + 4)]
-    labels = header[label_px + 4 :]  # the second header line: source | target over each cell
-    assert (header < 128).any(axis=1)[:label_px].any()  # the title line has ink
+    line = header_line_px(12)  # glyphs of 32 px: labels of the minimum size, 12 px
+    title, labels = sheet[2 : 2 + line], sheet[2 + line : 2 + 2 * line]
+    assert (title < 128).any()  # the title line has ink
+    assert (sheet[2 + 2 * line : 2 + 2 * line + 6] == 255).all()  # a gap before the glyphs
     assert (labels[:, 6 : 6 + 32] < 200).any() and (labels[:, 6 + 34 : 6 + 66] < 200).any()
-    assert (plain[label_px + 4 : 2 * (label_px + 4), 6 : 6 + 32] < 200).any()  # "source" only
+    assert (plain[2 + line : 2 + 2 * line, 6 : 6 + 32] < 200).any()  # "source" only
 
 
 def test_build_writes_progress_lines_into_a_log(tmp_path, pair, monkeypatch):

@@ -53,11 +53,16 @@ def sheet_title(dataset: Dataset, split: str, shown: int) -> str:
     return f"{title} | target {target}"
 
 
+def header_line_px(label_px: int) -> int:
+    """Height of one header line: CJK fonts reach well above and below their size."""
+    return label_px * 3 // 2 + 2
+
+
 def _draw_header(draw, dataset: Dataset, split: str, shown: int, geometry, font) -> None:
     """The title line, then the column labels above the first row of cells."""
     cols, cell_w, thumb, label_px = geometry
-    draw.text((GAP, GAP), sheet_title(dataset, split, shown), fill=0, font=font)
-    y = GAP + label_px + 4
+    draw.text((GAP, 2), sheet_title(dataset, split, shown), fill=0, font=font)
+    y = 2 + header_line_px(label_px)
     for c in range(cols):
         x = GAP + c * (cell_w + GAP)
         for j, label in enumerate(column_labels(split)):
@@ -85,7 +90,7 @@ def contact_sheet(
     per_cell = 2 if paired else 1
     cell_w = per_cell * thumb + (per_cell - 1) * 2
     cell_h = thumb + label_px + 8
-    header_h = 2 * (label_px + 4)  # title line + column labels
+    header_h = 2 + 2 * header_line_px(label_px)  # title line + column labels
     n = len(batch)
     cols = columns or max(1, min(n, (1024 if paired else 1024) // (cell_w + GAP)))
     rows = (n + cols - 1) // cols
