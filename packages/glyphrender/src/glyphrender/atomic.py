@@ -138,14 +138,15 @@ def h5_file_atomic(final: str | os.PathLike[str], what: str = "the file") -> Ite
 
     HDF5 itself never writes to disk: when its own write fails (a full disk) it can crash
     the process as it closes the file. Here the disk sees one Python write, whose failure
-    is a one-line :class:`StorageError`.
+    is a one-line :class:`StorageError`. The whole (compressed) file is held in memory.
     """
     import h5py
 
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
         yield f
-    write_bytes_atomic(final, buffer.getvalue(), what)
+    with atomic_path(final, what) as tmp:
+        tmp.write_bytes(buffer.getbuffer())  # the file is held in memory once, not copied
 
 
 def save_png_atomic(image: Any, final: str | os.PathLike[str], what: str = "the image") -> Path:
