@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -84,6 +85,22 @@ def test_a_decision_the_disk_refuses_is_an_error_and_never_shown_as_saved(
         f"0 accepted, 1 rejected, {len(made.codepoints) - 1} undecided, "
         f"saved in {decisions_path(made.folder)}"
     )
+
+
+def test_review_of_a_read_only_folder_is_one_line_before_serving(small_disk):
+    from click.testing import CliRunner
+    from glyphrender.cli import main
+
+    made = make_review_folder(small_disk(size="4m"))
+    folder = made.folder
+    remount = ["mount", "-o", "remount,ro", str(folder.parent.parent)]
+    subprocess.run(remount, check=True, capture_output=True)
+    result = CliRunner().invoke(main, ["review", str(folder), "--no-browser", "--port", "0"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"glyphrender: error: {decisions_path(folder)}: cannot write: read-only file system; "
+        "nothing written"
+    ]
 
 
 def raw(srv, request: bytes) -> bytes:

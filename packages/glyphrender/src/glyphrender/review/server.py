@@ -26,7 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from glyphrender.errors import DatasetError, GlyphrenderError
-from glyphrender.generated.decisions import DECISIONS_NAME, DecisionStore
+from glyphrender.generated.decisions import DECISIONS_NAME, DecisionStore, decisions_path
+from glyphrender.outputs import check_writable
 from glyphrender.review.catalog import ReviewCatalog, line_png, png_of
 
 HOST = "127.0.0.1"
@@ -194,9 +195,11 @@ def open_review(
 ) -> ReviewServer:
     """Load a generated folder and bind its review server (call ``serve_forever`` to run).
 
-    Raises :class:`GlyphrenderError` (one line) when the folder, font or port is unusable.
+    Raises :class:`GlyphrenderError` (one line) when the folder, font or port is unusable, or
+    the folder cannot be written (a read-only disk: no decision could be saved).
     """
     catalog = ReviewCatalog(folder, base_font, dataset_dir)
+    check_writable(decisions_path(folder), "the review decisions")  # else no click could save
     store = DecisionStore(folder, catalog.codepoints)
     try:
         return ReviewServer(catalog, store, port)
