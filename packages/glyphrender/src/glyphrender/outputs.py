@@ -1,9 +1,10 @@
 """Claiming an output: apart from every input, and one writer per folder.
 
-Every command of both CLIs that writes calls :func:`check_output_apart` before computing
-anything (``--force`` may replace an output, never an input), and the commands that keep
+Every command of both CLIs that writes calls :func:`claim_output` before computing anything:
+the output is apart from the inputs (:func:`check_output_apart`; ``--force`` may replace an
+output, never an input) and can be written (:func:`check_writable`). The commands that keep
 writing into a folder (``zi2zi train`` its run directory, ``zi2zi sweep`` its folder, the
-review page its generated folder) hold :func:`folder_lock` while they do.
+review page its generated folder, at each save) hold :func:`folder_lock` while they do.
 """
 
 from __future__ import annotations
