@@ -64,6 +64,14 @@ def test_generate_and_eval_never_write_over_or_into_their_inputs_even_with_force
             line = one_error_line(result)
             assert line.startswith(f"zi2zi: error: {out}: --out {relation}"), line
     assert snapshot(runs, data) == before
+    chars = tmp_path / "gen" / "chars.txt"
+    chars.parent.mkdir()
+    chars.write_text("永", encoding="utf-8")
+    args = ["generate", "--run", run, "--charset", chars, "--out", chars.parent, "--force"]
+    result = invoke(*args, "--device", "cpu")
+    assert result.exit_code == 2, result.output
+    assert f"--out contains the charset file ({chars})" in one_error_line(result)
+    assert chars.read_text(encoding="utf-8") == "永"
     result = invoke("generate", "--run", run, "--out", runs / "gen", "--device", "cpu")
     assert result.exit_code == 0, result.output  # beside the runs is fine
 

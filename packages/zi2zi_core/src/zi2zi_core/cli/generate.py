@@ -152,7 +152,10 @@ def generate(
     from zi2zi_core.rundir.checkpoint import check_belongs_to_run, load_for_inference
 
     # Before any work, so a refused run costs nothing; --force never reaches an input.
-    claim_inference_output(out_dir, run_dir, which, shards, sources.fonts())
+    charset_file = Path(charset_spec) if charset_spec and Path(charset_spec).is_file() else None
+    claim_inference_output(
+        out_dir, run_dir, which, shards, sources.fonts(), charset_file=charset_file
+    )
     check_out_dir(out_dir, force)
     torch_device = resolve_device(device)
     bundle = load_for_inference(run_dir, which=which, device=torch_device)

@@ -19,9 +19,11 @@ def claim_inference_output(
     shards: Path | None,
     fonts: Iterable[Path] = (),
     what: str = "the output folder",
+    charset_file: Path | None = None,
 ) -> Path:
     """Refuse ``out`` if it is, contains or lies inside the checkpoint to be read, the dataset
-    given with ``--shards`` or a font, or if it cannot be written; return the checkpoint path.
+    given with ``--shards``, a font or the ``--charset`` file, or if it cannot be written;
+    return the checkpoint path.
 
     (``--out runs`` would contain every run; ``--out RUN`` the run's checkpoints.) The dataset
     the checkpoint records is checked with :func:`check_apart_from_dataset` once it is known.
@@ -30,6 +32,7 @@ def claim_inference_output(
     inputs: list[tuple[str, Path | None]] = [("the checkpoint", checkpoint)]
     inputs.append(("the dataset", shards))
     inputs += [("the source font", font) for font in fonts]
+    inputs.append(("the charset file", charset_file))
     claim_output(out, inputs, what)
     return checkpoint
 
