@@ -118,6 +118,20 @@ def _statuses(driver, cps: list[int]) -> list[str]:
     return [_card(driver, cp).get_attribute("data-status") for cp in cps]
 
 
+# Images load lazily: scroll to the first one not yet loaded, as a reader scrolling down would,
+# until every image of the page has arrived.
+_SCROLL_TO_PENDING_IMAGE = """
+const pending = [...document.images].filter(i => !(i.naturalWidth > 0));
+if (pending.length) { pending[0].scrollIntoView(); }
+return pending.length === 0;
+"""
+
+
+def _wait_for_every_image(driver) -> None:
+    _wait(driver, lambda d: d.execute_script(_SCROLL_TO_PENDING_IMAGE), "every image loaded")
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
 def _saved(driver) -> bool:
     body = driver.find_element("tag name", "body")
     return (
@@ -154,8 +168,7 @@ def test_review_by_click_and_key_survives_reload_and_restart_and_drives_assemble
         sources = [i.get_attribute("src") for i in images]
         assert any(f"/img/src/{cps[0]}.png" in s for s in sources)
         assert sum("/img/target/" in s for s in sources) >= 2
-        every_image_loaded = "return [...document.images].every(i => i.naturalWidth > 0)"
-        _wait(browser, lambda d: d.execute_script(every_image_loaded), "every image loaded")
+        _wait_for_every_image(browser)
         # Source and generated glyph are drawn at one scale (issue #23): the same box on screen.
         box = "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
         box += " return [r.width, r.height];"
@@ -242,8 +255,7 @@ def test_replacement_candidates_show_the_targets_own_glyph_and_drive_assemble(br
     server = ReviewProcess(made.folder)
     try:
         _open(browser, server.url)
-        every_image_loaded = "return [...document.images].every(i => i.naturalWidth > 0)"
-        _wait(browser, lambda d: d.execute_script(every_image_loaded), "every image loaded")
+        _wait_for_every_image(browser)
         for cp in cps[:2]:
             card = _card(browser, cp)
             assert "replacement" in card.get_attribute("class").split()
