@@ -207,8 +207,9 @@ def summary_md(outcomes: Sequence[Outcome], info: dict, removed: Sequence[str]) 
     lines += [""]
     if skipped:
         lines.append(
-            f"Not run for lack of time: {', '.join(skipped)}; rerun with a larger budget "
-            "(the first argument) or wait for the next machine."
+            f"Not run: {', '.join(skipped)}; rerun with a larger budget (the first "
+            "argument), or only what was skipped (a part that wants 0 s is left out, e.g. "
+            "QUALITY_S=0 SPEED_S=0 runs only the normalization study)."
         )
     if removed:
         lines.append(f"Removed from OUT to fit its limits: {', '.join(removed)}.")

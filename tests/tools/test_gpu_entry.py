@@ -138,7 +138,7 @@ def test_the_summary_says_what_was_skipped_and_why(entry, monkeypatch, tmp_path:
     summary = (tmp_path / "summary.md").read_text()
     assert "| first | first? | **finished** |" in summary
     assert "| second | second? | **skipped** |" in summary and "needs at least 100 s" in summary
-    assert "Not run for lack of time: second" in summary
+    assert "Not run: second; rerun with a larger budget" in summary
     record = json.loads((tmp_path / "summary.json").read_text())
     assert [p["status"] for p in record["parts"]] == ["finished", "skipped"]
     assert record["budget_s"] == 3.0
