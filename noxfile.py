@@ -89,8 +89,11 @@ for _version, _python in INTERPRETERS.items():
 @nox.session(name=f"zi2zi_core-{TORCH_PYTHON}", python=TORCH_INTERPRETER, tags=["tests"])
 def zi2zi_core_tests(session: nox.Session) -> None:
     """zi2zi_core with torch, on the one Python the pinned torch supports."""
-    # scikit-image: the SSIM cross-check in tests/zi2zi_core/test_metrics.py runs, not skips.
-    session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "pytest", "scikit-image")
+    # scikit-image: the SSIM cross-check in tests/zi2zi_core/test_metrics.py runs, not skips;
+    # opentype-sanitizer: the TC font chain's test (scripts/tc_font.py) runs ots-sanitize.
+    session.install(
+        *CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "pytest", "scikit-image", "opentype-sanitizer"
+    )
     session.run(*PYTEST, "tests/zi2zi_core", *session.posargs)
 
 
@@ -135,6 +138,16 @@ def demo(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE)
     session.run("python", "scripts/fetch_fonts.py")
     session.run("python", "scripts/demo.py", *session.posargs)
+
+
+@nox.session(name="tc-font", python=TORCH_INTERPRETER)
+def tc_font(session: nox.Session) -> None:
+    """Zen Maru Gothic TC (scripts/tc_font.py) at 64 px on CPU; arguments after -- go to it
+    (default --accept-all, standing in for the font maker's review)."""
+    session.install(*CONSTRAINTS, *GLYPHRENDER, *ZI2ZI_CORE, "opentype-sanitizer")
+    session.run(
+        "python", "scripts/tc_font.py", "--size", "64", *(session.posargs or ["--accept-all"])
+    )
 
 
 @nox.session(python=TORCH_INTERPRETER)

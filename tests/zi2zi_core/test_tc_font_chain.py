@@ -1,0 +1,121 @@
+"""scripts/tc_font.py, the Zen Maru Gothic TC command chain, end to end at a tiny size on
+fontfactory fonts: a Pan-CJK-like collection (one glyph table, JP and TC cmaps) and a target
+drawing some characters in the JP form and lacking others."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from fontfactory import make_font, make_regional_collection, standard_shapes
+from fontTools.ttLib import TTFont
+from glyphrender.fonts.loading import open_font, present_codepoints
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "tc_font.py"
+THIN, THICK = standard_shapes(60), standard_shapes(75)  # THICK: the target's style
+SHARED = {0x4E00 + i: THIN[15 + i] for i in range(20)}  # 20 characters, one form
+# Regional characters: the JP face draws one shape, the TC face another.
+REGIONAL = {0x4E14 + i: (THIN[2 * i], THIN[2 * i + 1]) for i in range(6)}
+CHARSET = "U+4E00-U+4E19"
+TINY_TRAIN = (
+    "--batch-size 4 --base-channels 4 --d-base-channels 4 --style-dim 4 --log-every 1 "
+    "--val-every 2 --checkpoint-every 2 --sample-every 2"
+)
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("tc_font", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tc_font"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def fonts(tmp_path):
+    pan = make_regional_collection(tmp_path / "pan.otc", SHARED, REGIONAL)
+    # The target draws 4E00-4E0F (16 of the shared characters) and 4E14-4E16 in the JP form
+    # (heavier strokes): those 3 are replacement candidates, 4E17 in the TC form is not; it
+    # lacks 4E10-4E13 and 4E18-4E19: 6 to add.
+    glyphs = {0x4E00 + i: THICK[15 + i] for i in range(16)}
+    glyphs.update({0x4E14 + i: THICK[2 * i] for i in range(3)})
+    glyphs[0x4E17] = THICK[2 * 3 + 1]
+    target = make_font(tmp_path / "target.ttf", glyphs, family="Target Round")
+    return pan, target
+
+
+def _args(tmp_path, pan, target, *more: str) -> list[str]:
+    return [
+        *("--out", str(tmp_path / "out"), "--size", "32", "--steps", "2", "--no-fetch"),
+        *("--collection", str(pan), "--jp-face", "0", "--tc-face", "1"),
+        *("--target", str(target), "--charset", CHARSET, "--train-args", TINY_TRAIN),
+        *("--specimen-text", "\u4e00\u4e10\u4e14\u4e17"),  # base, added, replaced, base
+        *more,
+    ]
+
+
+def test_chain_makes_a_renamed_complete_font_with_notes(tmp_path, fonts, capsys):
+    pan, target = fonts
+    tc_font = _load()
+    assert tc_font.main(_args(tmp_path, pan, target, "--accept-all")) == 0
+    out = tmp_path / "out"
+    printed = capsys.readouterr().out
+    assert "6 to add, 3 replacement candidates" in printed
+    assert "6 glyphs added, 3 replaced" in printed
+    assert "File sanitized successfully" in printed  # ots-sanitize's own line
+    forms = json.loads((out / "forms.json").read_text())
+    assert forms["target_closer_to_a"] == [0x4E14, 0x4E15, 0x4E16]
+    font_path = out / tc_font.FONT_NAME
+    font = TTFont(str(font_path))
+    assert font["name"].getDebugName(1) == "Target Round TC"
+    note = font["name"].getDebugName(10)
+    assert "6 glyphs added and 3 replaced" in note and "Noto Sans CJK TC" in note
+    assembled, base = open_font(font_path), open_font(target)
+    assert set(range(0x4E00, 0x4E1A)) <= present_codepoints(assembled)
+    for cp in (0x4E14, 0x4E15, 0x4E16):  # accepted candidates point at new glyphs
+        assert assembled.cmap[cp] != base.cmap[cp]
+    assert assembled.cmap[0x4E17] == base.cmap[0x4E17]  # not a candidate: kept
+    assert "4 characters, 2 highlighted (1 of them replaced), 0 missing" in printed
+
+
+def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, capsys):
+    pan, target = fonts
+    tc_font = _load()
+    assert tc_font.main(_args(tmp_path, pan, target, "--accept-all")) == 0
+    decisions = tmp_path / "reviewed.json"
+    entries = {"U+4E14": "accepted", "U+4E15": "rejected", "U+4E10": "rejected"}
+    decisions.write_text(json.dumps({"format": "glyphrender-review-decisions", "version": 1,
+                                     "decisions": entries}))  # fmt: skip
+    capsys.readouterr()
+    args = _args(tmp_path, pan, target, "--run", str(tmp_path / "out" / "run"))
+    code = tc_font.main([*args, "--decisions", str(decisions)])
+    printed = capsys.readouterr()
+    # 4E10 rejected: Big5 is no longer complete, which the coverage step says in one line.
+    assert code == 1, printed.out
+    assert "reusing" in printed.out and "1 accepted, 2 rejected" in printed.out
+    assert printed.err.strip().splitlines() == [
+        f"tc_font: error: step 11 (coverage) failed: {tmp_path / 'out' / tc_font.FONT_NAME}: "
+        f"lacks 1 of {CHARSET}: U+4E10 \u4e10"
+    ]
+    font = open_font(tmp_path / "out" / tc_font.FONT_NAME)
+    base = open_font(target)
+    assert font.cmap[0x4E14] != base.cmap[0x4E14]  # accepted: replaced
+    assert font.cmap[0x4E15] == base.cmap[0x4E15]  # rejected: the base's own
+    assert font.cmap[0x4E16] == base.cmap[0x4E16]  # undecided: the base's own
+
+
+def test_bad_input_is_one_line_and_nothing_written(tmp_path, fonts, capsys):
+    pan, target = fonts
+    tc_font = _load()
+    args = _args(tmp_path, pan, target, "--accept-all")
+    args[args.index("--tc-face") + 1] = "5"
+    assert tc_font.main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(pan) in err[0] and "face index 5" in err[0]
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit) as usage:  # the review is required: decisions or accept-all
+        tc_font.main(_args(tmp_path, pan, target))
+    assert usage.value.code == 2
