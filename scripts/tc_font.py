@@ -110,7 +110,12 @@ def program(name: str) -> str:
 
 def run_command(argv: list[str]) -> None:
     print(f"$ {shlex.join(argv)}", flush=True)
-    code = subprocess.run(argv, check=False).returncode
+    # Its stdout passes through this process line by line (live, and in this one's output).
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+    code = proc.returncode
     if code != 0:
         raise ChainError(f"exit code {code}: {shlex.join(argv)}")
 

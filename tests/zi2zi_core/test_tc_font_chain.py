@@ -34,8 +34,9 @@ def _load():
     return module
 
 
-@pytest.fixture
-def fonts(tmp_path):
+@pytest.fixture(scope="module")
+def fonts(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("fonts")
     pan = make_regional_collection(tmp_path / "pan.otc", SHARED, REGIONAL)
     # The target draws 4E00-4E0F (16 of the shared characters) and 4E14-4E16 in the JP form
     # (heavier strokes): those 3 are replacement candidates, 4E17 in the TC form is not; it
@@ -47,9 +48,9 @@ def fonts(tmp_path):
     return pan, target
 
 
-def _args(tmp_path, pan, target, *more: str) -> list[str]:
+def _args(out, pan, target, *more: str) -> list[str]:
     return [
-        *("--out", str(tmp_path / "out"), "--size", "32", "--steps", "2", "--no-fetch"),
+        *("--out", str(out), "--size", "32", "--steps", "2", "--no-fetch"),
         *("--collection", str(pan), "--jp-face", "0", "--tc-face", "1"),
         *("--target", str(target), "--charset", CHARSET, "--train-args", TINY_TRAIN),
         *("--specimen-text", "\u4e00\u4e10\u4e14\u4e17"),  # base, added, replaced, base
@@ -57,12 +58,25 @@ def _args(tmp_path, pan, target, *more: str) -> list[str]:
     ]
 
 
-def test_chain_makes_a_renamed_complete_font_with_notes(tmp_path, fonts, capsys):
+@pytest.fixture(scope="module")
+def accepted_all(tmp_path_factory, fonts):
+    """One whole chain with --accept-all: (output folder, what it printed, its exit code)."""
+    import contextlib
+    import io
+
     pan, target = fonts
+    out = tmp_path_factory.mktemp("chain") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = _load().main(_args(out, pan, target, "--accept-all"))
+    return out, printed.getvalue(), code
+
+
+def test_chain_makes_a_renamed_complete_font_with_notes(fonts, accepted_all):
+    _, target = fonts
     tc_font = _load()
-    assert tc_font.main(_args(tmp_path, pan, target, "--accept-all")) == 0
-    out = tmp_path / "out"
-    printed = capsys.readouterr().out
+    out, printed, code = accepted_all
+    assert code == 0, printed
     assert "6 to add, 3 replacement candidates" in printed
     assert "6 glyphs added, 3 replaced" in printed
     assert "File sanitized successfully" in printed  # ots-sanitize's own line
@@ -81,16 +95,14 @@ def test_chain_makes_a_renamed_complete_font_with_notes(tmp_path, fonts, capsys)
     assert "4 characters, 2 highlighted (1 of them replaced), 0 missing" in printed
 
 
-def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, capsys):
+def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, accepted_all, capsys):
     pan, target = fonts
     tc_font = _load()
-    assert tc_font.main(_args(tmp_path, pan, target, "--accept-all")) == 0
     decisions = tmp_path / "reviewed.json"
     entries = {"U+4E14": "accepted", "U+4E15": "rejected", "U+4E10": "rejected"}
     decisions.write_text(json.dumps({"format": "glyphrender-review-decisions", "version": 1,
                                      "decisions": entries}))  # fmt: skip
-    capsys.readouterr()
-    args = _args(tmp_path, pan, target, "--run", str(tmp_path / "out" / "run"))
+    args = _args(tmp_path / "out", pan, target, "--run", str(accepted_all[0] / "run"))
     code = tc_font.main([*args, "--decisions", str(decisions)])
     printed = capsys.readouterr()
     # 4E10 rejected: Big5 is no longer complete, which the coverage step says in one line.
@@ -110,12 +122,12 @@ def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, caps
 def test_bad_input_is_one_line_and_nothing_written(tmp_path, fonts, capsys):
     pan, target = fonts
     tc_font = _load()
-    args = _args(tmp_path, pan, target, "--accept-all")
+    args = _args(tmp_path / "out", pan, target, "--accept-all")
     args[args.index("--tc-face") + 1] = "5"
     assert tc_font.main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(pan) in err[0] and "face index 5" in err[0]
     assert not (tmp_path / "out").exists()
     with pytest.raises(SystemExit) as usage:  # the review is required: decisions or accept-all
-        tc_font.main(_args(tmp_path, pan, target))
+        tc_font.main(_args(tmp_path / "out", pan, target))
     assert usage.value.code == 2
