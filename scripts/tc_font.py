@@ -130,7 +130,10 @@ def check_fonts(chain: Chain) -> None:
 
 def step_fetch(chain: Chain) -> None:
     if chain.fetch:
-        run_command([sys.executable, str(REPO_ROOT / "scripts" / "fetch_fonts.py")])
+        # Into ./fonts, where the default font paths look (run from the repository root).
+        run_command(
+            [sys.executable, str(REPO_ROOT / "scripts" / "fetch_fonts.py"), "--dest", "fonts"]
+        )
 
 
 def step_build(chain: Chain) -> None:
