@@ -20,9 +20,9 @@ from glyphrender.atomic import h5_file_atomic
 from glyphrender.dataset.manifest import SCHEMA_VERSION, SPLITS
 from glyphrender.dataset.shards import PAIRED_SPLITS, GlyphBatch, sha256_file, shard_name
 
-# Settled by bench/bench_shard_codec.py (bench/results/shard_codec.json): gzip level 1 is
-# within ~10% of the size of levels 3-6 at a fraction of their write time; lzf is faster to
-# write but ~25% larger and only readable where h5py's own filter is installed, while gzip
+# Settled by bench/bench_shard_codec.py (bench/results/shard-codec-cpu2-amd-epyc.json): gzip
+# level 1 is within ~10% of the size of levels 3-6 at a fraction of their write time; lzf is
+# faster to write but ~25% larger and only readable where h5py's own filter is installed, while gzip
 # (deflate) is built into every HDF5 (h5dump, C, MATLAB, HDFView). Shuffle is the identity
 # on 1-byte samples, so it is off.
 DEFAULT_COMPRESSION: dict[str, Any] = {
