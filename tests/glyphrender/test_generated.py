@@ -61,6 +61,24 @@ def test_existing_folder_refused_then_replaced_with_force(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["g"]  # no temp folders left behind
 
 
+def test_force_replaces_only_the_generated_folders_own_files(tmp_path):
+    # --out pointed at a folder holding other work (another run, notes): --force replaces the
+    # glyphs, glyphs.h5 and the old review, and keeps everything else there.
+    out = tmp_path / "g"
+    write_generated(out, _images(), [1, 2, 3], _meta())
+    (out / "decisions.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "checkpoints").mkdir()
+    (out / "checkpoints" / "best.pt").write_bytes(b"weights")
+    write_generated(out, _images(1), [7], _meta(), force=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [GLYPHS_NAME, "U+0007.png", "notes.txt", "checkpoints"]
+    )
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "checkpoints" / "best.pt").read_bytes() == b"weights"
+    assert read_generated(out)[2].tolist() == [7]
+
+
 def test_empty_existing_folder_is_fine(tmp_path):
     (tmp_path / "g").mkdir()
     write_generated(tmp_path / "g", _images(), [1, 2, 3], _meta())

@@ -76,6 +76,18 @@ def test_generate_and_eval_never_write_over_or_into_their_inputs_even_with_force
     assert result.exit_code == 0, result.output  # beside the runs is fine
 
 
+def test_generate_force_into_another_folder_keeps_what_is_not_generated(data, tmp_path, make_run):
+    runs = tmp_path / "runs"
+    run = make_run(runs / "a", data, num_styles=1)
+    other = make_run(runs / "b", data, num_styles=1)
+    before = snapshot(other)
+    result = invoke("generate", "--run", run, "--out", other, "--force", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    after = snapshot(other)
+    assert {p: after.get(p) for p in before} == before  # run b is whole
+    assert (other / "glyphs.h5").is_file()
+
+
 def test_train_never_puts_a_run_over_or_into_its_inputs(data, tmp_path, make_run, tiny_model_flags):
     other = make_run(tmp_path / "runs" / "other", data, num_styles=1)
     before = snapshot(data, other)

@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,14 @@ from PIL import Image
 
 from glyphrender.atomic import h5_file_atomic, publish_dir, staging_dir, sweep_stale
 from glyphrender.errors import DatasetError
+from glyphrender.generated.decisions import DECISIONS_NAME
 from glyphrender.rendering.transform import Transform
 
 FORMAT_VERSION = 1
 GLYPHS_NAME = "glyphs.h5"
 PLACEMENTS = ("font", "center")
 MAX_CODEPOINT = 0x10FFFF
+_PNG_NAME = re.compile(r"U\+[0-9A-F]{4,6}\.png")  # as png_name writes them
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,9 @@ def write_generated(
     ``sources`` (same shape as ``images``), if given, are stored so that a review can show
     each glyph beside the source glyph it came from. The folder is built in a staging folder
     next to ``out_dir`` and swapped into place. An existing non-empty ``out_dir`` is
-    refused unless ``force`` (then it is replaced whole). Leftovers of earlier writes to
+    refused unless ``force``: then its glyphs (PNGs, ``glyphs.h5``) and ``decisions.json`` are
+    replaced and any other file there stays (an --out naming another run loses nothing).
+    Leftovers of earlier writes to
     ``out_dir`` that were killed are cleaned up first (``notify`` gets one line for each).
     """
     out = Path(out_dir)
@@ -206,8 +211,13 @@ def write_generated(
             digests[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
         _write_h5(tmp / GLYPHS_NAME, images, cps, meta, sources, digests, origin)
         # One atomic swap: out_dir is the whole old folder or the whole new one at every instant.
-        publish_dir(tmp, out, replace=force, what="the generated glyphs")
+        publish_dir(tmp, out, replace=force, keep=_not_generated_file, what="the generated glyphs")
     return out
+
+
+def _not_generated_file(name: str) -> bool:
+    """Whether a folder entry is foreign to a generated folder (kept by ``force``)."""
+    return name not in (GLYPHS_NAME, DECISIONS_NAME) and not _PNG_NAME.fullmatch(name)
 
 
 def _check_origin(origin: SourceOrigin, count: int, where: str) -> None:

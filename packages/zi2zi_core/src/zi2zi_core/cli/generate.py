@@ -97,7 +97,12 @@ from zi2zi_core.cli._options import (
     help="Output folder (gen/NAME); refused if it exists and is not empty, unless --force, "
     "and always if it is, contains or lies inside the checkpoint, dataset or a font.",
 )
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder.  [default: off]")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the glyphs, glyphs.h5 and decisions.json of a non-empty output folder (other "
+    "files there stay).  [default: off]",
+)
 @device_options
 def generate(
     run_dir: Path,
