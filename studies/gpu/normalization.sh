@@ -37,14 +37,14 @@ fi
 
 pack() {  # only OUT comes back: the report and one archive (each run's last sample grid only)
   [[ -f sweep/report.md ]] && cp sweep/report.md "$OUT/normalization-report.md"
-  local last=()
-  for d in sweep/runs/*/samples; do
-    [[ -d $d ]] && last+=("$(ls "$d"/*.png 2>/dev/null | sort | tail -n 1)")
+  local files=() d  # each run's metrics log, config, train log, last sample (run_files.py)
+  for d in sweep sweep-seed1; do
+    mapfile -t -O "${#files[@]}" files < <($PY "$ROOT/studies/gpu/run_files.py" \
+      metrics,config,train-log,last-sample --sweep "$d")
   done
   tar czf "$OUT/normalization.tgz" gpu-util.csv ./*.log grid*.toml sweep/summary.json sweep/plots \
     sweep/sweep.json sweep/sweep-log.jsonl sweep-seed1/report.md sweep-seed1/summary.json \
-    sweep-seed1/sweep.json sweep-seed1/sweep-log.jsonl sweep*/runs/*/metrics.jsonl \
-    sweep*/runs/*/config.json sweep*/runs/*/train.log "${last[@]}" 2>/dev/null
+    sweep-seed1/sweep.json sweep-seed1/sweep-log.jsonl "${files[@]}" 2>/dev/null
   t "packed: $(tar tzf "$OUT/normalization.tgz" 2>/dev/null | wc -l) files in normalization.tgz"
 }
 trap 'pack; exit 130' INT TERM
@@ -71,7 +71,7 @@ prune() {
     for d in sweep sweep-seed1; do
       [[ -f $d/sweep-log.jsonl ]] || continue
       grep -o '"event": "end", "run": "[^"]*"' $d/sweep-log.jsonl | sed 's/.*"run": "//; s/"$//' |
-        while read -r name; do rm -f "$d/runs/$name/checkpoints/"*.pt; done
+        xargs -r $PY "$ROOT/studies/gpu/run_files.py" checkpoints --sweep "$d" | xargs -r rm -f
     done
   done
 }

@@ -51,9 +51,9 @@ else
 fi
 
 pack() {  # what exists now goes to OUT, whatever stopped us
-  tar czf "$OUT/quality.tgz" gpu-util.csv ./*.log report*.md results-*.json runs/*/metrics.jsonl \
-    runs/*/config.json runs/*/eval/*/metrics.json runs/*/eval/*/per_glyph.csv \
-    runs/*/eval/*/review.png 2>/dev/null
+  local files=()  # each run's metrics log, config and eval reports (run_files.py names them)
+  mapfile -t files < <($PY "$ROOT/studies/gpu/run_files.py" metrics,config,eval runs/*)
+  tar czf "$OUT/quality.tgz" gpu-util.csv ./*.log report*.md results-*.json "${files[@]}" 2>/dev/null
   [[ -f quality.png ]] && cp quality.png "$OUT/quality-${SIZE}px.png"
   t "packed: $(tar tzf "$OUT/quality.tgz" 2>/dev/null | wc -l) files in quality.tgz"
 }
