@@ -46,8 +46,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FAMILY_SUFFIX = " TC"
 FONT_NAME = "ZenMaruGothicTC-Regular.ttf"
 # Traditional Chinese mixing Zen Maru Gothic's own glyphs, characters it lacks (說 黃 貓 她 溫
-# 每 您 吧: added) and characters it draws in the Japanese form (這 紅 曾 才 外 叫 令 級:
-# replacement candidates).
+# 每 您 吧: added) and characters it draws in the Japanese form (這 紅 曾 才 外 叫 令: replacement
+# candidates by glyphrender forms; 級 is not: Zen Maru's glyph is nearer the TC one).
 SPECIMEN_TEXT = (
     "這件紅色的外套是她曾經最愛的，\n"
     "每天早上都說：「才不冷呢！」\n"
