@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glyphrender.errors import DatasetError, FontError
-from glyphrender.fonts.loading import FontRef, LoadedFont, open_font, present_codepoints
+from glyphrender.fonts.loading import (
+    FaceInfo,
+    FontRef,
+    LoadedFont,
+    open_font,
+    present_codepoints,
+)
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
@@ -32,26 +38,8 @@ NO_SOURCE = -1  # index of a character no font of the list draws
 
 
 @dataclass(frozen=True)
-class SourceFont:
-    """One font of a source list, as a generated folder records it."""
-
-    path: str
-    face_index: int
-    sha256: str
-    name: str  # "Family Style"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "face_index": self.face_index,
-            "sha256": self.sha256,
-            "name": self.name,
-        }
-
-
-@dataclass(frozen=True)
 class _Listed:
-    info: SourceFont
+    info: FaceInfo  # as the generated folder records it
     font: LoadedFont
     present: frozenset[int]
     renderer: GlyphRenderer
@@ -64,7 +52,7 @@ class SourceList:
     listed: tuple[_Listed, ...]
 
     @property
-    def fonts(self) -> tuple[SourceFont, ...]:
+    def fonts(self) -> tuple[FaceInfo, ...]:
         return tuple(item.info for item in self.listed)
 
     def drawn(self) -> frozenset[int]:
@@ -119,8 +107,7 @@ def _open_recorded(entry: FontRecord) -> LoadedFont:
 
 
 def _listed(font: LoadedFont, path: str, renderer: GlyphRenderer) -> _Listed:
-    info = SourceFont(path, font.face_index, font.sha256, font.display_name)
-    return _Listed(info, font, present_codepoints(font), renderer)
+    return _Listed(FaceInfo.of(font, path), font, present_codepoints(font), renderer)
 
 
 def _listed_other(font: LoadedFont, options: RenderOptions) -> _Listed:

@@ -24,28 +24,6 @@ _OUTLINE_TAGS = (b"CFF ", b"CFF2", b"glyf", b"loca")
 
 
 @dataclass(frozen=True)
-class FaceInfo:
-    """A compared face as forms.json records it."""
-
-    path: str
-    face_index: int
-    name: str
-    sha256: str
-
-    @classmethod
-    def of(cls, font: LoadedFont) -> FaceInfo:
-        return cls(str(font.path), font.face_index, font.display_name, font.sha256)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "face_index": self.face_index,
-            "name": self.name,
-            "sha256": self.sha256,
-        }
-
-
-@dataclass(frozen=True)
 class FormLists:
     """Per code point of a charset: same or different form in faces a and b, or missing."""
 

@@ -105,6 +105,31 @@ class LoadedFont:
         return f"{self.family} {self.style_name}".strip()
 
 
+@dataclass(frozen=True)
+class FaceInfo:
+    """A face as outputs record it (forms.json, a generated folder's source fonts)."""
+
+    path: str
+    face_index: int
+    name: str  # "Family Style"
+    sha256: str
+
+    @classmethod
+    def of(cls, font: LoadedFont, path: str | None = None) -> FaceInfo:
+        """``font``'s record; ``path`` as given by the caller (e.g. a manifest's), else the
+        file's."""
+        return cls(str(font.path) if path is None else path, font.face_index,
+                   font.display_name, font.sha256)  # fmt: skip
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "face_index": self.face_index,
+            "name": self.name,
+            "sha256": self.sha256,
+        }
+
+
 def open_font(ref: FontRef | str | Path) -> LoadedFont:
     """Read and check a font; raise FontError (one line naming the file) if it is unusable."""
     if not isinstance(ref, FontRef):

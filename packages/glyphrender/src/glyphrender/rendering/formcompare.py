@@ -19,13 +19,12 @@ from glyphrender.fonts.charsets import Charset
 from glyphrender.fonts.forms import (
     METHOD_IDENTITY,
     METHOD_OUTLINE,
-    FaceInfo,
     FormLists,
     compare_by_identity,
     presence,
     shares_glyph_set,
 )
-from glyphrender.fonts.loading import LoadedFont, present_codepoints
+from glyphrender.fonts.loading import FaceInfo, LoadedFont, present_codepoints
 from glyphrender.metrics import ink_iou
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
