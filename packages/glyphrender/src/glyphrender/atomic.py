@@ -75,6 +75,14 @@ def storage_failure(exc: BaseException, final: Path, what: str) -> StorageError 
     return failure
 
 
+def _cannot_start(exc: OSError, final: Path, what: str) -> GlyphrenderError:
+    """The one line for a write of ``final`` refused before it began (no temporary name):
+    the disk's (:func:`storage_failure`), else "cannot write WHAT here"."""
+    return storage_failure(exc, final, what) or GlyphrenderError(
+        f"{final}: cannot write {what} here ({exc.strerror or exc})"
+    )
+
+
 @contextmanager
 def atomic_path(
     final: str | os.PathLike[str], what: str = "the file", durable: bool = False
@@ -90,12 +98,7 @@ def atomic_path(
     try:
         fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     except OSError as exc:
-        failure = storage_failure(exc, final, what)
-        if failure is not None:
-            raise failure from None
-        raise GlyphrenderError(
-            f"{final}: cannot write {what} here ({exc.strerror or exc})"
-        ) from None
+        raise _cannot_start(exc, final, what) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -231,12 +234,7 @@ def staging_dir(final: str | os.PathLike[str], what: str = "the folder") -> Iter
         new = Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=parent))
         fd = _try_lock(new)
     except OSError as exc:
-        failure = storage_failure(exc, final, what)
-        if failure is not None:
-            raise failure from None
-        raise GlyphrenderError(
-            f"{final}: cannot write {what} here ({exc.strerror or exc})"
-        ) from None
+        raise _cannot_start(exc, final, what) from None
     suffix = new.name[len(f".{final.name}.new-") :]
     tmp = new.with_name(f".{final.name}.{STAGING_TAG}-{suffix}")
     try:
