@@ -151,16 +151,14 @@ def step_train(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}")
         return
+    zi2zi, run = program("zi2zi"), str(chain.run_dir)
+    if (chain.run_dir / "checkpoints").is_dir():  # a run of an earlier chain: continue it
+        run_command([zi2zi, "train", "--run", run, "--resume", "--steps", str(chain.steps)])
+        return
+    shards = str(chain.out / "data")
     run_command(
-        [
-            program("zi2zi"),
-            "train",
-            "--shards",
-            str(chain.out / "data"),
-            "--run",
-            str(chain.run_dir),
-        ]
-        + ["--steps", str(chain.steps), *chain.train_args, "--device", "cpu"]
+        [zi2zi, "train", "--shards", shards, "--run", run, "--steps", str(chain.steps)]
+        + [*chain.train_args, "--device", "cpu"]
     )
 
 

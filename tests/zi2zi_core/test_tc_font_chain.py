@@ -131,3 +131,17 @@ def test_bad_input_is_one_line_and_nothing_written(tmp_path, fonts, capsys):
     with pytest.raises(SystemExit) as usage:  # the review is required: decisions or accept-all
         tc_font.main(_args(tmp_path / "out", pan, target))
     assert usage.value.code == 2
+
+
+def test_chain_run_again_continues_its_own_run(tmp_path, fonts, accepted_all, capsys):
+    import shutil
+
+    pan, target = fonts
+    out = tmp_path / "out"
+    shutil.copytree(accepted_all[0] / "run", out / "run")  # an earlier chain's 2-step run
+    args = _args(out, pan, target, "--accept-all")
+    args[args.index("--steps") + 1] = "4"
+    assert _load().main(args) == 0
+    assert "--resume --steps 4" in capsys.readouterr().out
+    steps = [int(p.stem.split("-")[1]) for p in (out / "run" / "checkpoints").glob("ckpt-*.pt")]
+    assert max(steps) == 4
