@@ -87,6 +87,20 @@ def test_a_decision_the_disk_refuses_is_an_error_and_never_shown_as_saved(
     )
 
 
+def test_a_decisions_file_damaged_while_serving_is_a_server_error_not_a_bad_request(made, servers):
+    # The file is edited by hand (or broken) under a running page: the click was fine, the
+    # file is what cannot be saved over, so the answer is 500 naming the file, not 400.
+    srv = servers(made.folder)
+    post(srv, {made.codepoints[0]: "accepted"})
+    decisions_path(made.folder).write_text("{not json", encoding="utf-8")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        post(srv, {made.codepoints[1]: "rejected"})
+    assert info.value.code == 500
+    assert json.load(info.value)["error"].startswith(f"{decisions_path(made.folder)}: ")
+    assert decisions_path(made.folder).read_text(encoding="utf-8") == "{not json"
+    assert statuses(srv) == {made.codepoints[0]: "accepted"}  # what was last saved
+
+
 def test_review_of_a_read_only_folder_is_one_line_before_serving(small_disk):
     from click.testing import CliRunner
     from glyphrender.cli import main

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from glyphrender.atomic import write_text_atomic
-from glyphrender.errors import DatasetError
+from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.outputs import folder_lock
 
 DECISIONS_NAME = "decisions.json"
@@ -137,9 +137,10 @@ class DecisionStore:
     def set(self, changes: Mapping[int, str]) -> dict[str, int]:
         """Apply {code point: status} to the file; return the new counts.
 
-        Bad changes raise :class:`DatasetError`; a write that fails (full or read-only disk,
-        the folder held by another process for over 5 s) raises its one-line
-        :class:`GlyphrenderError` and changes nothing, in the file or in memory.
+        Bad changes raise :class:`DatasetError`; a save that fails (full or read-only disk,
+        the folder held by another process for over 5 s, a file on disk damaged since)
+        raises its one-line :class:`GlyphrenderError` and changes nothing, in the file or in
+        memory.
         """
         for cp, status in changes.items():
             if cp not in self.codepoints:
@@ -147,7 +148,10 @@ class DecisionStore:
             if status not in STATUSES:
                 raise DatasetError(f"status {status!r} is not one of {', '.join(STATUSES)}")
         with self._lock, folder_lock(self.folder, "the review folder", wait_s=5.0):
-            merged = read_decisions(self.folder) or {}
+            try:
+                merged = read_decisions(self.folder) or {}
+            except DatasetError as exc:  # the file's fault, not the change's: not saved
+                raise GlyphrenderError(f"{exc}; not saved") from None
             for cp, status in changes.items():
                 if status == UNDECIDED:
                     merged.pop(cp, None)
