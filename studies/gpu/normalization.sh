@@ -35,7 +35,7 @@ if [[ $DEV == cuda ]]; then
   (nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > gpu-util.csv 2>/dev/null &)
 fi
 
-pack() {  # only OUT comes back: the report and one archive (each run's last sample grid only)
+pack() {  # OUT gets the report and one archive (each run's last sample grid only)
   [[ -f sweep/report.md ]] && cp sweep/report.md "$OUT/normalization-report.md"
   local files=() d  # each run's metrics log, config, train log, last sample (run_files.py)
   for d in sweep sweep-seed1; do
