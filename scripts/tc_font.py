@@ -69,6 +69,7 @@ class Chain:
     steps: int
     run: Path | None
     decisions: Path | None
+    decisions_text: bytes | None  # read at the start: generate replaces OUT/gen, which may hold it
     collection: Path
     jp_face: int
     tc_face: int
@@ -216,7 +217,8 @@ def step_review(chain: Chain) -> None:
         write_decisions(chain.gen, {int(cp): ACCEPTED for cp in codepoints})
         print(f"   --accept-all: {len(codepoints)} glyphs accepted (standing in for the review)")
         return
-    write_bytes_atomic(decisions_path(chain.gen), chain.decisions.read_bytes())
+    assert chain.decisions_text is not None
+    write_bytes_atomic(decisions_path(chain.gen), chain.decisions_text)
     decided = read_decisions(chain.gen) or {}
     accepted = sum(status == ACCEPTED for status in decided.values())
     print(f"   {chain.decisions}: {accepted} accepted, {len(decided) - accepted} rejected")
@@ -379,14 +381,19 @@ def parse_args(argv: list[str] | None) -> Chain:
         help="more zi2zi train flags (default: the demo-size model of docs/tc-font.md)",
     )
     args = parser.parse_args(argv)
-    if args.decisions is not None and not args.decisions.is_file():
-        parser.error(f"--decisions {args.decisions}: no such file")
+    decisions_text = None
+    if args.decisions is not None:
+        try:
+            decisions_text = args.decisions.read_bytes()
+        except OSError as exc:
+            parser.error(f"--decisions {args.decisions}: cannot read it ({exc.strerror})")
     return Chain(
         out=args.out,
         size=args.size,
         steps=args.steps,
         run=args.run,
         decisions=args.decisions,
+        decisions_text=decisions_text,
         collection=args.collection,
         jp_face=args.jp_face,
         tc_face=args.tc_face,

@@ -98,7 +98,10 @@ def test_chain_makes_a_renamed_complete_font_with_notes(fonts, accepted_all):
 def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, accepted_all, capsys):
     pan, target = fonts
     tc_font = _load()
-    decisions = tmp_path / "reviewed.json"
+    # Reviewed in place (glyphrender review OUT/gen), then the chain run again: generate
+    # replaces OUT/gen, the decisions read at the start survive it.
+    decisions = tmp_path / "out" / "gen" / "decisions.json"
+    decisions.parent.mkdir(parents=True)
     entries = {"U+4E14": "accepted", "U+4E15": "rejected", "U+4E10": "rejected"}
     decisions.write_text(json.dumps({"format": "glyphrender-review-decisions", "version": 1,
                                      "decisions": entries}))  # fmt: skip
