@@ -125,8 +125,11 @@ class DecisionStore:
             self._refresh()
             return dict(self._decisions)
 
-    def counts(self) -> dict[str, int]:
-        decided = [s for cp, s in self.snapshot().items() if cp in self.codepoints]
+    def counts(self, decisions: Mapping[int, str] | None = None) -> dict[str, int]:
+        """Accepted, rejected and undecided glyphs of the folder, in ``decisions`` (a snapshot
+        the caller already took, so both agree) or in the file now."""
+        decisions = self.snapshot() if decisions is None else decisions
+        decided = [s for cp, s in decisions.items() if cp in self.codepoints]
         accepted, rejected = decided.count(ACCEPTED), decided.count(REJECTED)
         return {
             ACCEPTED: accepted,
@@ -159,4 +162,4 @@ class DecisionStore:
                     merged[cp] = status
             write_decisions(self.folder, merged)
             self._decisions = merged
-        return self.counts()
+        return self.counts(merged)  # what was just written: no second read

@@ -54,7 +54,7 @@ def state_json(catalog: ReviewCatalog, store: DecisionStore) -> dict[str, Any]:
         "target_name": catalog.base_name,
         "context": catalog.context,
         "decisions_file": str(catalog.folder / DECISIONS_NAME),
-        "counts": store.counts(),
+        "counts": store.counts(statuses),  # the same read as the statuses
         "replacements": len(catalog.replacements),
         "glyphs": [
             {
