@@ -356,7 +356,9 @@ def run_chain(chain: Chain) -> None:
 
 def parse_args(argv: list[str] | None) -> Chain:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("tc-font-out"), help="output folder")
+    parser.add_argument(
+        "--out", type=Path, default=Path("tc-font-out"), help="output folder (default tc-font-out)"
+    )
     parser.add_argument("--size", type=int, default=64, help="glyph size in px (default 64)")
     parser.add_argument("--steps", type=int, default=1200, help="training steps (default 1200)")
     parser.add_argument("--run", type=Path, default=None, help="reuse this trained run")
@@ -365,10 +367,20 @@ def parse_args(argv: list[str] | None) -> Chain:
     review.add_argument(
         "--accept-all", action="store_true", help="accept every glyph (stands in for the review)"
     )
-    parser.add_argument("--collection", type=Path, default=Path("fonts/NotoSansCJK-Regular.ttc"))
+    parser.add_argument(
+        "--collection",
+        type=Path,
+        default=Path("fonts/NotoSansCJK-Regular.ttc"),
+        help="the Pan-CJK collection whose JP and TC faces are the sources (default %(default)s)",
+    )
     parser.add_argument("--jp-face", type=int, default=0, help="JP face index (default 0)")
     parser.add_argument("--tc-face", type=int, default=3, help="TC face index (default 3)")
-    parser.add_argument("--target", type=Path, default=Path("fonts/ZenMaruGothic_400Regular.ttf"))
+    parser.add_argument(
+        "--target",
+        type=Path,
+        default=Path("fonts/ZenMaruGothic_400Regular.ttf"),
+        help="the font whose style is learnt and which is extended (default %(default)s)",
+    )
     parser.add_argument("--charset", default="big5-han", help="characters (default big5-han)")
     parser.add_argument("--no-fetch", action="store_true", help="use the fonts as they are")
     parser.add_argument(
