@@ -315,3 +315,17 @@ def test_synthetic_module_over_500_lines(tmp_path):
     at_limit.write_text("x = 1\n" * MAX_MODULE_LINES, encoding="utf-8")
     over.write_text("x = 1\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
     assert _long_modules([at_limit, over]) == [f"{over} ({MAX_MODULE_LINES + 1} lines)"]
+
+
+def test_the_tool_tests_import_no_zi2zi_core():
+    """tests/tools runs in the glyphrender sessions, where zi2zi_core is not installed: a tool test
+    that imports it fails to collect there and stops every glyphrender session."""
+    offenders = []
+    for path in sorted((ROOT / "tests" / "tools").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n == "zi2zi_core" or n.startswith("zi2zi_core.") for n in names):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
