@@ -135,6 +135,9 @@ def step_fetch(chain: Chain) -> None:
         run_command(
             [sys.executable, str(REPO_ROOT / "scripts" / "fetch_fonts.py"), "--dest", "fonts"]
         )
+    # Checked once they are there (on a fresh clone the fetch brings them), before OUT exists.
+    check_fonts(chain)
+    chain.out.mkdir(parents=True, exist_ok=True)
 
 
 def step_build(chain: Chain) -> None:
@@ -335,8 +338,6 @@ STEPS: list[tuple[str, Callable[[Chain], None]]] = [
 
 def run_chain(chain: Chain) -> None:
     started = time.monotonic()
-    check_fonts(chain)
-    chain.out.mkdir(parents=True, exist_ok=True)
     timings = []
     for number, (title, step) in enumerate(STEPS, 1):
         print(f"\n== step {number}/{len(STEPS)}: {title}", flush=True)

@@ -136,6 +136,35 @@ def test_bad_input_is_one_line_and_nothing_written(tmp_path, fonts, capsys):
     assert usage.value.code == 2
 
 
+def test_the_fonts_are_checked_after_the_fetch_brings_them(tmp_path, fonts, monkeypatch, capsys):
+    """On a fresh clone the collection is not there until step 1 fetches it."""
+    import shutil
+
+    pan, target = fonts
+    tc_font = _load()
+    fetched = tmp_path / "fonts" / "pan.otc"
+    args = _args(tmp_path / "out", fetched, target, "--accept-all")
+    args.remove("--no-fetch")
+    commands = []
+
+    def fake_run(argv):
+        commands.append(argv)
+        if str(argv[1]).endswith("fetch_fonts.py"):
+            fetched.parent.mkdir()
+            shutil.copyfile(pan, fetched)
+            return
+        raise tc_font.ChainError("stopped here by the test")
+
+    monkeypatch.setattr(tc_font, "run_command", fake_run)
+    assert tc_font.main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == "tc_font: error: step 2 (build form-true pairs (Noto Sans CJK JP -> Zen Maru Gothic)) failed: stopped here by the test"
+    )
+    assert len(commands) == 2 and (tmp_path / "out").is_dir()
+
+
 def test_chain_run_again_continues_its_own_run(tmp_path, fonts, accepted_all, capsys):
     import shutil
 
