@@ -82,6 +82,9 @@ class ReviewProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            # Ctrl-C must reach it even where this test runs with SIGINT ignored (a background
+            # job of a non-interactive shell): Python keeps an inherited SIG_IGN.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.lines = []
         for line in self.proc.stdout:
