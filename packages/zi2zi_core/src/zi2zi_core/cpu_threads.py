@@ -5,8 +5,9 @@ default, one thread per core whose OpenMP workers spin while they wait, collapse
 process wants a core (the demo's training fell to a fifth of its speed and below), while one
 thread keeps most of it. So: OpenMP threads sleep while waiting (``OMP_WAIT_POLICY=PASSIVE``,
 set before torch loads, unless the environment sets it), and the thread count is the usable
-cores minus the other processes running when the command starts. ``--threads N`` or
-``OMP_NUM_THREADS`` overrides it.
+cores minus the other processes running when the command starts; on two cores or fewer it is
+one thread, which measured as fast as two sleeping-while-waiting threads on a quiet machine and
+kept its speed beside a competitor. ``--threads N`` or ``OMP_NUM_THREADS`` overrides it.
 
 No torch at import time: :func:`prefer_passive_waiting` must run before torch is loaded.
 """
@@ -29,6 +30,10 @@ CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD" or 
 # Samples of the run queue, a few ms apart: one sample catches bursts, the median does not.
 RUN_QUEUE_SAMPLES = 7
 RUN_QUEUE_INTERVAL_S = 0.03
+# Up to this many usable cores, one thread: on the 2-core machine of
+# bench/results/threads-cpu2-amd-epyc.json one thread made 68 images/s alone and 67 beside a busy
+# process, two passive threads 60 and 42, torch's two spinning threads 84 and 23.
+FEW_CORES = 2
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,9 @@ def choose_cpu_threads(
     cores: int | None = None,
     others: float | None = None,
 ) -> CpuThreads:
-    """The thread count: ``requested`` (> 0), else ``OMP_NUM_THREADS``, else the usable cores
-    minus the other busy processes (at least 1), with the reason in words."""
+    """The thread count: ``requested`` (> 0), else ``OMP_NUM_THREADS``, else one thread on
+    ``FEW_CORES`` or fewer usable cores and otherwise the usable cores minus the other busy
+    processes (at least 1), with the reason in words."""
     env = os.environ if env is None else env
     wait = env.get(WAIT_POLICY_VAR, "")
     if requested > 0:
@@ -119,10 +125,15 @@ def choose_cpu_threads(
     cores = usable_cores() if cores is None else cores
     others = other_busy_processes() if others is None else others
     busy = int(others + 0.5)
-    threads = max(1, cores - busy)
-    if busy == 0:
+    if cores <= FEW_CORES:
+        threads = 1
+        why = f"1 of {cores} core(s): on {FEW_CORES} or fewer one thread keeps its speed beside"
+        why += f" other processes (~{busy} busy at start)"
+    elif busy == 0:
+        threads = cores
         why = f"{cores} idle core(s)"
     else:
+        threads = max(1, cores - busy)
         why = f"{threads} of {cores} core(s): ~{busy} other busy process(es) at start"
     if wait:
         why += f"; OpenMP waiting {wait.lower()}"

@@ -155,8 +155,8 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 @setting("--nan-tolerance", "Non-finite steps in a row before a rollback.", type=int)
 @setting(
     "--threads",
-    "CPU threads of torch (0: the usable cores minus the other busy processes at start; "
-    "OMP_NUM_THREADS also sets it).",
+    "CPU threads of torch (0: one on 2 cores or fewer, else the usable cores minus the other "
+    "busy processes at start; OMP_NUM_THREADS also sets it).",
     type=click.IntRange(min=0),
 )
 def train(**params: Any) -> None:
