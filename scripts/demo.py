@@ -6,9 +6,9 @@ before it runs and stopping at the first failure. Steps whose CLI subcommand doe
 yet are skipped with a note, so the demo grows with the project. Everything lands in
 ``demo-out/`` (``--out`` to change), emptied at the start of each run.
 
-Sized for a laptop CPU (161 s on 2 idle cores, 138 s of it training; several minutes more when
-other jobs share the cores, see the README): 64 px glyphs, a small model trained for 1,000 steps
-(its CPU threads chosen for the machine's load by ``zi2zi train``), and only the characters the specimen text needs plus a few hundred common
+Sized for a laptop CPU (293 s on 2 quiet cores, 269 s of it training; 285 s beside one busy
+process, see the README): 64 px glyphs, a small model trained for 1,000 steps (its CPU threads
+chosen for a shared machine by ``zi2zi train``), and only the characters the specimen text needs plus a few hundred common
 Traditional Chinese ones (not all 9,912 that Zen Maru Gothic lacks). It ends with
 ``ZenMaruGothicDemo.ttf`` and ``specimen.png``, text set in that font with the generated
 characters in red.
