@@ -19,14 +19,7 @@ STEPS=${STEPS:-600}
 NICE=${NICE:-5}
 PY=.venv/bin/python
 ZCLI="import sys; from zi2zi_core.cli import main; sys.exit(main())"
-# A snapshot of the committed code, so edits in the shared working tree cannot reach the cells.
-REV=$(git rev-parse --short HEAD)
-CODE=$OUT/code-$REV
-mkdir -p "$OUT"
-if [ ! -d "$CODE" ]; then
-    mkdir -p "$CODE.tmp" && git archive HEAD packages | tar -x -C "$CODE.tmp" && mv "$CODE.tmp" "$CODE"
-fi
-export PYTHONPATH=$CODE/packages/zi2zi_core/src:$CODE/packages/glyphrender/src
+. studies/code-snapshot.sh  # runs use the committed code, not the working tree
 export OMP_NUM_THREADS=1
 SRC=fonts/NotoSansJP_400Regular.ttf
 DST=fonts/ZenMaruGothic_400Regular.ttf

@@ -15,14 +15,7 @@ STEPS=${STEPS:-1200}
 PY=${PY:-.venv/bin/python}
 CJK=fonts/NotoSansCJK-Regular.ttc
 DST=fonts/ZenMaruGothic_400Regular.ttf
-# A snapshot of the committed code, so edits in the working tree cannot reach the runs.
-REV=$(git rev-parse --short HEAD)
-CODE=$OUT/code-$REV
-mkdir -p "$OUT"
-if [ ! -d "$CODE" ]; then
-    mkdir -p "$CODE.tmp" && git archive HEAD packages | tar -x -C "$CODE.tmp" && mv "$CODE.tmp" "$CODE"
-fi
-export PYTHONPATH=$CODE/packages/zi2zi_core/src:$CODE/packages/glyphrender/src
+. studies/code-snapshot.sh  # runs use the committed code, not the working tree
 export OMP_NUM_THREADS=1
 GCLI="import sys; from glyphrender.cli import main; sys.exit(main())"
 ZCLI="import sys; from zi2zi_core.cli import main; sys.exit(main())"
