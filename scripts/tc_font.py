@@ -155,8 +155,10 @@ def step_train(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}")
         return
+    from zi2zi_core.rundir.layout import RunDir
+
     zi2zi, run = program("zi2zi"), str(chain.run_dir)
-    if (chain.run_dir / "checkpoints").is_dir():  # a run of an earlier chain: continue it
+    if RunDir(chain.run_dir).checkpoints.is_dir():  # a run of an earlier chain: continue it
         run_command([zi2zi, "train", "--run", run, "--resume", "--steps", str(chain.steps)])
         return
     shards = str(chain.out / "data")

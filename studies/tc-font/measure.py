@@ -41,6 +41,7 @@ from zi2zi_core.evaluation.generate import iter_generated
 from zi2zi_core.evaluation.metrics import ink_iou, l1
 from zi2zi_core.models.imaging import to_unit
 from zi2zi_core.rundir.checkpoint import load_for_inference
+from zi2zi_core.rundir.layout import RunDir
 
 COLLECTION = "fonts/NotoSansCJK-Regular.ttc"
 JP_FACE, TC_FACE = 0, 3
@@ -198,7 +199,7 @@ def main() -> None:
     }
     for name in RUNS:
         run = args.runs / name
-        if (run / "checkpoints").is_dir():
+        if RunDir(run).checkpoints.is_dir():
             result["runs"][name] = measure_run(run, pairs, differ)
             print(
                 name, json.dumps({k: v for k, v in result["runs"][name].items() if k != "_gen_tc"})
