@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from fontTools.ttLib import TTCollection
 from glyphrender.dataset.shards import Dataset
 from glyphrender.dataset.sourcelist import open_source_list
+from glyphrender.fonts.forms import compare_by_identity, shares_glyph_set
+from glyphrender.fonts.loading import FontRef, open_font
 from PIL import Image
 from zi2zi_core.evaluation.generate import iter_generated
 from zi2zi_core.evaluation.metrics import ink_iou, l1
@@ -75,10 +76,13 @@ def scores(pred: np.ndarray, target: np.ndarray, rows: np.ndarray) -> dict[str, 
 
 
 def differing(codepoints: np.ndarray) -> np.ndarray:
-    """(N,) bool: the JP and TC faces map the code point to different glyphs."""
-    faces = TTCollection(COLLECTION, lazy=True).fonts
-    jp, tc = faces[JP_FACE].getBestCmap(), faces[TC_FACE].getBestCmap()
-    return np.array([jp.get(int(c)) != tc.get(int(c)) for c in codepoints])
+    """(N,) bool: the JP and TC faces draw the code point in different forms, decided as
+    `glyphrender forms` decides it (exact: different glyph IDs in the faces' shared glyph set)."""
+    jp, tc = (open_font(FontRef(Path(COLLECTION), face)) for face in (JP_FACE, TC_FACE))
+    if not shares_glyph_set(jp, tc):
+        raise SystemExit(f"{COLLECTION}: faces {JP_FACE} and {TC_FACE} share no glyph set")
+    _, different = compare_by_identity(jp, tc, {int(c) for c in codepoints})
+    return np.isin(codepoints, np.array(different, dtype=codepoints.dtype))
 
 
 def split_pair(jp: Dataset, tc: Dataset, split: str):
