@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TextIO
 
+from glyphrender import stop
+
 INTERVAL_VAR = "ZI2ZI_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL_S = 30.0
 LIVE_REFRESH_S = 0.25  # the terminal line is redrawn at most this often
@@ -120,7 +122,11 @@ class Progress:
         return " | ".join(parts)
 
     def update(self, done: int, details: str | None = None) -> None:
-        """``done`` units finished so far; ``details``: latest figures (kept until replaced)."""
+        """``done`` units finished so far; ``details``: latest figures (kept until replaced).
+
+        Raises a stop request (SIGTERM, Ctrl-C) that a handler of glyphrender.stop saw but
+        whose exception was dropped: a long loop reports here at every unit of work."""
+        stop.check()
         now = self.clock()
         self._done = done
         if details is not None:

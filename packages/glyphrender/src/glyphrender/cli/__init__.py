@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glyphrender import __version__
+from glyphrender import __version__, stop
 from glyphrender.errors import (
     GlyphrenderError,
     OutputOverlapsInput,
     storage_error_line,
     storage_os_error,
 )
+from glyphrender.stop import Terminated
 
 if TYPE_CHECKING:  # the CLI's start-up imports no font machinery
     from glyphrender.fonts.loading import FontRef
@@ -107,12 +108,18 @@ def failure_line(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+def _install_stop_handlers() -> dict[int, object]:
+    """SIGTERM, and SIGINT where Python's own Ctrl-C handler is in place (not where the caller
+    ignores it, as ``nohup`` does), go to :func:`glyphrender.stop.handle`; returns what to put
+    back. Nothing when not on the main thread (an embedding program owns its signals)."""
+    previous: dict[int, object] = {}
+    try:
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, stop.handle)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, stop.handle)
+    except ValueError:
+        pass
+    return previous
 
 
 class LazyCommands(click.Group):
@@ -144,12 +151,11 @@ class LazyGroup(LazyCommands):
     lazy_package = "glyphrender.cli"
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        previous = _install_stop_handlers()
         try:
-            previous = signal.signal(signal.SIGTERM, _raise_terminated)
-        except ValueError:  # not the main thread (an embedding program): leave signals alone
-            previous = None
-        try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            stop.check()  # a request whose exception was dropped on the way (see stop.py)
+            return result
         except Terminated:
             click.echo("glyphrender: terminated (SIGTERM)", err=True)
             sys.exit(143)
@@ -163,8 +169,9 @@ class LazyGroup(LazyCommands):
             click.echo(f"glyphrender: error: {found[0]}", err=True)
             sys.exit(found[1])
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
+            stop.clear()
 
 
 @click.group(cls=LazyGroup)

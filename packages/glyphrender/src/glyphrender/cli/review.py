@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glyphrender.cli import Terminated, TextDefault
+from glyphrender.cli import TextDefault
+from glyphrender.stop import Terminated
 
 if TYPE_CHECKING:
     from glyphrender.generated.decisions import DecisionStore

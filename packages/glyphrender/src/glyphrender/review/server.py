@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from glyphrender import stop
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.generated.decisions import DECISIONS_NAME, DecisionStore, decisions_path
 from glyphrender.outputs import check_writable
@@ -185,6 +186,12 @@ class ReviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.server_address[1]}/"
+
+    def service_actions(self) -> None:
+        """Between requests (at least every half second): a Ctrl-C or SIGTERM whose exception
+        was dropped still ends ``serve_forever`` (see glyphrender.stop)."""
+        super().service_actions()
+        stop.check()
 
 
 def open_review(
