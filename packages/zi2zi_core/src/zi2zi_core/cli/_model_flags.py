@@ -48,6 +48,11 @@ MODEL_FLAGS: tuple[ModelFlag, ...] = (
     ModelFlag("--g-spectral", "Spectral norm in the generator.", SPECTRAL),
     ModelFlag("--d-spectral", "Spectral norm in the discriminator.", SPECTRAL),
     ModelFlag("--attention", "Self-attention at these encoder sizes, e.g. 32,16 (or 'none')."),
+    ModelFlag(
+        "--g-refine-convs",
+        "Residual 3x3 convs after each up-sampling of the generator (0: one layer per size).",
+        click.IntRange(min=0),
+    ),
 )
 
 

@@ -166,6 +166,7 @@ class ModelConfig:
     d_base_channels: int = 64
     d_layers: int = 3
     d_scales: int = 1  # pix2pixHD multi-scale D: one PatchGAN per scale, each input halved
+    g_refine_convs: int = 0  # residual 3x3 convs after each generator up-sampling (0: zi2zi's)
 
     def __post_init__(self) -> None:
         # Coerce strings (from JSON / CLI) to enums; frozen, hence object.__setattr__.
@@ -190,6 +191,7 @@ class ModelConfig:
         _check_int(self.num_styles, "num_styles", 1)
         _check_int(self.style_dim, "style_dim", 1)
         _check_int(self.d_layers, "d_layers", 1)
+        _check_int(self.g_refine_convs, "g_refine_convs", 0)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
             raise ConfigError(f"dropout must be a number, got {self.dropout!r}")
         if not 0.0 <= self.dropout < 1.0:

@@ -29,13 +29,36 @@ class ResizeTo(nn.Module):
         return f"size={self.size}"
 
 
+class RefineConv(nn.Module):
+    """A residual 3x3 conv at one decoder resolution: ``x + norm(conv(relu(x)))``.
+
+    A U-Net level of the zi2zi lineage has one 4x4 stride-2 layer each way, so where a stroke
+    edge lands is decided by a single transposed conv per size. These layers give each size
+    its own stride-1 refinement; the residual form keeps the plain U-Net's signal path.
+    """
+
+    def __init__(self, channels: int, size: int, factory: LayerFactory) -> None:
+        super().__init__()
+        norm = factory.norm(channels, size, Position.INNER)
+        conv = factory.conv(
+            channels, channels, kernel=3, stride=1, padding=1, norm=norm, position=Position.INNER
+        )
+        self.body = nn.Sequential(nn.ReLU(), conv, norm)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
 class UNetBlock(nn.Module):
     """One U-Net level: a down path (conv [+ attention]) and its mirrored up path.
 
     ``down``: [LeakyReLU 0.2] -> 4x4 stride-2 conv -> norm; ``attention``: optional
     self-attention on the down output; ``up``: ReLU -> 4x4 stride-2 transposed conv ->
-    [resize] -> norm -> [dropout] (or tanh for the outermost block). Norm and spectral-norm
-    placement comes from the LayerFactory, which knows the layer's position and map size.
+    [resize] -> norm -> ``refine_convs`` x RefineConv -> [dropout] (or tanh for the outermost
+    block). With ``refine_convs`` the outermost block's transposed conv keeps ``down_out``
+    channels at full size for its refinements, and a 3x3 conv draws the image from them.
+    Norm and spectral-norm placement comes from the LayerFactory, which knows the layer's
+    position and map size.
     """
 
     def __init__(
@@ -51,6 +74,7 @@ class UNetBlock(nn.Module):
         attention: bool,
         dropout: float,
         factory: LayerFactory,
+        refine_convs: int = 0,
     ) -> None:
         super().__init__()
         pos_in = Position.FIRST if outermost else Position.INNER
@@ -64,30 +88,63 @@ class UNetBlock(nn.Module):
         ]
         self.down = nn.Sequential(*down)
         self.attention = SelfAttention(down_out, factory) if attention else None
+        self.up = nn.Sequential(
+            *self._up_layers(
+                up_in, up_out, down_out, down_size, up_size, outermost, refine_convs, factory
+            )
+        )
+        if not outermost and dropout > 0:
+            self.up.append(nn.Dropout(dropout))
 
-        pos_out = Position.LAST if outermost else Position.INNER
-        up_norm = factory.norm(up_out, up_size, pos_out)
-        up: list[nn.Module] = [
+    @staticmethod
+    def _up_layers(
+        up_in: int,
+        up_out: int,
+        down_out: int,
+        down_size: int,
+        up_size: int,
+        outermost: bool,
+        refine_convs: int,
+        factory: LayerFactory,
+    ) -> list[nn.Module]:
+        head = outermost and refine_convs > 0  # refinements at full size, then a 3x3 head
+        channels = down_out if head else up_out
+        position = Position.LAST if outermost and not head else Position.INNER
+        up_norm = factory.norm(channels, up_size, position)
+        layers: list[nn.Module] = [
             nn.ReLU(),
             factory.conv(
                 up_in,
-                up_out,
+                channels,
                 kernel=4,
                 stride=2,
                 padding=1,
                 norm=up_norm,
-                position=pos_out,
+                position=position,
                 transposed=True,
             ),
         ]
         if 2 * down_size != up_size:  # a 4x4/2 transposed conv doubles; odd sizes need a resize
-            up.append(ResizeTo(up_size))
-        up.append(up_norm)
+            layers.append(ResizeTo(up_size))
+        layers.append(up_norm)
+        layers += [RefineConv(channels, up_size, factory) for _ in range(refine_convs)]
+        if head:
+            last = nn.Identity()
+            layers += [
+                nn.ReLU(),
+                factory.conv(
+                    channels,
+                    up_out,
+                    kernel=3,
+                    stride=1,
+                    padding=1,
+                    norm=last,
+                    position=Position.LAST,
+                ),
+            ]
         if outermost:
-            up.append(nn.Tanh())
-        elif dropout > 0:
-            up.append(nn.Dropout(dropout))
-        self.up = nn.Sequential(*up)
+            layers.append(nn.Tanh())
+        return layers
 
     def encode(self, x: Tensor) -> Tensor:
         x = self.down(x)
@@ -129,6 +186,7 @@ class Generator(nn.Module):
                     attention=sizes[i] in cfg.attention_resolutions,
                     dropout=cfg.dropout if i >= max(1, n - DROPOUT_DECODER_BLOCKS) else 0.0,
                     factory=factory,
+                    refine_convs=cfg.g_refine_convs,
                 )
             )
         self.blocks = nn.ModuleList(blocks)  # outermost first

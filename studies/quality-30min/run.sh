@@ -1,0 +1,65 @@
+#!/bin/sh
+# Issue 25: one run of the 64 px CPU quality study. A recipe trains for at most BUDGET_S
+# seconds of wall time (1,800: 30 minutes) on form-true pairs, then `zi2zi eval --checkpoint
+# last` scores it on the full val split. A recipe with a fixed step count ends on its own; the
+# baseline (constant learning rate, 100,000 steps) is stopped by SIGTERM at the budget, which
+# makes the trainer finish its step and write the checkpoint that eval reads.
+#
+# Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
+#   RECIPE  baseline | quality | refine1 | wide24 | edge2 (recipes below)
+#   SEED    1, 2, ...
+#   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
+#           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
+# Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
+# averages at start and end: the study wants both cores idle). Needs fonts/ from
+# `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
+set -eu
+cd "$(dirname "$0")/../.."
+RECIPE=$1 SEED=$2 PAIR=${3:-maru}
+OUT=${OUT:-runs/quality-30min}
+BUDGET_S=${BUDGET_S:-1800}
+PY=${PY:-.venv/bin/python}
+. studies/code-snapshot.sh  # runs use the committed code, not the working tree
+GCLI="import sys; from glyphrender.cli import main; sys.exit(main())"
+ZCLI="import sys; from zi2zi_core.cli import main; sys.exit(main())"
+
+case $PAIR in
+    maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;
+    kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru or kaku)" >&2; exit 2 ;;
+esac
+DATA=data/$PAIR-jp64
+if [ ! -f "$DATA/manifest.json" ]; then
+    $PY -c "$GCLI" build --src fonts/NotoSansCJK-Regular.ttc --src-index 0 --dst $DST \
+        --size 64 --out "$DATA"
+fi
+
+# The issue's baseline: the demo's small model, dropout 0, no augmentation, batch 16.
+BASELINE="--base-channels 16 --d-base-channels 16 --dropout 0 --no-augment --batch-size 16 --steps 100000"
+# The search: one change each on the baseline, constant learning rate, cut at the budget
+# (BUDGET_S=480 for the 8-minute screen), compared with the baseline's curve at that minute.
+case $RECIPE in
+    baseline) FLAGS=$BASELINE ;;
+    quality) FLAGS="--preset quality" ;;
+    refine1) FLAGS="$BASELINE --g-refine-convs 1" ;;
+    wide24) FLAGS="$BASELINE --base-channels 24" ;;  # the last of a repeated flag wins
+    edge2) FLAGS="$BASELINE --edge-weight 2 --edge-radius 2" ;;
+    *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
+esac
+
+run=$OUT/$PAIR-$RECIPE-s$SEED
+[ -f "$run/eval/last-val/metrics.json" ] && { echo "$run: done already"; exit 0; }
+{
+    date -u +"start %FT%TZ"
+    uptime
+    # Two spinning torch threads: the study has the machine to itself (the CPU default, one
+    # thread, and passive waiting suit a shared machine; see zi2zi_core/cpu_threads.py).
+    status=0
+    OMP_WAIT_POLICY=ACTIVE timeout -s TERM "$BUDGET_S" $PY -c "$ZCLI" train $FLAGS --seed "$SEED" --threads 2 \
+        --shards "$DATA" --run "$run" --device cpu --val-every 1000 --sample-every 2000 \
+        --checkpoint-every 2000 --log-every 100 || status=$?
+    echo "train exit status $status (124: stopped at the ${BUDGET_S} s budget)"
+    uptime
+    $PY -c "$ZCLI" eval --run "$run" --checkpoint last --device cpu --batch-size 64
+    date -u +"end %FT%TZ"
+} >> "$run.log" 2>&1
