@@ -1,7 +1,7 @@
 """``zi2zi train``: train a zi2zi GAN on a glyphrender dataset.
 
-Settings come from flags, then ``--config run.toml``, then (with ``--resume``) the checkpoint,
-then built-in defaults. Torch is imported inside the command so ``zi2zi --help`` stays fast.
+Settings come from flags, then ``--config run.toml``, then ``--preset NAME``, then (with
+``--resume``) the checkpoint, then built-in defaults. Torch is imported inside the command so ``zi2zi --help`` stays fast.
 Multi-GPU: ``torchrun --nproc-per-node N -m zi2zi_core.cli.train --shards ... --run-dir ...``
 (torchrun takes ``--run`` as an abbreviation of its own ``--run-path``).
 """
@@ -31,6 +31,7 @@ from zi2zi_core.training.config import (
     flags_to_sections,
     parse_attention,
 )
+from zi2zi_core.training.presets import preset_names
 
 ADVERSARIAL = [a.value for a in AdversarialLoss]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,6 +85,12 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML file with [model], [loss], [train] tables; flags override it.  [default: none]",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    help="A recipe shipped with zi2zi (README: Presets); --config and flags override it.  "
+    "[default: none]",
 )
 @click.option(
     "--resume",
@@ -162,8 +169,8 @@ def setting(flag: str, help: str, shown: str | None = None, **kwargs: Any) -> Ca
 def train(**params: Any) -> None:
     """Train a zi2zi GAN on glyphrender shards.
 
-    Settings come from flags, then --config, then (with --resume) the checkpoint, then the
-    defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the
+    Settings come from flags, then --config, then --preset, then (with --resume) the
+    checkpoint, then the defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the
     command that resumes the run; a second Ctrl-C during the step stops at once without it
     (and says so), during the checkpoint's write it waits for the file. --resume continues
     from the newest intact checkpoint: a corrupt or truncated newer one is reported and
@@ -200,6 +207,7 @@ def _prepare(params: dict[str, Any], distributed: bool) -> Any:
             shards=params["shards"],
             run_dir=params["run_dir"],
             config_file=params["config_file"],
+            preset=params["preset"],
             resume=params["resume"],
             init_from=params["init_from"],
             distributed=distributed,

@@ -3,8 +3,9 @@
 A run is described by three sections, each a frozen dataclass with ``to_dict``/``from_dict``:
 ``model`` (:class:`zi2zi_core.models.config.ModelConfig`), ``loss``
 (:class:`zi2zi_core.models.config.LossConfig`) and ``train`` (:class:`TrainConfig`, here).
-Values come from, highest first: command-line flags, the ``--config`` TOML file, the checkpoint
-being resumed, the dataset (``glyph_px``, ``num_styles``), built-in defaults.
+Values come from, highest first: command-line flags, the ``--config`` TOML file, a ``--preset``
+(:mod:`zi2zi_core.training.presets`), the checkpoint being resumed, the dataset
+(``glyph_px``, ``num_styles``), built-in defaults.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class TrainConfig:
     augment_max_scale: float = 0.12  # zi2zi's 256 -> 286 px scale-up, then a random 256 crop
     nan_tolerance: int = 3
     threads: int = 0  # torch CPU threads; 0: chosen at start from the cores and their load
+    preset: str = ""  # the --preset the run started from ("": none); its values are the others
     init_from: str = ""
     # Few-shot: train on only this many train characters per style (0: all), picked by
     # glyphrender.dataset.fewshot's rule train_pick with seed train_pick_seed; val is untouched.
@@ -216,18 +218,20 @@ def parse_toml_text(text: str) -> dict[str, Any]:
 
 
 def load_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read a run TOML file into ``{"model": {...}, "loss": {...}, "train": {...}}``.
+    """Read a run TOML file into ``{"model": {...}, "loss": {...}, "train": {...}}``."""
+    return config_sections(read_toml(Path(path)), str(path))
 
-    Keys may use dashes or underscores (``base-channels`` = ``base_channels``); anything outside
-    the three tables, or an unknown table, is an error naming the file.
-    """
-    path = Path(path)
-    raw = read_toml(path)
+
+def config_sections(raw: dict[str, Any], origin: str) -> dict[str, dict[str, Any]]:
+    """Parsed run TOML -> config sections. Keys may use dashes or underscores
+    (``base-channels`` = ``base_channels``); anything outside the three tables, or an unknown
+    table, is an error naming ``origin`` (the file or preset)."""
     out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for key, value in raw.items():
         if key not in SECTIONS or not isinstance(value, dict):
             raise ConfigError(
-                f"{path}: unexpected top-level key {key!r} (expected tables [model], [loss], [train])"
+                f"{origin}: unexpected top-level key {key!r} "
+                "(expected tables [model], [loss], [train])"
             )
         out[key] = {k.replace("-", "_"): v for k, v in value.items()}
     return out

@@ -30,9 +30,15 @@ from zi2zi_core.rundir.checkpoint import (
     resolve_checkpoint,
 )
 from zi2zi_core.rundir.layout import RunDir
-from zi2zi_core.training.config import RunConfig, load_config_file, resolve_run_config
+from zi2zi_core.training.config import (
+    RunConfig,
+    load_config_file,
+    merge_layers,
+    resolve_run_config,
+)
 from zi2zi_core.training.distributed import DistInfo
 from zi2zi_core.training.fewshot import TrainPick, check_resume_pick, select_train
+from zi2zi_core.training.presets import load_preset
 
 if TYPE_CHECKING:
     from zi2zi_core.training.trainer import Trainer
@@ -144,14 +150,18 @@ def prepare_run(
     shards: Path | None = None,
     run_dir: Path | None = None,
     config_file: Path | None = None,
+    preset: str | None = None,
     resume: bool = False,
     init_from: Path | None = None,
     distributed: bool = False,
 ) -> PreparedRun:
-    """Check and resolve a training run (flags > ``config_file`` > resumed checkpoint >
-    dataset > defaults). Raises ConfigError / CheckpointError / DatasetError naming the file
-    (every shard is checked); creates and writes nothing."""
-    file_layer = load_config_file(config_file) if config_file else None
+    """Check and resolve a training run (flags > ``config_file`` > ``preset`` > resumed
+    checkpoint > dataset > defaults). Raises ConfigError / CheckpointError / DatasetError
+    naming the file (every shard is checked); creates and writes nothing."""
+    file_layer = merge_layers(
+        load_preset(preset) if preset else {},
+        load_config_file(config_file) if config_file else {},
+    )
     found = _resume_state(run_dir) if resume else None
     resumed = (found.state, found.path) if found else None
     checkpoint_config = resumed[0]["config"] if resumed else None
@@ -183,7 +193,7 @@ def prepare_run(
         dataset_num_styles=dataset.num_styles,
         checkpoint_config=checkpoint_config,
         init_model=initial[0]["config"]["model"] if initial else None,
-        source=str(config_file or "flags"),
+        source=str(config_file or (f"--preset {preset}" if preset else "flags")),
     )
     t = config.train
     pick = select_train(dataset, t.train_limit, t.train_pick, t.train_pick_seed)
