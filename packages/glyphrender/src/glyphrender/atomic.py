@@ -148,8 +148,12 @@ def h5_file_atomic(final: str | os.PathLike[str], what: str = "the file") -> Ite
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
         yield f
-    with atomic_path(final, what) as tmp:
-        tmp.write_bytes(buffer.getbuffer())  # the file is held in memory once, not copied
+    # The file is held in memory once, not copied. Not Path.write_bytes: it keeps a view of
+    # the buffer in a local, so when the write fails (a full disk) the traceback holds the
+    # view; the cyclic GC may later free the BytesIO first, while the view still exports it,
+    # and Python prints "Exception ignored ... BufferError". Here the view is a temporary.
+    with atomic_path(final, what) as tmp, open(tmp, "wb") as f:
+        f.write(buffer.getbuffer())
 
 
 def save_png_atomic(image: Any, final: str | os.PathLike[str], what: str = "the image") -> Path:
