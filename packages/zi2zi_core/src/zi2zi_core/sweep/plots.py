@@ -8,6 +8,7 @@ dependency; a plotting library is not.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +60,16 @@ def pair_key(run: dict[str, Any]) -> str:
     return f"G {run['g']} / D {run['d']}"
 
 
-def colours(runs: list[dict[str, Any]]) -> dict[str, tuple[int, int, int]]:
-    """One colour per G/D pair, in order of first appearance (stable across panels)."""
+def colours(
+    runs: list[dict[str, Any]], key: Callable[[dict[str, Any]], str] = pair_key
+) -> dict[str, tuple[int, int, int]]:
+    """One colour per ``key`` (the G/D pair), in order of first appearance (stable across
+    panels)."""
     out: dict[str, tuple[int, int, int]] = {}
     for run in runs:
-        key = pair_key(run)
-        if key not in out:
-            out[key] = PALETTE[len(out) % len(PALETTE)]
+        name = key(run)
+        if name not in out:
+            out[name] = PALETTE[len(out) % len(PALETTE)]
     return out
 
 
@@ -141,11 +145,14 @@ def line_chart(
     series_of,  # run -> (xs, ys)
     y_label: str,
     hline: tuple[float, str] | None = None,
+    x_label: str = "step",
+    key: Callable[[dict[str, Any]], str] = pair_key,
 ) -> Path:
-    """Panels per batch size, one line per run coloured by its G/D pair, a shared legend."""
+    """Panels per batch size, one line per run coloured by its ``key`` (the G/D pair), a
+    shared legend."""
     font, small = _font(15), _font(12)
     batches = sorted({r["batch_size"] for r in runs if r["batch_size"] is not None}) or [None]
-    colour_of = colours(runs)
+    colour_of = colours(runs, key)
     all_x = [x for r in runs for x in series_of(r)[0]]
     all_y = [y for r in runs for y in series_of(r)[1] if y is not None]
     x_range = (0.0, float(max(all_x, default=1)))
@@ -162,7 +169,7 @@ def line_chart(
     draw.text((10, 8), title, fill=BLACK, font=font)
     for i, batch in enumerate(batches):
         members = [r for r in runs if r["batch_size"] == batch]
-        series = [(colour_of[pair_key(r)], *series_of(r)) for r in members]
+        series = [(colour_of[key(r)], *series_of(r)) for r in members]
         _panel(
             draw,
             (i * pw + 5, 34, (i + 1) * pw, 34 + ph),
@@ -170,7 +177,7 @@ def line_chart(
             series,
             x_range,
             y_range,
-            "step",
+            x_label,
             y_label,
             font,
             small,
