@@ -73,7 +73,11 @@ declare -A DATA; for name in $CONFIGS; do DATA[$name]=data/zm; done
 if [[ ! -f $CJK ]]; then
   t "jpsource (form-true source pairs): skipped, $CJK is missing (python3 scripts/fetch_fonts.py)"
 elif wait $JP_BUILD; then
-  CONFIGS="$CONFIGS jpsource"; FLAGS[jpsource]=""; DATA[jpsource]=data/jp
+  # jpquality: zi2zi's --preset quality (issue #25, studies/quality-30min) on the same pairs;
+  # at 256 px with the default widths and the edge radius scaled by 4, as its header says.
+  QUALITY="--preset quality"; [[ $SMALL == 1 ]] || QUALITY+=" --base-channels 64 --d-base-channels 64 --edge-radius 8"
+  CONFIGS="$CONFIGS jpsource jpquality"; FLAGS[jpsource]=""; FLAGS[jpquality]=$QUALITY
+  DATA[jpsource]=data/jp; DATA[jpquality]=data/jp
 else
   t "jpsource: skipped, its build failed:"; tail -n 3 build-jp.log
 fi
@@ -122,11 +126,14 @@ for name in $CONFIGS; do echo "== $name"; grep -hE "checkpoint|^(model|copy_sour
 
 t "report"
 FORMS=(); [[ -f $CJK ]] && FORMS=(--forms "$F/NotoSansTC_400Regular.ttf" "$CJK#0")
-runs=(); for name in $CONFIGS; do [[ $name == jpsource ]] || runs+=(--run "$name=runs/$name"); done
+runs=(); jp_runs=()
+for name in $CONFIGS; do
+  if [[ $name == jp* ]]; then jp_runs+=(--run "$name=runs/$name"); else runs+=(--run "$name=runs/$name"); fi
+done
 timeout "$(atleast5 "$(left)")" $PY "$ROOT/studies/quality-64px/report.py" --dataset data/zm \
   "${runs[@]}" "${FORMS[@]}" --png quality.png --json "results-${SIZE}px.json" > report.md 2> report.err
-if [[ " $CONFIGS " == *" jpsource "* ]]; then  # its own dataset, so its own table
-  $PY "$ROOT/studies/quality-64px/report.py" --dataset data/jp --run jpsource=runs/jpsource \
+if (( ${#jp_runs[@]} )); then  # their own dataset, so their own table
+  $PY "$ROOT/studies/quality-64px/report.py" --dataset data/jp "${jp_runs[@]}" \
     --json "results-${SIZE}px-jpsource.json" > report-jpsource.md 2>> report.err
 fi
 cat report*.md report.err
