@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from glyphrender import stop
 from glyphrender.cli import TextDefault
 from glyphrender.stop import Terminated
 
@@ -102,5 +103,6 @@ def review(
         click.echo(f"stopped; {stop_summary(server.store)}")
         if isinstance(exc, Terminated):
             raise
+        stop.clear()  # answered: the review ended as asked, exit 0
     finally:
         server.server_close()

@@ -65,6 +65,7 @@ def model_info(
     g_spectral: str,
     d_spectral: str,
     attention: tuple[int, ...],
+    g_refine_convs: int,
 ) -> None:
     """Print parameter counts of G and D (per part) and the resolved norm choices.
 
@@ -91,6 +92,7 @@ def model_info(
         d_norm=d_norm,
         g_spectral=g_spectral,
         d_spectral=d_spectral,
+        g_refine_convs=g_refine_convs,
     ).resolve(batch_size)
     with torch.device("meta"):
         g_counts = build_generator(cfg).parameter_counts()
@@ -101,7 +103,8 @@ def model_info(
     click.echo(f"glyph_px {cfg.glyph_px}, num_styles {cfg.num_styles}, batch_size {batch_size}")
     click.echo(
         f"generator: {cfg.num_levels} levels (encoder sizes {sizes}), "
-        f"base_channels {cfg.base_channels}, attention at {att}"
+        f"base_channels {cfg.base_channels}, attention at {att}, "
+        f"refine convs {cfg.g_refine_convs}"
     )
     click.echo(f"  norm {cfg.g_norm.value}, spectral {cfg.g_spectral.value}")
     _echo_counts(g_counts, ("encoder", "attention", "decoder", "embedding"))
