@@ -39,7 +39,6 @@ from zi2zi_core.evaluation.compare import (
     read_per_glyph,
     run_glyphs,
     side_by_side,
-    val_curve,
 )
 from zi2zi_core.rundir.layout import RunDir
 from zi2zi_core.rundir.metrics_log import read_metrics
@@ -106,7 +105,7 @@ def run_record(run: Path) -> dict:
         "train_iou": mean(r["model_ink_iou"] for r in train_rows.values()) if train_rows else None,
         "load_start": facts["load_start"],
         "load_end": facts["load_end"],
-        "curve": curve or val_curve(run),
+        "curve": curve,
         "shards": config["train"]["shards"],
     }
 
