@@ -1,7 +1,8 @@
 """``zi2zi train``: train a zi2zi GAN on a glyphrender dataset.
 
 Settings come from flags, then ``--config run.toml``, then ``--preset NAME``, then (with
-``--resume``) the checkpoint, then built-in defaults. Torch is imported inside the command so ``zi2zi --help`` stays fast.
+``--resume``) the checkpoint, then built-in defaults. Torch is imported inside the command so
+``zi2zi --help`` stays fast.
 Multi-GPU: ``torchrun --nproc-per-node N -m zi2zi_core.cli.train --shards ... --run-dir ...``
 (torchrun takes ``--run`` as an abbreviation of its own ``--run-path``).
 """
@@ -170,8 +171,8 @@ def train(**params: Any) -> None:
     """Train a zi2zi GAN on glyphrender shards.
 
     Settings come from flags, then --config, then --preset, then (with --resume) the
-    checkpoint, then the defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and prints the
-    command that resumes the run; a second Ctrl-C during the step stops at once without it
+    checkpoint, then the defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a
+    checkpoint and prints the command that resumes the run; a second Ctrl-C during the step stops at once without it
     (and says so), during the checkpoint's write it waits for the file. --resume continues
     from the newest intact checkpoint: a corrupt or truncated newer one is reported and
     skipped, with the number of steps lost.
