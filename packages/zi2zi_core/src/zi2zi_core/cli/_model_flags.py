@@ -53,6 +53,12 @@ MODEL_FLAGS: tuple[ModelFlag, ...] = (
         "Residual 3x3 convs after each up-sampling of the generator (0: one layer per size).",
         click.IntRange(min=0),
     ),
+    ModelFlag(
+        "--g-bottleneck-px",
+        "Map size where the generator stops down-sampling (1: zi2zi's 1x1 bottleneck; "
+        "4 at 64 px keeps a 4x4 code).",
+        click.IntRange(min=1),
+    ),
 )
 
 

@@ -66,6 +66,7 @@ def model_info(
     d_spectral: str,
     attention: tuple[int, ...],
     g_refine_convs: int,
+    g_bottleneck_px: int,
 ) -> None:
     """Print parameter counts of G and D (per part) and the resolved norm choices.
 
@@ -93,6 +94,7 @@ def model_info(
         g_spectral=g_spectral,
         d_spectral=d_spectral,
         g_refine_convs=g_refine_convs,
+        g_bottleneck_px=g_bottleneck_px,
     ).resolve(batch_size)
     with torch.device("meta"):
         g_counts = build_generator(cfg).parameter_counts()
@@ -104,7 +106,7 @@ def model_info(
     click.echo(
         f"generator: {cfg.num_levels} levels (encoder sizes {sizes}), "
         f"base_channels {cfg.base_channels}, attention at {att}, "
-        f"refine convs {cfg.g_refine_convs}"
+        f"refine convs {cfg.g_refine_convs}, bottleneck {cfg.g_bottleneck_px}x{cfg.g_bottleneck_px}"
     )
     click.echo(f"  norm {cfg.g_norm.value}, spectral {cfg.g_spectral.value}")
     _echo_counts(g_counts, ("encoder", "attention", "decoder", "embedding"))

@@ -167,6 +167,9 @@ class ModelConfig:
     d_layers: int = 3
     d_scales: int = 1  # pix2pixHD multi-scale D: one PatchGAN per scale, each input halved
     g_refine_convs: int = 0  # residual 3x3 convs after each generator up-sampling (0: zi2zi's)
+    # Map size where the generator stops down-sampling: 1 is zi2zi's 1x1 bottleneck, a larger
+    # size keeps a spatial code (fewer levels, the style embedding joined at every position).
+    g_bottleneck_px: int = 1
 
     def __post_init__(self) -> None:
         # Coerce strings (from JSON / CLI) to enums; frozen, hence object.__setattr__.
@@ -192,6 +195,13 @@ class ModelConfig:
         _check_int(self.style_dim, "style_dim", 1)
         _check_int(self.d_layers, "d_layers", 1)
         _check_int(self.g_refine_convs, "g_refine_convs", 0)
+        _check_int(self.g_bottleneck_px, "g_bottleneck_px", 1)
+        full = encoder_sizes(self.glyph_px)
+        if self.g_bottleneck_px not in full:
+            raise ConfigError(
+                f"g_bottleneck_px={self.g_bottleneck_px} is not an encoder size at "
+                f"glyph_px={self.glyph_px}; choose from {', '.join(map(str, full))}"
+            )
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
             raise ConfigError(f"dropout must be a number, got {self.dropout!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -200,7 +210,7 @@ class ModelConfig:
         att = self.attention_resolutions
         if isinstance(att, (str, bytes)) or not isinstance(att, (tuple, list)):
             raise ConfigError(f"attention_resolutions must be a list of sizes, got {att!r}")
-        valid = tuple(s for s in encoder_sizes(self.glyph_px) if s > 1)
+        valid = tuple(s for s in self.encoder_sizes if s > 1)
         for r in att:
             if isinstance(r, bool) or not isinstance(r, int) or r not in valid:
                 raise ConfigError(
@@ -241,8 +251,8 @@ class ModelConfig:
 
     @property
     def encoder_sizes(self) -> tuple[int, ...]:
-        """Spatial size after each generator encoder level (last is the 1x1 bottleneck)."""
-        return encoder_sizes(self.glyph_px)
+        """Spatial size after each generator encoder level (last is the bottleneck)."""
+        return tuple(s for s in encoder_sizes(self.glyph_px) if s >= self.g_bottleneck_px)
 
     @property
     def num_levels(self) -> int:
@@ -256,7 +266,7 @@ class ModelConfig:
     @property
     def encoding_dim(self) -> int:
         """Length of the flattened bottleneck encoding returned by the generator."""
-        return self.g_channels(self.num_levels - 1)  # bottleneck is 1x1
+        return self.g_channels(self.num_levels - 1) * self.g_bottleneck_px**2
 
     @property
     def is_resolved(self) -> bool:

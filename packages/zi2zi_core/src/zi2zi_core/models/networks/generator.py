@@ -157,9 +157,10 @@ class UNetBlock(nn.Module):
 class Generator(nn.Module):
     """U-Net generator: ``forward(source, style)`` draws ``source`` glyphs in style ``style``.
 
-    Depth follows ``glyph_px``: stride-2 levels until the map is 1x1 (8 levels at 256 px).
-    Channels are ``base_channels * min(2**level, 8)``. The style embedding
-    (``num_styles`` x ``style_dim``) is concatenated to the 1x1 bottleneck, as in zi2zi.
+    Depth follows ``glyph_px``: stride-2 levels until the map is ``g_bottleneck_px`` wide (1x1,
+    8 levels at 256 px, as in zi2zi). Channels are ``base_channels * min(2**level, 8)``. The
+    style embedding (``num_styles`` x ``style_dim``) is concatenated to the bottleneck at
+    every position.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
