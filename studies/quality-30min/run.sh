@@ -6,7 +6,7 @@
 # makes the trainer finish its step and write the checkpoint that eval reads.
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
-#   RECIPE  baseline | quality | refine1 | wide24 | edge2 | drop50 | augment | bneck4 | bneck8 | l1x4 | l1x16 (recipes below)
+#   RECIPE  baseline | quality | refine1 | wide24 | edge2 | drop50 | augment | bneck4 | bneck8 | l1x4 | l1x16 | qualityl1 (recipes below)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -50,6 +50,7 @@ case $RECIPE in
     bneck8) FLAGS="$BASELINE --g-bottleneck-px 8" ;;
     l1x4) FLAGS="$BASELINE --l1-weight 400" ;;  # the adversarial loss at a quarter of its pull
     l1x16) FLAGS="$BASELINE --l1-weight 1600" ;;
+    qualityl1) FLAGS="--preset quality --l1-weight 1600" ;;  # the preset with l1x16's weight
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 
