@@ -6,7 +6,8 @@
 # makes the trainer finish its step and write the checkpoint that eval reads.
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
-#   RECIPE  baseline | quality | refine1 | wide24 | edge2 | drop50 | augment | bneck4 | bneck8 | l1x4 | l1x16 | qualityl1 (recipes below)
+#   RECIPE  baseline | quality | quality-v1 | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4
+#           | l1x16 (recipes below)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -41,16 +42,14 @@ BASELINE="--base-channels 16 --d-base-channels 16 --dropout 0 --no-augment --bat
 case $RECIPE in
     baseline) FLAGS=$BASELINE ;;
     quality) FLAGS="--preset quality" ;;
+    quality-v1) FLAGS="--preset quality --l1-weight 100" ;;  # the preset before it took l1x16's weight
     refine1) FLAGS="$BASELINE --g-refine-convs 1" ;;
     wide24) FLAGS="$BASELINE --base-channels 24" ;;  # the last of a repeated flag wins
     edge2) FLAGS="$BASELINE --edge-weight 2 --edge-radius 2" ;;
     drop50) FLAGS="$BASELINE --dropout 0.5" ;;  # zi2zi's dropout in the 3 innermost decoder blocks
-    augment) FLAGS="$BASELINE --augment" ;;  # zi2zi's scale-up-and-crop of each pair
     bneck4) FLAGS="$BASELINE --g-bottleneck-px 4" ;;  # 4 levels, a 4x4 code: no global code to memorize
-    bneck8) FLAGS="$BASELINE --g-bottleneck-px 8" ;;
     l1x4) FLAGS="$BASELINE --l1-weight 400" ;;  # the adversarial loss at a quarter of its pull
     l1x16) FLAGS="$BASELINE --l1-weight 1600" ;;
-    qualityl1) FLAGS="--preset quality --l1-weight 1600" ;;  # the preset with l1x16's weight
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 
