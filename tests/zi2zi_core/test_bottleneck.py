@@ -63,3 +63,17 @@ def test_sizes_that_are_not_an_encoder_size_are_refused():
     # Attention can only sit on a level the generator still has.
     with pytest.raises(ConfigError, match="attention_resolutions: 2 is not an encoder resolution"):
         ModelConfig(glyph_px=64, g_bottleneck_px=4, attention_resolutions=(2,))
+
+
+def test_model_info_shows_the_levels_a_user_asks_for_and_a_bad_size_is_one_line():
+    from click.testing import CliRunner
+    from zi2zi_core.cli import main
+
+    res = CliRunner().invoke(main, ["model-info", "--glyph-px", "64", "--g-bottleneck-px", "4"])
+    assert res.exit_code == 0, res.output
+    assert "4 levels (encoder sizes 32 16 8 4)" in res.output
+    assert "bottleneck 4x4" in res.output
+    bad = CliRunner().invoke(main, ["model-info", "--glyph-px", "64", "--g-bottleneck-px", "5"])
+    assert bad.exit_code == 1
+    assert "g_bottleneck_px=5 is not an encoder size at glyph_px=64" in bad.output
+    assert "Traceback" not in bad.output
