@@ -7,7 +7,7 @@
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
 #   RECIPE  baseline | quality | quality-v1 | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4
-#           | l1x16 (recipes below)
+#           | l1x16 | attn (recipes below)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -50,6 +50,7 @@ case $RECIPE in
     bneck4) FLAGS="$BASELINE --g-bottleneck-px 4" ;;  # 4 levels, a 4x4 code: no global code to memorize
     l1x4) FLAGS="$BASELINE --l1-weight 400" ;;  # the adversarial loss at a quarter of its pull
     l1x16) FLAGS="$BASELINE --l1-weight 1600" ;;
+    attn) FLAGS="$BASELINE --attention 16,8" ;;  # SAGAN self-attention after the 16 and 8 px levels
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 
