@@ -10,9 +10,8 @@ Sized for a laptop CPU (268 s on 2 quiet cores, 242 s of it training, see the RE
 glyphs, a small model trained for 1,000 steps with ``--preset quality`` at 16 channels (its CPU
 threads chosen for a shared machine by ``zi2zi train``), and only the characters the specimen
 text needs plus a few hundred common Traditional Chinese ones (not all 9,912 that Zen Maru
-Gothic lacks). It ends with
-``ZenMaruGothicDemo.ttf`` and ``specimen.png``, text set in that font with the generated
-characters in red.
+Gothic lacks). It ends with ``ZenMaruGothicDemo.ttf`` and ``specimen.png``, text set in that
+font with the generated characters in red.
 
     python3 scripts/fetch_fonts.py && python3 scripts/demo.py
 

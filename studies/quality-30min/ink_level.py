@@ -34,9 +34,9 @@ def main() -> None:
     target_ink = (val.target >= INK_LEVEL).sum()
     print(f"{args.run}: {len(drawn)} val glyphs, target cut at {INK_LEVEL}")
     for level in LEVELS:
-        cut = np.where(drawn >= level, 255, 0).astype(np.uint8)
-        iou = float(ink_iou(cut, val.target).mean())
-        ratio = (drawn >= level).sum() / target_ink
+        ink = drawn >= level
+        iou = float(ink_iou(np.where(ink, 255, 0).astype(np.uint8), val.target).mean())
+        ratio = ink.sum() / target_ink
         print(
             f"drawing cut at {level:3d}: val ink IoU {iou:.4f}, drawn ink / target ink {ratio:.3f}"
         )

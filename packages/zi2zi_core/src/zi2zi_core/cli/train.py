@@ -172,10 +172,10 @@ def train(**params: Any) -> None:
 
     Settings come from flags, then --config, then --preset, then (with --resume) the
     checkpoint, then the defaults shown. Ctrl-C (or SIGTERM) finishes the step, writes a
-    checkpoint and prints the command that resumes the run; a second Ctrl-C during the step stops at once without it
-    (and says so), during the checkpoint's write it waits for the file. --resume continues
-    from the newest intact checkpoint: a corrupt or truncated newer one is reported and
-    skipped, with the number of steps lost.
+    checkpoint and prints the command that resumes the run; a second Ctrl-C during the step
+    stops at once without it (and says so), during the checkpoint's write it waits for the
+    file. --resume continues from the newest intact checkpoint: a corrupt or truncated newer
+    one is reported and skipped, with the number of steps lost.
 
     Exit status: 0 when training finished or was stopped with a checkpoint; 1 on bad input
     (one line on stderr, nothing written); 2 on a usage error; 130 (143 for SIGTERM) when a
