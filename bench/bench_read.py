@@ -113,6 +113,67 @@ def verify_cost(ds: Dataset, repeats: int) -> tuple[dict, dict]:
     return figures, raw
 
 
+def read_figures(ds: Dataset, repeats: int) -> tuple[dict, dict]:
+    """Figures and raw times of reading the train split whole and every split shard by shard,
+    then the checks' cost (:func:`verify_cost`)."""
+    counts = {s: ds.count(s) for s in SPLITS}
+    pixels_train, _ = split_sizes(ds, "train")
+    disk_all = sum(split_sizes(ds, s)[1] for s in SPLITS)
+    _, read_all = median_time(lambda: ds.read_split("train"), repeats)
+
+    def iterate() -> None:
+        for split in SPLITS:
+            for _ in ds.iter_shards(split):
+                pass
+
+    _, iter_all = median_time(iterate, repeats)
+    n_train, n_all = counts["train"], sum(counts.values())
+    figures = {
+        "read_split(train) samples/s": figure([n_train / t for t in read_all], "samples/s", 0),
+        "read_split(train) decoded MB/s": figure(
+            [pixels_train / 1e6 / t for t in read_all], "MB/s", 1
+        ),
+        "iter_shards(all) samples/s": figure([n_all / t for t in iter_all], "samples/s", 0),
+        "iter_shards(all) disk MB/s": figure([disk_all / 1e6 / t for t in iter_all], "MB/s", 1),
+    }
+    detail = {
+        "read_split_train_s_all": [round(t, 3) for t in read_all],
+        "iter_shards_all_s_all": [round(t, 3) for t in iter_all],
+    }
+    check_figures, detail["checks_s_all"] = verify_cost(ds, repeats)
+    figures.update(check_figures)
+    return figures, detail
+
+
+def upload_figures(ds: Dataset, device_name: str, repeats: int) -> tuple[dict, dict, dict | None]:
+    """Figures, raw times and the device of zi2zi's upload of the train split; all empty (and
+    no device) where torch or zi2zi_core is not importable."""
+    try:
+        import torch
+        from zi2zi_core.training.data import ResidentSampler
+    except ImportError:
+        print("torch/zi2zi_core not importable: upload timing skipped", file=sys.stderr)
+        return {}, {}, None
+    device = torch.device(device_name)
+
+    def upload() -> None:
+        sampler = ResidentSampler(ds, device, batch_size=16, seed=0)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        sampler.close()
+
+    _, up_all = median_time(upload, repeats)
+    figures = {
+        f"upload train to {device.type} samples/s": figure(
+            [ds.count("train") / t for t in up_all], "samples/s", 0
+        )
+    }
+    device_info = {"type": device.type, "torch": torch.__version__}
+    if device.type == "cuda":
+        device_info["name"] = torch.cuda.get_device_name(device)
+    return figures, {"upload_s_all": [round(t, 3) for t in up_all]}, device_info
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -123,8 +184,6 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     src, dst = font_path("NotoSansTC_400Regular.ttf"), font_path("ZenMaruGothic_400Regular.ttf")
-    figures: dict[str, dict] = {}
-    detail: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ds"
         build_dataset(
@@ -138,70 +197,23 @@ def main() -> None:
         )
         ds = Dataset.open(out)
         counts = {s: ds.count(s) for s in SPLITS}
-        pixels_train, disk_train = split_sizes(ds, "train")
-        sizes = [split_sizes(ds, s) for s in SPLITS]
-        pixels_all, disk_all = sum(p for p, _ in sizes), sum(d for _, d in sizes)
-
-        _, read_all = median_time(lambda: ds.read_split("train"), args.repeats)
-
-        def iterate() -> None:
-            for split in SPLITS:
-                for _ in ds.iter_shards(split):
-                    pass
-
-        _, iter_all = median_time(iterate, args.repeats)
-        n_train, n_all = counts["train"], sum(counts.values())
-        figures["read_split(train) samples/s"] = figure(
-            [n_train / t for t in read_all], "samples/s", 0
-        )
-        figures["read_split(train) decoded MB/s"] = figure(
-            [pixels_train / 1e6 / t for t in read_all], "MB/s", 1
-        )
-        figures["iter_shards(all) samples/s"] = figure(
-            [n_all / t for t in iter_all], "samples/s", 0
-        )
-        figures["iter_shards(all) disk MB/s"] = figure(
-            [disk_all / 1e6 / t for t in iter_all], "MB/s", 1
-        )
-        detail["read_split_train_s_all"] = [round(t, 3) for t in read_all]
-        detail["iter_shards_all_s_all"] = [round(t, 3) for t in iter_all]
-        check_figures, detail["checks_s_all"] = verify_cost(ds, args.repeats)
-        figures.update(check_figures)
-
+        sizes = {s: split_sizes(ds, s) for s in SPLITS}
+        figures, detail = read_figures(ds, args.repeats)
         device_info = None
         if not args.no_upload:
-            try:
-                import torch
-                from zi2zi_core.training.data import ResidentSampler
-            except ImportError:
-                print("torch/zi2zi_core not importable: upload timing skipped", file=sys.stderr)
-            else:
-                device = torch.device(args.device)
-
-                def upload() -> None:
-                    sampler = ResidentSampler(ds, device, batch_size=16, seed=0)
-                    if device.type == "cuda":
-                        torch.cuda.synchronize(device)
-                    sampler.close()
-
-                _, up_all = median_time(upload, args.repeats)
-                figures[f"upload train to {device.type} samples/s"] = figure(
-                    [n_train / t for t in up_all], "samples/s", 0
-                )
-                detail["upload_s_all"] = [round(t, 3) for t in up_all]
-                device_info = {"type": device.type, "torch": torch.__version__}
-                if device.type == "cuda":
-                    device_info["name"] = torch.cuda.get_device_name(device)
+            up_figures, up_detail, device_info = upload_figures(ds, args.device, args.repeats)
+            figures.update(up_figures)
+            detail.update(up_detail)
     result = {
         "benchmark": "read",
         "machine": machine(),
         "device": device_info,
         "glyph_px": args.size,
         "samples": counts,
-        "train_decoded_mb": round(pixels_train / 1e6, 1),
-        "train_disk_mb": round(disk_train / 1e6, 1),
-        "all_decoded_mb": round(pixels_all / 1e6, 1),
-        "all_disk_mb": round(disk_all / 1e6, 1),
+        "train_decoded_mb": round(sizes["train"][0] / 1e6, 1),
+        "train_disk_mb": round(sizes["train"][1] / 1e6, 1),
+        "all_decoded_mb": round(sum(p for p, _ in sizes.values()) / 1e6, 1),
+        "all_disk_mb": round(sum(d for _, d in sizes.values()) / 1e6, 1),
         "compression": dict(ds.manifest.compression or {}),
         "repeats": args.repeats,
         "statistic": "median",

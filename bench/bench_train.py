@@ -148,6 +148,22 @@ def count_flops(data: Path, run: Path, device: str, model: dict, batch: int) -> 
     return {"step_flops": flops, "batch_size": batch, "flops_per_image": flops / batch}
 
 
+def phase_split(trainer, steps: int, graphs: bool) -> dict[str, float]:
+    """Seconds per step of each phase in PHASES, from ``steps`` more steps under a PhaseTimer
+    (a separate pass: its syncs would slow the timed blocks)."""
+    trainer.timer = PhaseTimer(trainer.device)
+    for _ in range(steps):
+        trainer.train_step()
+    split = {
+        name: sum(trainer.timer.totals.get(p, 0.0) for p in parts) / steps
+        for name, parts in PHASES.items()
+    }
+    split = {k: v for k, v in split.items() if v > 0 or k == "data"}
+    if graphs:  # the optimizers run inside the graph: what is left of "optimizer" is the EMA
+        split["ema"] = split.pop("optimizer", 0.0)
+    return split
+
+
 def bench_case(
     data: Path,
     run: Path,
@@ -192,16 +208,7 @@ def bench_case(
         sync(dev)
         block_s.append((time.perf_counter() - t0) / steps)
     step_s = statistics.median(block_s)
-    trainer.timer = PhaseTimer(dev)
-    for _ in range(steps):
-        trainer.train_step()
-    split = {
-        name: sum(trainer.timer.totals.get(p, 0.0) for p in parts) / steps
-        for name, parts in PHASES.items()
-    }
-    split = {k: v for k, v in split.items() if v > 0 or k == "data"}
-    if graphs:  # the optimizers run inside the graph: what is left of "optimizer" is the EMA
-        split["ema"] = split.pop("optimizer", 0.0)
+    split = phase_split(trainer, steps, graphs)
     instrumented = sum(split.values())
     trainer.sampler.close()
     result = {

@@ -309,7 +309,7 @@ def write_suite(target: Path, suite: dict) -> None:
     partial.replace(target)
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="short runs [the default on CPU]")
@@ -330,8 +330,49 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
     parser.add_argument("--out", help="result path [bench/results/suite-<machine>-<date>.json]")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def machine_and_device(device: str, probe: dict) -> tuple[dict, dict]:
+    """The suite's ``machine`` (with its file-name slug) and ``device`` records."""
+    cores = os.cpu_count() or 1
+    model = cpu_model()
+    machine = {
+        "slug": gpu_slug(probe["gpu_name"]) if device == "cuda" else f"cpu{cores}-{slug(model)}",
+        "cpu_model": model,
+        "cpu_count": cores,
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": memory_gib(),
+        "os": platform.platform(),
+    }
+    dev = {"type": device, "torch_threads": probe.get("torch_threads")}
+    if device == "cuda":
+        dev |= {"name": probe["gpu_name"], "memory_gib": probe["gpu_memory_gib"]}
+    else:
+        dev["name"] = model
+    return machine, dev
+
+
+def run_suite(steps: list[Step], budget_s: float | None, suite: dict, target: Path) -> None:
+    """Run the steps one by one, rewriting ``target`` after each: a run cut short (a device's
+    time limit) keeps what it did."""
+    t0 = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="zi2zi-bench-") as tmp:
+        for step in steps:
+            limited = within_budget(step, budget_s, time.perf_counter() - t0)
+            if limited is None:
+                skipped = {"returncode": None, "error": "skipped: the --budget-s was spent"}
+                suite["benchmarks"].append({"name": step.name, "script": step.script, **skipped})
+            else:
+                suite["benchmarks"].append(run_step(limited, Path(tmp)))
+            suite["load_average"]["after"] = load()
+            suite["wall_s"] = round(time.perf_counter() - t0, 1)
+            write_suite(target, suite)
+
+
+def main() -> int:
+    args = parse_args()
     probe = torch_probe(args.device)
     device = args.device
     if device == "auto":
@@ -353,24 +394,9 @@ def main() -> int:
             print(s.name, s.script, " ".join(s.args))
         return 0
 
-    cores = os.cpu_count() or 1
-    model = cpu_model()
-    machine_slug = gpu_slug(probe["gpu_name"]) if device == "cuda" else f"cpu{cores}-{slug(model)}"
-    machine = {
-        "slug": machine_slug,
-        "cpu_model": model,
-        "cpu_count": cores,
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_gib": memory_gib(),
-        "os": platform.platform(),
-    }
-    dev = {"type": device, "torch_threads": probe.get("torch_threads")}
-    if device == "cuda":
-        dev |= {"name": probe["gpu_name"], "memory_gib": probe["gpu_memory_gib"]}
-    else:
-        dev["name"] = model
+    machine, dev = machine_and_device(device, probe)
     today = dt.date.today().isoformat()
-    target = Path(args.out) if args.out else RESULTS / f"suite-{machine_slug}-{today}.json"
+    target = Path(args.out) if args.out else RESULTS / f"suite-{machine['slug']}-{today}.json"
     suite = {
         "schema": SCHEMA,
         "suite": "zi2zi bench/run_all.py",
@@ -387,20 +413,7 @@ def main() -> int:
         "load_average": {"before": load()},
         "benchmarks": [],
     }
-    t0 = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="zi2zi-bench-") as tmp:
-        for step in steps:
-            limited = within_budget(step, args.budget_s, time.perf_counter() - t0)
-            if limited is None:
-                skipped = {"returncode": None, "error": "skipped: the --budget-s was spent"}
-                suite["benchmarks"].append({"name": step.name, "script": step.script, **skipped})
-            else:
-                suite["benchmarks"].append(run_step(limited, Path(tmp)))
-            # after every benchmark: a run cut short (a device's time limit) keeps what it did
-            suite["load_average"]["after"] = load()
-            suite["wall_s"] = round(time.perf_counter() - t0, 1)
-            write_suite(target, suite)
+    run_suite(steps, args.budget_s, suite, target)
     failed = [b["name"] for b in suite["benchmarks"] if b["returncode"] != 0]
     print(f"wrote {target} ({suite['wall_s']:.0f} s)" + (f"; FAILED: {failed}" if failed else ""))
     return 1 if failed else 0

@@ -157,6 +157,31 @@ def _press(driver, *keys: str) -> None:
         _wait(driver, _saved, f"decision after key {key!r} saved")
 
 
+def _assemble_what_the_review_decided(made, tmp_path: Path) -> None:
+    """``glyphrender assemble`` after the review above: the two rejected glyphs are left out,
+    and ``--only-accepted`` keeps just the two accepted."""
+    from click.testing import CliRunner
+    from fontTools.ttLib import TTFont
+    from glyphrender.cli import main
+
+    cps = made.codepoints
+    out = tmp_path / "reviewed.ttf"
+    args = ["assemble", "--base", str(made.base), "--glyphs", str(made.folder), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"left out 2 glyphs rejected in the review: U+{cps[1]:04X} U+{cps[3]:04X}" in result.output
+    )
+    cmap = TTFont(str(out)).getBestCmap()
+    assert [cp in cmap for cp in cps] == [True, False, True, False] + [True] * (len(cps) - 4)
+
+    only = tmp_path / "accepted.ttf"
+    result = CliRunner().invoke(main, [*args[:-1], str(only), "--only-accepted"])
+    assert result.exit_code == 0, result.output
+    cmap = TTFont(str(only)).getBestCmap()
+    assert [cp for cp in cps if cp in cmap] == [cps[0], cps[2]]
+
+
 def test_review_by_click_and_key_survives_reload_and_restart_and_drives_assemble(browser, tmp_path):
     from selenium.webdriver.common.keys import Keys
 
@@ -227,25 +252,7 @@ def test_review_by_click_and_key_survives_reload_and_restart_and_drives_assemble
         if restarted.proc.poll() is None:
             restarted.proc.kill()
 
-    from click.testing import CliRunner
-    from fontTools.ttLib import TTFont
-    from glyphrender.cli import main
-
-    out = tmp_path / "reviewed.ttf"
-    args = ["assemble", "--base", str(made.base), "--glyphs", str(made.folder), "--out", str(out)]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    assert (
-        f"left out 2 glyphs rejected in the review: U+{cps[1]:04X} U+{cps[3]:04X}" in result.output
-    )
-    cmap = TTFont(str(out)).getBestCmap()
-    assert [cp in cmap for cp in cps] == [True, False, True, False] + [True] * (len(cps) - 4)
-
-    only = tmp_path / "accepted.ttf"
-    result = CliRunner().invoke(main, [*args[:-1], str(only), "--only-accepted"])
-    assert result.exit_code == 0, result.output
-    cmap = TTFont(str(only)).getBestCmap()
-    assert [cp for cp in cps if cp in cmap] == [cps[0], cps[2]]
+    _assemble_what_the_review_decided(made, tmp_path)
 
 
 def test_replacement_candidates_show_the_targets_own_glyph_and_drive_assemble(browser, tmp_path):

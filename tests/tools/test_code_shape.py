@@ -1,6 +1,7 @@
 """House rules on the shape of packages/*/src, checked on the syntax tree (no imports, no torch).
 
-- no function longer than 80 lines, no class longer than 300 (docs/development.md);
+- no function longer than 80 lines, no class longer than 300 (docs/development.md), also in the
+  scripts and tests beside the packages (bench/, scripts/, studies/, tests/, noxfile.py);
 - no ``os.replace``/``os.rename``/``Path.rename``/``Path.replace`` outside
   ``glyphrender/atomic.py``: every output goes through its temp-then-rename writers;
 - no module longer than 500 lines;
@@ -25,6 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "packages").glob("*/src/**/*.py"))
+SCRIPTS = sorted(
+    [
+        *(p for d in ("bench", "scripts", "studies", "tests") for p in (ROOT / d).rglob("*.py")),
+        ROOT / "noxfile.py",
+    ]
+)
 MAX_FUNCTION_LINES = 80
 MAX_CLASS_LINES = 300
 MAX_MODULE_LINES = 500
@@ -64,14 +71,15 @@ def _definitions(node: ast.AST, prefix: str = "") -> Iterator[tuple[str, ast.AST
             yield from _definitions(child, prefix)
 
 
-def _too_long() -> list[str]:
+def _too_long(paths: list[Path]) -> list[str]:
     found = []
-    for path in SOURCES:
+    for path in paths:
         for name, node in _definitions(_tree(path)):
             limit = MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else MAX_FUNCTION_LINES
             lines = node.end_lineno - node.lineno + 1
             if lines > limit:
-                found.append(f"{_rel(path)}:{name} ({lines} lines > {limit})")
+                where = _rel(path) if path.is_relative_to(ROOT) else path.name
+                found.append(f"{where}:{name} ({lines} lines > {limit})")
     return found
 
 
@@ -208,7 +216,7 @@ def _unplaced_rooms(package: Path, rooms: tuple[str, ...]) -> list[str]:
 
 
 def test_no_function_over_80_lines_and_no_class_over_300():
-    found = [f for f in _too_long() if f.split(" (")[0] not in KNOWN_LONG]
+    found = [f for f in _too_long(SOURCES + SCRIPTS) if f.split(" (")[0] not in KNOWN_LONG]
     assert found == [], "split these:\n" + "\n".join(found)
 
 
@@ -329,3 +337,15 @@ def test_the_tool_tests_import_no_zi2zi_core():
             if any(n == "zi2zi_core" or n.startswith("zi2zi_core.") for n in names):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+def test_synthetic_function_over_80_lines_and_the_scripts_are_checked(tmp_path):
+    at_limit, over = tmp_path / "at_limit.py", tmp_path / "over.py"
+    at_limit.write_text("def f():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES - 1), encoding="utf-8")
+    method = "    def g(self):\n" + "        x = 1\n" * MAX_FUNCTION_LINES
+    over.write_text("class C:\n" + method, encoding="utf-8")
+    found = _too_long([at_limit, over])
+    assert found == [f"over.py:C.g ({MAX_FUNCTION_LINES + 1} lines > {MAX_FUNCTION_LINES})"]
+    assert {"bench/run_all.py", "noxfile.py", "tests/tools/test_code_shape.py"} <= {
+        _rel(p) for p in SCRIPTS
+    }

@@ -1,0 +1,99 @@
+"""Where does the val error come from? The seeds' disagreement, and where each glyph sits.
+
+    python3 studies/quality-30min/error_sources.py runs/quality-30min/maru-quality-s1 \\
+        runs/quality-30min/maru-quality-s2 [--data data/maru-jp64] [--checkpoint last]
+
+Prints, over the val glyphs:
+
+1. each run's ink IoU, and the IoU of the runs' drawings averaged pixel by pixel (an
+   ensemble): how much the seed-to-seed disagreement costs;
+2. each run's IoU when every drawing is moved and scaled to where it fits its target best
+   (shifts of whole pixels up to SHIFT_PX each way, scales SCALES about the centre), and the
+   same for copying the source: how much of the error is where the character sits rather
+   than how its strokes are drawn. A per-glyph best fit is an upper bound: it also fits noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from glyphrender.dataset.shards import Dataset
+from glyphrender.metrics import INK_LEVEL, ink_iou
+from PIL import Image
+from zi2zi_core.evaluation.compare import run_glyphs
+
+SHIFT_PX = 2
+SCALES = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
+
+
+# -- 1. the ensemble ---------------------------------------------------------------------------
+def ensemble(drawings: list[np.ndarray]) -> np.ndarray:
+    """The drawings averaged pixel by pixel, as uint8."""
+    return np.rint(np.mean(np.stack(drawings).astype(np.float32), axis=0)).astype(np.uint8)
+
+
+# -- 2. the best placement ---------------------------------------------------------------------
+def scaled(glyph: np.ndarray, scale: float) -> np.ndarray:
+    """``glyph`` (H, W uint8, ink high) scaled about its centre, bilinear, same size."""
+    size = glyph.shape[0]
+    centre = size / 2  # PIL's coordinates run over [0, size]: pixel centres at i + 0.5
+    offset = centre - centre / scale  # PIL maps each output point to input = out / scale + offset
+    coeffs = (1 / scale, 0, offset, 0, 1 / scale, offset)
+    img = Image.fromarray(glyph).transform(
+        (size, size), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
+    )
+    return np.asarray(img)
+
+
+def shifted_masks(mask: np.ndarray, shift_px: int) -> np.ndarray:
+    """Every shift of a (H, W) bool mask by up to ``shift_px`` each way, zero-filled: (S, H, W)."""
+    size = mask.shape[0]
+    padded = np.pad(mask, shift_px)
+    span = 2 * shift_px + 1
+    return np.stack(
+        [padded[dy : dy + size, dx : dx + size] for dy in range(span) for dx in range(span)]
+    )
+
+
+def best_placement_iou(drawing: np.ndarray, target: np.ndarray) -> float:
+    """The best ink IoU of ``drawing`` against ``target`` over the scales and shifts."""
+    target_ink = target >= INK_LEVEL
+    best = 0.0
+    for scale in SCALES:
+        candidates = shifted_masks(scaled(drawing, scale) >= INK_LEVEL, SHIFT_PX)
+        inter = (candidates & target_ink).sum(axis=(1, 2))
+        union = (candidates | target_ink).sum(axis=(1, 2))
+        best = max(best, float((inter / np.maximum(union, 1)).max()))
+    return best
+
+
+def mean_best_placement(drawings: np.ndarray, targets: np.ndarray) -> float:
+    return float(
+        np.mean([best_placement_iou(d, t) for d, t in zip(drawings, targets, strict=True)])
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+")
+    parser.add_argument("--data", type=Path, default=Path("data/maru-jp64"))
+    parser.add_argument("--checkpoint", default="last")
+    args = parser.parse_args()
+    val = Dataset.open(args.data).read_split("val")
+    drawings = [run_glyphs(run, args.checkpoint, val.source) for run in args.runs]
+    print(f"{len(val.source)} val glyphs of {args.data}, checkpoint {args.checkpoint}")
+    print(f"{'drawing':<44} {'ink IoU':>8} {'best placed':>12}")
+    rows = [(str(run), drawing) for run, drawing in zip(args.runs, drawings, strict=True)]
+    if len(drawings) > 1:
+        rows.append((f"ensemble of the {len(drawings)} runs", ensemble(drawings)))
+    rows.append(("copy the source", val.source))
+    for name, drawing in rows:
+        iou = float(ink_iou(drawing, val.target).mean())
+        placed = mean_best_placement(drawing, val.target)
+        print(f"{name:<44} {iou:8.4f} {placed:12.4f}")
+
+
+if __name__ == "__main__":
+    main()
