@@ -6,8 +6,8 @@
 # makes the trainer finish its step and write the checkpoint that eval reads.
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
-#   RECIPE  baseline | quality | quality-v1 | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4
-#           | l1x16 | attn (recipes below)
+#   RECIPE  baseline | quality | quality-v1 | quality-half | refine1 | wide24 | edge2 | drop50
+#           | bneck4 | l1x4 | l1x16 | attn (recipes below)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -43,6 +43,7 @@ case $RECIPE in
     baseline) FLAGS=$BASELINE ;;
     quality) FLAGS="--preset quality" ;;
     quality-v1) FLAGS="--preset quality --l1-weight 100" ;;  # the preset before it took l1x16's weight
+    quality-half) FLAGS="--preset quality --steps 3200" ;;  # half the schedule: two seeds fit 30 min, averaged
     refine1) FLAGS="$BASELINE --g-refine-convs 1" ;;
     wide24) FLAGS="$BASELINE --base-channels 24" ;;  # the last of a repeated flag wins
     edge2) FLAGS="$BASELINE --edge-weight 2 --edge-radius 2" ;;
