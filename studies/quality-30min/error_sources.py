@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from glyphrender.dataset.shards import Dataset
-from glyphrender.metrics import INK_LEVEL, ink_iou
+from glyphrender.metrics import ink_iou
 from PIL import Image
 from zi2zi_core.evaluation.compare import run_glyphs
 
@@ -47,10 +47,10 @@ def scaled(glyph: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(img)
 
 
-def shifted_masks(mask: np.ndarray, shift_px: int) -> np.ndarray:
-    """Every shift of a (H, W) bool mask by up to ``shift_px`` each way, zero-filled: (S, H, W)."""
-    size = mask.shape[0]
-    padded = np.pad(mask, shift_px)
+def shifted(glyph: np.ndarray, shift_px: int) -> np.ndarray:
+    """Every shift of a (H, W) image by up to ``shift_px`` each way, zero-filled: (S, H, W)."""
+    size = glyph.shape[0]
+    padded = np.pad(glyph, shift_px)
     span = 2 * shift_px + 1
     return np.stack(
         [padded[dy : dy + size, dx : dx + size] for dy in range(span) for dx in range(span)]
@@ -58,14 +58,13 @@ def shifted_masks(mask: np.ndarray, shift_px: int) -> np.ndarray:
 
 
 def best_placement_iou(drawing: np.ndarray, target: np.ndarray) -> float:
-    """The best ink IoU of ``drawing`` against ``target`` over the scales and shifts."""
-    target_ink = target >= INK_LEVEL
+    """The best ink IoU (the metric's own) of ``drawing`` against ``target`` over the scales
+    and shifts."""
     best = 0.0
     for scale in SCALES:
-        candidates = shifted_masks(scaled(drawing, scale) >= INK_LEVEL, SHIFT_PX)
-        inter = (candidates & target_ink).sum(axis=(1, 2))
-        union = (candidates | target_ink).sum(axis=(1, 2))
-        best = max(best, float((inter / np.maximum(union, 1)).max()))
+        candidates = shifted(scaled(drawing, scale), SHIFT_PX)
+        iou = ink_iou(candidates, np.broadcast_to(target, candidates.shape))
+        best = max(best, float(iou.max()))
     return best
 
 
