@@ -6,8 +6,9 @@
 # makes the trainer finish its step and write the checkpoint that eval reads.
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
-#   RECIPE  baseline | quality | quality-v1 | quality-half | quality-aug | refine1 | wide24 | edge2 | drop50
-#           | bneck4 | l1x4 | l1x16 | attn (recipes below)
+#   RECIPE  baseline | quality | quality-v1 | quality-half | quality-aug | quality-zoo
+#           | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4 | l1x16 | attn (recipes below;
+#           quality-zoo needs pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -45,6 +46,12 @@ case $RECIPE in
     quality-v1) FLAGS="--preset quality --l1-weight 100" ;;  # the preset before it took l1x16's weight
     quality-half) FLAGS="--preset quality --steps 3200" ;;  # half the schedule: two seeds fit 30 min, averaged
     quality-aug) FLAGS="--preset quality --augment" ;;  # zi2zi's scale-up-and-crop: train IoU 0.90 vs val 0.74
+    quality-zoo)  # the preset, fine-tuned from the eleven-font model of pretrain.sh
+        [ -f "$OUT/zoo-pretrain/checkpoints/best.pt" ] || {
+            echo "run.sh: $OUT/zoo-pretrain has no checkpoint: run studies/quality-30min/pretrain.sh first" >&2
+            exit 1
+        }
+        FLAGS="--preset quality --init-from $OUT/zoo-pretrain" ;;
     refine1) FLAGS="$BASELINE --g-refine-convs 1" ;;
     wide24) FLAGS="$BASELINE --base-channels 24" ;;  # the last of a repeated flag wins
     edge2) FLAGS="$BASELINE --edge-weight 2 --edge-radius 2" ;;
