@@ -10,7 +10,11 @@ Prints, over the val glyphs:
 2. each run's IoU when every drawing is moved and scaled to where it fits its target best
    (shifts of whole pixels up to SHIFT_PX each way, scales SCALES about the centre), and the
    same for copying the source: how much of the error is where the character sits rather
-   than how its strokes are drawn. A per-glyph best fit is an upper bound: it also fits noise.
+   than how its strokes are drawn. A per-glyph best fit is an upper bound: it also fits noise;
+3. with ``--shifted-inputs``, each run's drawings of its source moved by whole pixels (the
+   centre and up to SHIFT_INPUT_PX each way), moved back and averaged: an ensemble of one
+   model, since a network that down-samples by 2 is not shift-equivariant. It costs only
+   inference.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from zi2zi_core.evaluation.compare import run_glyphs
 
 SHIFT_PX = 2
 SCALES = (0.90, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.10)
+SHIFT_INPUT_PX = 1
 
 
 # -- 1. the ensemble ---------------------------------------------------------------------------
@@ -74,11 +79,37 @@ def mean_best_placement(drawings: np.ndarray, targets: np.ndarray) -> float:
     )
 
 
+# -- 3. one model, its inputs shifted ---------------------------------------------------------
+def moved(glyphs: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(N, H, W) glyphs moved ``dy`` pixels down and ``dx`` right, zero-filled."""
+    out = np.zeros_like(glyphs)
+    size = glyphs.shape[1]
+    src = (slice(max(0, -dy), size - max(0, dy)), slice(max(0, -dx), size - max(0, dx)))
+    dst = (slice(max(0, dy), size - max(0, -dy)), slice(max(0, dx), size - max(0, -dx)))
+    out[:, dst[0], dst[1]] = glyphs[:, src[0], src[1]]
+    return out
+
+
+def shifted_inputs(run: Path, checkpoint: str, sources: np.ndarray) -> np.ndarray:
+    """The run's drawings of every source moved by each shift, moved back, averaged."""
+    span = range(-SHIFT_INPUT_PX, SHIFT_INPUT_PX + 1)
+    return ensemble(
+        [
+            moved(run_glyphs(run, checkpoint, moved(sources, dy, dx)), -dy, -dx)
+            for dy in span
+            for dx in span
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--data", type=Path, default=Path("data/maru-jp64"))
     parser.add_argument("--checkpoint", default="last")
+    parser.add_argument(
+        "--shifted-inputs", action="store_true", help="add section 3: each run's inputs shifted"
+    )
     args = parser.parse_args()
     val = Dataset.open(args.data).read_split("val")
     drawings = [run_glyphs(run, args.checkpoint, val.source) for run in args.runs]
@@ -87,6 +118,12 @@ def main() -> None:
     rows = [(str(run), drawing) for run, drawing in zip(args.runs, drawings, strict=True)]
     if len(drawings) > 1:
         rows.append((f"ensemble of the {len(drawings)} runs", ensemble(drawings)))
+    if args.shifted_inputs:
+        n = (2 * SHIFT_INPUT_PX + 1) ** 2
+        rows += [
+            (f"{run.name}, {n} shifted inputs", shifted_inputs(run, args.checkpoint, val.source))
+            for run in args.runs
+        ]
     rows.append(("copy the source", val.source))
     for name, drawing in rows:
         iou = float(ink_iou(drawing, val.target).mean())

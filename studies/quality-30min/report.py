@@ -11,7 +11,8 @@ Reads each finished run of ``run.sh`` (``PAIR-RECIPE-sSEED`` with its eval of th
 checkpoint) through zi2zi_core.evaluation.compare, and its ``.log`` for the start time and the
 load averages. Writes the results file (glyph_px, minutes, steps, seed, val IoU / L1 / SSIM,
 copy-the-source, the share of val glyphs at ink IoU >= 0.80, the curve; per pair and recipe the
-means and the gain over the pair's baseline), charts of val ink IoU and val L1 against minutes
+means and the gain over the pair's baseline; ``pretrain.sh``'s zoo model where there is one),
+charts of val ink IoU and val L1 against minutes
 (one each per pair), and, for ``--worst`` (default: the run with the best val IoU on the tuned
 pair), a picture of its 32 worst val glyphs by ink IoU: source, generated, target.
 
@@ -109,6 +110,32 @@ def run_record(run: Path) -> dict:
         "load_end": facts["load_end"],
         "curve": curve,
         "shards": config["train"]["shards"],
+        "init_from": config["train"].get("init_from", ""),  # quality-zoo: the pretrained run
+    }
+
+
+def pretrain_record(run: Path) -> dict | None:
+    """``pretrain.sh``'s run (what ``quality-zoo`` fine-tunes from): its steps, minutes, load
+    and val curve on the zoo's val subset; None when there is none."""
+    if not (run / "metrics.jsonl").is_file():
+        return None
+    config = json.loads(RunDir(run).config_json.read_text(encoding="utf-8"))
+    facts = _log_facts(run.with_name(run.name + ".log"))
+    records = read_metrics(run)
+    start = facts["start"] or records[0]["time"]
+    return {
+        "name": run.name,
+        "shards": config["train"]["shards"],
+        "num_styles": config["model"]["num_styles"],
+        "steps": max(rec["step"] for rec in records),
+        "minutes": round((max(rec["time"] for rec in records) - start) / 60, 2),
+        "load_start": facts["load_start"],
+        "load_end": facts["load_end"],
+        "curve": [
+            {"step": rec["step"], "val_iou": rec["val_iou"], "val_l1": rec["val_l1"]}
+            for rec in records
+            if rec.get("kind") == "val"
+        ],
     }
 
 
@@ -225,7 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     charts(runs, args.plots)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    result = {"machine": machine, "worst_32_of": chosen, "summary": summary(runs), "runs": runs}
+    result = {
+        "machine": machine,
+        "worst_32_of": chosen,
+        "summary": summary(runs),
+        "pretrain": pretrain_record(args.runs / "zoo-pretrain"),
+        "runs": runs,
+    }
     write_text_atomic(args.json, json.dumps(result, indent=2) + "\n", "the results")
     print(table(runs))
     return 0

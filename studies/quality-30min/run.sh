@@ -7,8 +7,8 @@
 #
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
 #   RECIPE  baseline | quality | quality-v1 | quality-half | quality-aug | quality-zoo
-#           | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4 | l1x16 | attn (recipes below;
-#           quality-zoo needs pretrain.sh first)
+#           | quality-zoo-2k | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4 | l1x16 | attn
+#           (recipes below; the quality-zoo ones need pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
@@ -46,12 +46,8 @@ case $RECIPE in
     quality-v1) FLAGS="--preset quality --l1-weight 100" ;;  # the preset before it took l1x16's weight
     quality-half) FLAGS="--preset quality --steps 3200" ;;  # half the schedule: two seeds fit 30 min, averaged
     quality-aug) FLAGS="--preset quality --augment" ;;  # zi2zi's scale-up-and-crop: train IoU 0.90 vs val 0.74
-    quality-zoo)  # the preset, fine-tuned from the eleven-font model of pretrain.sh
-        [ -f "$OUT/zoo-pretrain/checkpoints/best.pt" ] || {
-            echo "run.sh: $OUT/zoo-pretrain has no checkpoint: run studies/quality-30min/pretrain.sh first" >&2
-            exit 1
-        }
-        FLAGS="--preset quality --init-from $OUT/zoo-pretrain" ;;
+    quality-zoo) FLAGS="--preset quality --init-from $OUT/zoo-pretrain" ;;  # from pretrain.sh's model
+    quality-zoo-2k) FLAGS="--preset quality --steps 2000 --init-from $OUT/zoo-pretrain" ;;  # three fit 30 min
     refine1) FLAGS="$BASELINE --g-refine-convs 1" ;;
     wide24) FLAGS="$BASELINE --base-channels 24" ;;  # the last of a repeated flag wins
     edge2) FLAGS="$BASELINE --edge-weight 2 --edge-radius 2" ;;
@@ -61,6 +57,12 @@ case $RECIPE in
     l1x16) FLAGS="$BASELINE --l1-weight 1600" ;;
     attn) FLAGS="$BASELINE --attention 16,8" ;;  # SAGAN self-attention after the 16 and 8 px levels
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
+esac
+case $FLAGS in *zoo-pretrain*)
+    [ -f "$OUT/zoo-pretrain/checkpoints/best.pt" ] || {
+        echo "run.sh: $OUT/zoo-pretrain has no checkpoint: run studies/quality-30min/pretrain.sh first" >&2
+        exit 1
+    } ;;
 esac
 
 run=$OUT/$PAIR-$RECIPE-s$SEED
