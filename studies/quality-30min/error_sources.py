@@ -13,7 +13,7 @@ Prints, over the val glyphs:
    than how its strokes are drawn. A per-glyph best fit is an upper bound: it also fits noise;
 3. with ``--shifted-inputs``, each run's drawings of its source moved by whole pixels (the
    centre and up to SHIFT_INPUT_PX each way), moved back and averaged: an ensemble of one
-   model, since a network that down-samples by 2 is not shift-equivariant. It costs only
+   model, as far as a network that down-samples by 2 is not shift-equivariant. It costs only
    inference.
 """
 

@@ -6,8 +6,8 @@
 # trains the preset's model (`--preset quality`: the same shapes, so the weights carry over)
 # on all eleven styles for STEPS steps with the preset's cosine decay over them.
 #
-# Usage: sh studies/quality-30min/pretrain.sh [STEPS]     (default 8,000: about 35 minutes on
-#        2 idle CPU cores, 128,000 pairs seen: 1.7 passes over the zoo's 75,069)
+# Usage: sh studies/quality-30min/pretrain.sh [STEPS]     (default 8,000: 33 minutes on 2 idle
+#        CPU cores, 128,000 pairs seen: 1.7 passes over the zoo's 75,069)
 # The run lands in ${OUT:-runs/quality-30min}/zoo-pretrain with zoo-pretrain.log beside it
 # (load averages at start and end). Noto Sans JP renders exactly the pixels of the study's
 # source, face 0 of Noto Sans CJK (the two 64 px datasets are byte-identical), so the

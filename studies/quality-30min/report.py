@@ -65,26 +65,37 @@ def _log_facts(log: Path) -> dict:
     }
 
 
-def run_record(run: Path) -> dict:
-    """One run's numbers (see the module docstring)."""
-    parts = RUN_NAME.match(run.name)
+def _timeline(run: Path) -> tuple[dict, dict]:
+    """A run's config, and what its log and metrics say about time: the last step, the
+    minutes from start to the last record, the load averages and the val curve."""
     config = json.loads(RunDir(run).config_json.read_text(encoding="utf-8"))
     facts = _log_facts(run.with_name(run.name + ".log"))
     records = read_metrics(run)
     start = facts["start"] or records[0]["time"]
+    return config, {
+        "steps": max(rec["step"] for rec in records),
+        "minutes": round((max(rec["time"] for rec in records) - start) / 60, 2),
+        "load_start": facts["load_start"],
+        "load_end": facts["load_end"],
+        "curve": [
+            {
+                "minutes": round((rec["time"] - start) / 60, 2),
+                "step": rec["step"],
+                "val_iou": rec["val_iou"],
+                "val_l1": rec["val_l1"],
+            }
+            for rec in records
+            if rec.get("kind") == "val"
+        ],
+    }
+
+
+def run_record(run: Path) -> dict:
+    """One run's numbers (see the module docstring)."""
+    parts = RUN_NAME.match(run.name)
+    config, timeline = _timeline(run)
     rows = read_per_glyph(run, "last")
     model_iou = np.array([r["model_ink_iou"] for r in rows.values()])
-    curve = [
-        {
-            "minutes": round((rec["time"] - start) / 60, 2),
-            "step": rec["step"],
-            "val_iou": rec["val_iou"],
-            "val_l1": rec["val_l1"],
-        }
-        for rec in records
-        if rec.get("kind") == "val"
-    ]
-    last_step = max(rec["step"] for rec in records)
     seen = RunDir(run).eval_report_dir("last", "train") / PER_GLYPH_NAME  # optional
     train_rows = read_per_glyph(run, "last", "train") if seen.is_file() else {}
     return {
@@ -95,8 +106,8 @@ def run_record(run: Path) -> dict:
         "preset": config["train"].get("preset", ""),
         "glyph_px": config["model"]["glyph_px"],
         "batch_size": config["train"]["batch_size"],
-        "steps": last_step,
-        "minutes": round((max(rec["time"] for rec in records) - start) / 60, 2),
+        "steps": timeline["steps"],
+        "minutes": timeline["minutes"],
         "val_iou": float(model_iou.mean()),
         "val_l1": float(mean(r["model_l1"] for r in rows.values())),
         "val_ssim": float(mean(r["model_ssim"] for r in rows.values())),
@@ -106,9 +117,9 @@ def run_record(run: Path) -> dict:
         "share_iou_ge_080": float((model_iou >= GOOD_IOU).mean()),
         # `zi2zi eval --checkpoint last --split train`, where it was run: seen characters
         "train_iou": mean(r["model_ink_iou"] for r in train_rows.values()) if train_rows else None,
-        "load_start": facts["load_start"],
-        "load_end": facts["load_end"],
-        "curve": curve,
+        "load_start": timeline["load_start"],
+        "load_end": timeline["load_end"],
+        "curve": timeline["curve"],
         "shards": config["train"]["shards"],
         "init_from": config["train"].get("init_from", ""),  # quality-zoo: the pretrained run
     }
@@ -119,23 +130,12 @@ def pretrain_record(run: Path) -> dict | None:
     and val curve on the zoo's val subset; None when there is none."""
     if not (run / "metrics.jsonl").is_file():
         return None
-    config = json.loads(RunDir(run).config_json.read_text(encoding="utf-8"))
-    facts = _log_facts(run.with_name(run.name + ".log"))
-    records = read_metrics(run)
-    start = facts["start"] or records[0]["time"]
+    config, timeline = _timeline(run)
     return {
         "name": run.name,
         "shards": config["train"]["shards"],
         "num_styles": config["model"]["num_styles"],
-        "steps": max(rec["step"] for rec in records),
-        "minutes": round((max(rec["time"] for rec in records) - start) / 60, 2),
-        "load_start": facts["load_start"],
-        "load_end": facts["load_end"],
-        "curve": [
-            {"step": rec["step"], "val_iou": rec["val_iou"], "val_l1": rec["val_l1"]}
-            for rec in records
-            if rec.get("kind") == "val"
-        ],
+        **timeline,
     }
 
 
