@@ -52,14 +52,20 @@ def scaled(glyph: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(img)
 
 
+def moved(glyphs: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(N, H, W) glyphs moved ``dy`` pixels down and ``dx`` right, zero-filled."""
+    out = np.zeros_like(glyphs)
+    size = glyphs.shape[1]
+    src = (slice(max(0, -dy), size - max(0, dy)), slice(max(0, -dx), size - max(0, dx)))
+    dst = (slice(max(0, dy), size - max(0, -dy)), slice(max(0, dx), size - max(0, -dx)))
+    out[:, dst[0], dst[1]] = glyphs[:, src[0], src[1]]
+    return out
+
+
 def shifted(glyph: np.ndarray, shift_px: int) -> np.ndarray:
     """Every shift of a (H, W) image by up to ``shift_px`` each way, zero-filled: (S, H, W)."""
-    size = glyph.shape[0]
-    padded = np.pad(glyph, shift_px)
-    span = 2 * shift_px + 1
-    return np.stack(
-        [padded[dy : dy + size, dx : dx + size] for dy in range(span) for dx in range(span)]
-    )
+    span = range(-shift_px, shift_px + 1)
+    return np.concatenate([moved(glyph[None], dy, dx) for dy in span for dx in span])
 
 
 def best_placement_iou(drawing: np.ndarray, target: np.ndarray) -> float:
@@ -80,16 +86,6 @@ def mean_best_placement(drawings: np.ndarray, targets: np.ndarray) -> float:
 
 
 # -- 3. one model, its inputs shifted ---------------------------------------------------------
-def moved(glyphs: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """(N, H, W) glyphs moved ``dy`` pixels down and ``dx`` right, zero-filled."""
-    out = np.zeros_like(glyphs)
-    size = glyphs.shape[1]
-    src = (slice(max(0, -dy), size - max(0, dy)), slice(max(0, -dx), size - max(0, dx)))
-    dst = (slice(max(0, dy), size - max(0, -dy)), slice(max(0, dx), size - max(0, -dx)))
-    out[:, dst[0], dst[1]] = glyphs[:, src[0], src[1]]
-    return out
-
-
 def shifted_inputs(run: Path, checkpoint: str, sources: np.ndarray) -> np.ndarray:
     """The run's drawings of every source moved by each shift, moved back, averaged."""
     span = range(-SHIFT_INPUT_PX, SHIFT_INPUT_PX + 1)
