@@ -12,6 +12,8 @@
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
+#           | kaku2maru (Zen Kaku Gothic New -> Zen Maru Gothic: a diagnostic, not a goal pair.
+#             The source has the target's skeletons, so what is left is the stroke style)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -25,15 +27,16 @@ PY=${PY:-.venv/bin/python}
 GCLI="import sys; from glyphrender.cli import main; sys.exit(main())"
 ZCLI="import sys; from zi2zi_core.cli import main; sys.exit(main())"
 
+SRC=fonts/NotoSansCJK-Regular.ttc
 case $PAIR in
     maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru or kaku)" >&2; exit 2 ;;
+    kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku or kaku2maru)" >&2; exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
 if [ ! -f "$DATA/manifest.json" ]; then
-    $PY -c "$GCLI" build --src fonts/NotoSansCJK-Regular.ttc --src-index 0 --dst $DST \
-        --size 64 --out "$DATA"
+    $PY -c "$GCLI" build --src $SRC --src-index 0 --dst $DST --size 64 --out "$DATA"
 fi
 
 # The baseline: the demo's small model, dropout 0, no augmentation, batch 16.
