@@ -14,6 +14,8 @@
 #           | kaku (Noto Sans CJK JP -> Zen Kaku Gothic New, the check it never tuned on)
 #           | kaku2maru (Zen Kaku Gothic New -> Zen Maru Gothic: a diagnostic, not a goal pair.
 #             The source has the target's skeletons, so what is left is the stroke style)
+#           | bold2maru (Zen Maru Gothic Bold -> Regular: the same skeletons again, but a source
+#             that copies onto the target worse than Noto does, for its weight)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -32,7 +34,8 @@ case $PAIR in
     maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
     kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku or kaku2maru)" >&2; exit 2 ;;
+    bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru or bold2maru)" >&2; exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
 if [ ! -f "$DATA/manifest.json" ]; then
