@@ -72,16 +72,10 @@ def test_the_review_server_ends_on_a_dropped_request(dropped):
         server.service_actions()
 
 
-@pytest.mark.parametrize(
-    "signum, status, line",
-    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
-)
-def test_a_command_that_finishes_after_a_dropped_signal_exits_as_stopped(
-    tmp_path, monkeypatch, dropped, signum, status, line
-):
-    """The last guard: no progress update came after the request, yet the exit status and the
-    one line say the command was stopped, as if the exception had arrived."""
-    name = f"stopdemo{int(signum)}"  # one module per case: imports are cached
+def _group_whose_command_drops(signum: int, tmp_path, monkeypatch, tag: str) -> click.Group:
+    """A group with glyphrender's signal and error handling, whose one command ``finish``
+    receives ``signum`` inside a ``__del__`` (so CPython drops its exception) and finishes."""
+    name = f"stopdemo{tag}{int(signum)}"  # one module per case: imports are cached
     package = tmp_path / name
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -112,7 +106,52 @@ def test_a_command_that_finishes_after_a_dropped_signal_exits_as_stopped(
     def main() -> None:
         """A group with glyphrender's signal and error handling."""
 
+    return main
+
+
+@pytest.mark.parametrize(
+    "signum, status, line",
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_a_command_that_finishes_after_a_dropped_signal_exits_as_stopped(
+    tmp_path, monkeypatch, dropped, signum, status, line
+):
+    """The last guard: no progress update came after the request, yet the exit status and the
+    one line say the command was stopped, as if the exception had arrived."""
+    main = _group_whose_command_drops(signum, tmp_path, monkeypatch, "a")
     result = CliRunner().invoke(main, ["finish"])
     assert result.exit_code == status
     assert result.output.splitlines()[-1] == f"glyphrender: {line}"
     assert stop.requested() is None  # cleared once reported
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_dropped_signal_prints_no_traceback(tmp_path, monkeypatch, signum):
+    """CPython reports a dropped exception as "Exception ignored in ... Traceback" (CI saw it
+    around a build's Ctrl-C). The request is raised again anyway, so the user sees only the
+    one line; anything else dropped is still reported."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # CPython's printer
+    main = _group_whose_command_drops(signum, tmp_path, monkeypatch, "b")
+    result = CliRunner().invoke(main, ["finish"])
+    assert "Traceback" not in result.output and "Exception ignored" not in result.output
+    assert len(result.output.splitlines()) == 2  # "finished", then the one line
+    assert sys.unraisablehook is sys.__unraisablehook__  # put back
+
+
+def test_the_quiet_hook_passes_on_everything_but_a_pending_stop(dropped):
+    passed_on: list[BaseException] = []
+    hook = stop.unraisable_hook(lambda u: passed_on.append(u.exc_value))
+    collector = sys.unraisablehook  # the `dropped` fixture's
+    sys.unraisablehook = hook
+    try:
+        _SignalArrivesInDel(signal.SIGINT)  # a stop: silent, raised again by check()
+
+        class Broken:
+            def __del__(self):
+                raise ValueError("not a stop")
+
+        Broken()  # anything else: reported as before
+    finally:
+        sys.unraisablehook = collector
+    assert [type(e) for e in passed_on] == [ValueError]
+    assert stop.requested() == signal.SIGINT

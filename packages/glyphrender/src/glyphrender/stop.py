@@ -5,13 +5,16 @@ is. When it is inside a weakref callback or a ``__del__`` (a process pool's book
 them all the time), the exception the handler raises is printed as "Exception ignored in ..."
 and dropped, and the command goes on to finish as if nobody had asked it to stop. So the
 handler here also records the signal, and :func:`check`, which the progress reporter calls
-at every unit of work, raises it again until the command line has unwound.
+at every unit of work, raises it again until the command line has unwound. Since it is not
+lost, :func:`unraisable_hook` keeps CPython from printing the dropped one as a traceback.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 _requested: int | None = None
 
@@ -46,3 +49,17 @@ def clear() -> None:
     """Forget the request: the command line has reported it."""
     global _requested
     _requested = None
+
+
+def unraisable_hook(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+    """A ``sys.unraisablehook`` that keeps quiet about this module's stop exception while the
+    request is pending (:func:`check` raises it again, so its "Exception ignored ...
+    Traceback" would only bury the one line the command prints); the rest goes to
+    ``previous``."""
+
+    def hook(unraisable: Any) -> None:
+        if _requested is not None and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        previous(unraisable)
+
+    return hook

@@ -152,6 +152,8 @@ class LazyGroup(LazyCommands):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         previous = _install_stop_handlers()
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = stop.unraisable_hook(previous_hook)
         try:
             result = super().invoke(ctx)
             stop.check()  # a request whose exception was dropped on the way (see stop.py)
@@ -171,6 +173,7 @@ class LazyGroup(LazyCommands):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)  # type: ignore[arg-type]
+            sys.unraisablehook = previous_hook
             stop.clear()
 
 
