@@ -7,7 +7,7 @@
 The `kaku2maru` diagnostic puts the gap left in the source: given the target's skeletons, the
 network draws unseen characters at 0.93. So a source whose glyphs copy onto the target better
 than Noto Sans CJK JP's might be worth more than any recipe. For each candidate this renders
-it against the target (`glyphrender build`, 64 px, the study's placement) on the val characters
+it against the target (glyphrender's build, 64 px, the study's placement) on the val characters
 of ``--data`` and prints the mean ink IoU of source against target over the characters both
 draw, with their count. Builds in a temporary folder; writes nothing else.
 """
@@ -15,27 +15,30 @@ draw, with their count. Builds in a temporary folder; writes nothing else.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from glyphrender.dataset.build import BuildConfig, build_dataset
 from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import GlyphrenderError
+from glyphrender.fonts.loading import FontRef
 from glyphrender.metrics import ink_iou
-
-GCLI = "import sys; from glyphrender.cli import main; sys.exit(main())"
+from glyphrender.rendering.render import RenderOptions
 
 
 def copy_iou(source: Path, target: Path, charset: Path, glyph_px: int, out: Path) -> tuple:
     """(mean ink IoU of source against target, characters both draw) over ``charset``;
     the pairs are built into ``out``."""
-    build = [sys.executable, "-c", GCLI, "build", "--src", str(source), "--dst", str(target)]
-    build += ["--charset", str(charset), "--size", str(glyph_px), "--val-fraction", "1"]
-    done = subprocess.run([*build, "--out", str(out)], capture_output=True, text=True)
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-        raise GlyphrenderError(lines[-1])
+    config = BuildConfig(
+        source=FontRef.parse(str(source)),
+        targets=(FontRef.parse(str(target)),),
+        out=out,
+        charset=(str(charset),),
+        render=RenderOptions(glyph_px=glyph_px),  # the study's placement and margin
+        val_fraction=1.0,
+    )
+    build_dataset(config)
     pairs = Dataset.open(out).read_split("val")
     return float(ink_iou(pairs.source, pairs.target).mean()), len(pairs.source)
 
