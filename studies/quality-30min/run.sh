@@ -35,10 +35,14 @@ case $PAIR in
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
     kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru or bold2maru)" >&2; exit 2 ;;
+    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;  # four sources averaged: blend_source.py
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru or blend2maru)" >&2; exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
-if [ ! -f "$DATA/manifest.json" ]; then
+if [ "$PAIR" = blend2maru ] && [ ! -f "$DATA/manifest.json" ]; then
+    $PY studies/quality-30min/blend_source.py --out "$DATA" --target $DST "$SRC#0" \
+        fonts/BIZUDPGothic_400Regular.ttf fonts/KiwiMaru_400Regular.ttf fonts/NotoSerifJP_400Regular.ttf
+elif [ ! -f "$DATA/manifest.json" ]; then
     $PY -c "$GCLI" build --src $SRC --src-index 0 --dst $DST --size 64 --out "$DATA"
 fi
 
