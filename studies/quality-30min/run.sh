@@ -16,6 +16,9 @@
 #             The source has the target's skeletons, so what is left is the stroke style)
 #           | bold2maru (Zen Maru Gothic Bold -> Regular: the same skeletons again, but a source
 #             that copies onto the target worse than Noto does, for its weight)
+#           | blend2maru (Noto Sans CJK JP blended with BIZ UDPGothic, Kiwi Maru and Noto Serif
+#             JP -> Zen Maru Gothic: glyphrender build --blend, each source glyph the mean of
+#             four designs; the same val characters)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -35,15 +38,14 @@ case $PAIR in
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
     kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
-    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;  # four sources averaged: blend_source.py
+    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf  # Noto and three other designs, averaged
+        BLEND="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
+        BLEND="$BLEND --blend fonts/NotoSerifJP_400Regular.ttf" ;;
     *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru or blend2maru)" >&2; exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
-if [ "$PAIR" = blend2maru ] && [ ! -f "$DATA/manifest.json" ]; then
-    $PY studies/quality-30min/blend_source.py --out "$DATA" --target $DST "$SRC#0" \
-        fonts/BIZUDPGothic_400Regular.ttf fonts/KiwiMaru_400Regular.ttf fonts/NotoSerifJP_400Regular.ttf
-elif [ ! -f "$DATA/manifest.json" ]; then
-    $PY -c "$GCLI" build --src $SRC --src-index 0 --dst $DST --size 64 --out "$DATA"
+if [ ! -f "$DATA/manifest.json" ]; then
+    $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} --dst $DST --size 64 --out "$DATA"
 fi
 
 # The baseline: the demo's small model, dropout 0, no augmentation, batch 16.

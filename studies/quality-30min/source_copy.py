@@ -1,15 +1,25 @@
-"""Is a closer source at hand? Copy-the-source ink IoU of candidate source fonts on the study's val characters.
+"""Is a closer source at hand? Candidate source fonts scored against the target on the study's val characters.
 
     python3 studies/quality-30min/source_copy.py fonts/NotoSansJP_400Regular.ttf \\
         fonts/KiwiMaru_400Regular.ttf ... [--data data/maru-jp64] \\
-        [--target fonts/ZenMaruGothic_400Regular.ttf]
+        [--target fonts/ZenMaruGothic_400Regular.ttf] [--blend]
 
 The `kaku2maru` diagnostic puts the gap left in the source: given the target's skeletons, the
-network draws unseen characters at 0.93. So a source whose glyphs copy onto the target better
-than Noto Sans CJK JP's might be worth more than any recipe. For each candidate this renders
-it against the target (glyphrender's build, 64 px, the study's placement) on the val characters
-of ``--data`` and prints the mean ink IoU of source against target over the characters both
-draw, with their count. Builds in a temporary folder; writes nothing else.
+network draws unseen characters at 0.93. For each candidate this renders it against the target
+(glyphrender's build, the study's placement) on the val characters of ``--data`` and prints,
+over the characters both draw, with their count:
+
+- copy ink IoU: the candidate's glyph taken as the drawing;
+- skeleton F1: both glyphs thinned to one-pixel skeletons (ink = coverage >= 128); a skeleton
+  pixel counts as matched if the other skeleton passes within one pixel of it; the F1 of the
+  two match rates, averaged over glyphs. Unlike copy IoU it leaves out the stroke weight,
+  which the network learns easily: Zen Maru Gothic Bold copies worse than Noto (0.60 against
+  0.61) but has the target's skeletons (F1 0.94 against 0.78), and as the source it reaches
+  0.85 where Noto stops at 0.74.
+
+``--blend`` also scores the blend of all the candidates (``glyphrender build --src FIRST
+--blend ...``: each glyph the mean of the fonts that draw it; the first must draw them all).
+Builds in a temporary folder; writes nothing else.
 """
 
 from __future__ import annotations
@@ -19,19 +29,37 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from glyphrender.dataset.build import BuildConfig, build_dataset
 from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import GlyphrenderError
 from glyphrender.fonts.loading import FontRef
 from glyphrender.metrics import ink_iou
 from glyphrender.rendering.render import RenderOptions
+from skimage.morphology import dilation, disk, skeletonize
 
 
-def copy_iou(source: Path, target: Path, charset: Path, glyph_px: int, out: Path) -> tuple:
-    """(mean ink IoU of source against target, characters both draw) over ``charset``;
-    the pairs are built into ``out``."""
+def skeleton_f1(source: np.ndarray, target: np.ndarray) -> float:
+    """Mean over glyphs of the F1 of skeleton pixels matched within one pixel (see above)."""
+    near = disk(1)
+    scores = []
+    for source_img, target_img in zip(source, target, strict=True):
+        a, b = skeletonize(source_img >= 128), skeletonize(target_img >= 128)
+        if not a.any() or not b.any():
+            continue  # a blank glyph has no skeleton to place
+        precision = (a & dilation(b, near)).sum() / a.sum()
+        recall = (b & dilation(a, near)).sum() / b.sum()
+        both = precision + recall
+        scores.append(0.0 if both == 0 else 2 * precision * recall / both)
+    return float(np.mean(scores))
+
+
+def score(sources: list[str], target: Path, charset: Path, glyph_px: int, out: Path) -> str:
+    """One line: copy ink IoU and skeleton F1 of ``sources`` (one font, or a blend) against
+    ``target`` over ``charset``; the pairs are built into ``out``."""
     config = BuildConfig(
-        source=FontRef.parse(str(source)),
+        source=FontRef.parse(sources[0]),
+        blend=tuple(FontRef.parse(s) for s in sources[1:]),
         targets=(FontRef.parse(str(target)),),
         out=out,
         charset=(str(charset),),
@@ -40,14 +68,17 @@ def copy_iou(source: Path, target: Path, charset: Path, glyph_px: int, out: Path
     )
     build_dataset(config)
     pairs = Dataset.open(out).read_split("val")
-    return float(ink_iou(pairs.source, pairs.target).mean()), len(pairs.source)
+    iou = float(ink_iou(pairs.source, pairs.target).mean())
+    f1 = skeleton_f1(pairs.source, pairs.target)
+    return f"{len(pairs.source):4d} drawn   copy ink IoU {iou:.4f}   skeleton F1 {f1:.4f}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", type=Path, nargs="+", metavar="FONT")
+    parser.add_argument("sources", nargs="+", metavar="FONT", help="FILE or FILE#FACE")
     parser.add_argument("--data", type=Path, default=Path("data/maru-jp64"))
     parser.add_argument("--target", type=Path, default=Path("fonts/ZenMaruGothic_400Regular.ttf"))
+    parser.add_argument("--blend", action="store_true", help="also score the blend of them all")
     args = parser.parse_args()
     try:
         data = Dataset.open(args.data)
@@ -56,10 +87,11 @@ def main() -> int:
             charset = Path(tmp) / "val-characters.txt"
             charset.write_text("".join(map(chr, val.codepoint.tolist())), encoding="utf-8")
             print(f"{len(val.codepoint)} val characters of {args.data}, target {args.target}")
-            for i, source in enumerate(args.sources):
+            runs = [[s] for s in args.sources] + ([args.sources] if args.blend else [])
+            for i, sources in enumerate(runs):
                 out = Path(tmp) / f"source-{i}"  # one font file may give several faces
-                iou, count = copy_iou(source, args.target, charset, data.glyph_px, out)
-                print(f"{source.name:36s} {count:4d} drawn   copy ink IoU {iou:.4f}")
+                name = Path(sources[0]).name if len(sources) == 1 else f"blend of {len(sources)}"
+                print(f"{name:36s} {score(sources, args.target, charset, data.glyph_px, out)}")
     except GlyphrenderError as exc:
         print(f"source_copy.py: {exc}", file=sys.stderr)
         return 1

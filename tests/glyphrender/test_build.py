@@ -11,7 +11,7 @@ from fontfactory import make_font, standard_glyphs
 from glyphrender.dataset.build import BuildConfig, build_dataset
 from glyphrender.dataset.rerender import render_for_dataset
 from glyphrender.dataset.shards import Dataset
-from glyphrender.errors import DatasetError, FontError
+from glyphrender.errors import DatasetError, FontError, GlyphrenderError
 from glyphrender.fonts.loading import FontRef
 from glyphrender.rendering.render import RenderOptions
 
@@ -200,3 +200,72 @@ def test_force_killed_mid_publish_never_loses_the_old_dataset(tmp_path, fonts, m
     assert (out / "manifest.json").read_text() == old_manifest and not Dataset.open(out).verify()
     assert len(notes) == 1 and "restored the previous folder" in notes[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "fonts"]
+
+
+# --- a blended source (--blend) -------------------------------------------------------------
+
+
+@pytest.fixture
+def blend_fonts(font_factory, fonts):
+    """Two more source designs: one draws every source character with thin strokes, the other
+    only the first 12, with thick ones."""
+    thin = make_font(font_factory.path("thin.ttf"), standard_glyphs(40, 30), family="Thin")
+    part = make_font(font_factory.path("part.ttf"), standard_glyphs(12, 150), family="Part")
+    return thin, part
+
+
+def test_blended_source_is_the_mean_of_the_fonts_that_draw_each_character(
+    tmp_path, fonts, blend_fonts
+):
+    src, dst, _ = fonts
+    thin, part = blend_fonts
+    plain = Dataset.open(build_dataset(config(tmp_path, src, dst, name="plain")).out)
+    cfg = config(tmp_path, src, dst, name="blend", blend=(FontRef(thin), FontRef(part)))
+    blended = Dataset.open(build_dataset(cfg).out)
+    roles = [(f.role, f.family) for f in blended.manifest.fonts]
+    assert roles == [
+        ("source", "Src Sans"),
+        ("blend", "Thin"),
+        ("blend", "Part"),
+        ("target", "Dst Round"),
+    ]
+    assert [f.family for f in blended.manifest.blend_fonts] == ["Thin", "Part"]
+    alone = {
+        name: Dataset.open(build_dataset(config(tmp_path, font, dst, name=name)).out)
+        for name, font in (("thin", thin), ("part", part))
+    }
+    for split in ("train", "val", "missing"):
+        want, got = plain.read_split(split), blended.read_split(split)
+        # --src alone decides the characters and their split; the targets are untouched.
+        np.testing.assert_array_equal(got.codepoint, want.codepoint)
+        if split != "missing":
+            np.testing.assert_array_equal(got.target, want.target)
+        for i, cp in enumerate(got.codepoint.tolist()):
+            images = [want.source[i].astype(float)]
+            for name, data in alone.items():
+                if cp < 0x4E00 + (40 if name == "thin" else 12):
+                    images.append(render_for_dataset(data, [cp])[0].astype(float))
+            assert len(images) == (3 if cp < 0x4E00 + 12 else 2)
+            np.testing.assert_array_equal(got.source[i], np.rint(np.mean(images, axis=0)))
+    assert not blended.verify()
+
+
+def test_a_blended_dataset_renders_again_as_built(tmp_path, fonts, blend_fonts):
+    src, dst, _ = fonts
+    cfg = config(tmp_path, src, dst, blend=tuple(FontRef(f) for f in blend_fonts))
+    ds = Dataset.open(build_dataset(cfg).out)
+    for split in ("val", "missing"):
+        batch = ds.read_split(split)
+        np.testing.assert_array_equal(render_for_dataset(ds, batch.codepoint), batch.source)
+    blend_fonts[1].write_bytes(blend_fonts[1].read_bytes() + b"\0")
+    with pytest.raises(FontError, match="part.ttf: the font changed"):
+        render_for_dataset(ds, [0x4E00])
+
+
+def test_a_face_given_twice_among_src_and_blend_is_refused(tmp_path, fonts, blend_fonts):
+    src, dst, _ = fonts
+    for blend in ((src,), (blend_fonts[0], blend_fonts[0])):
+        cfg = config(tmp_path, src, dst, blend=tuple(FontRef(f) for f in blend))
+        with pytest.raises(GlyphrenderError, match="give each source design once"):
+            build_dataset(cfg)
+        assert not cfg.out.exists()

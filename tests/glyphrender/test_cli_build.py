@@ -12,7 +12,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from fontfactory import make_collection
+from fontfactory import make_collection, standard_glyphs
 from glyphrender.cli import build as cli_build
 from glyphrender.cli import main
 from glyphrender.dataset.splits import DEFAULT_VAL_FRACTION
@@ -392,3 +392,29 @@ def test_build_writes_progress_lines_into_a_log(tmp_path, pair, monkeypatch):
     assert r.exit_code == 0, r.output
     lines = [x for x in r.output.splitlines() if x.startswith("glyphrender build: rendering")]
     assert len(lines) >= 2 and "(100%) | " in lines[-1] and "sample/s" in lines[-1], lines
+
+
+def test_blend_fonts_are_built_in_and_shown_by_inspect(tmp_path, pair, font_factory):
+    src, dst = pair
+    thin = font_factory.font("thin.ttf", standard_glyphs(40, 30), family="Thin Sans")
+    out = tmp_path / "ds"
+    r = run(*build_args(src, dst, out, "--blend", thin))
+    assert r.exit_code == 0, r.output
+    shown = run("inspect", out)
+    assert shown.exit_code == 0, shown.output
+    assert any(
+        line.startswith("blend") and "Thin Sans" in line for line in shown.output.splitlines()
+    )
+
+
+@pytest.mark.parametrize("case, message", [("missing", "no such font file"), ("twice", "once")])
+def test_a_bad_blend_font_gives_one_line_and_status_1(tmp_path, pair, case, message):
+    src, dst = pair
+    blend = tmp_path / "nope.ttf" if case == "missing" else src
+    out = tmp_path / "ds"
+    r = run(*build_args(src, dst, out, "--blend", blend))
+    assert r.exit_code == 1, r.output
+    lines = [line for line in r.output.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("glyphrender: error: ") and message in lines[0]
+    assert blend.name in lines[0]
+    assert not out.exists()

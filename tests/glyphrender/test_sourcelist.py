@@ -15,10 +15,10 @@ PX = 32
 FIRST = 0x4E00
 
 
-def _build(tmp_path, src, dst, name: str, placement: str = "font") -> Dataset:
+def _build(tmp_path, src, dst, name: str, placement: str = "font", *extra: str) -> Dataset:
     out = tmp_path / name
     args = ["build", "--src", str(src), "--dst", str(dst), "--out", str(out), "--size", str(PX)]
-    args += ["--charset", "U+4E00-U+4E27", "--workers", "1", "--placement", placement]
+    args += ["--charset", "U+4E00-U+4E27", "--workers", "1", "--placement", placement, *extra]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return Dataset.open(out)
@@ -97,3 +97,18 @@ def test_a_font_given_twice_is_refused(tmp_path, fonts):
         open_source_list(dataset, [str(src)])
     with pytest.raises(FontError, match="no such font file"):
         open_source_list(dataset, [str(tmp_path / "nope.ttf")])
+
+
+def test_every_font_of_the_list_takes_the_sources_place_in_a_blend(tmp_path, fonts, font_factory):
+    src, dst, fallback = fonts
+    thin = font_factory.font("thin.ttf", standard_glyphs(40, 30), family="Thin Sans")
+    dataset = _build(tmp_path, src, dst, "data", "font", "--blend", str(thin))
+    images, picks = open_source_list(dataset, [str(fallback)]).render([FIRST + 3, FIRST + 25])
+    assert picks.tolist() == [0, 1]
+    # The source's glyph is the shards' (blended) one; the fallback's is the one a dataset
+    # built with it as --src and the same --blend holds, not the fallback alone.
+    np.testing.assert_array_equal(images[0], _shard_images(dataset)[FIRST + 3])
+    blended = _build(tmp_path, fallback, src, "fb-blend", "font", "--blend", str(thin))
+    np.testing.assert_array_equal(images[1], _shard_images(blended)[FIRST + 25])
+    alone = _build(tmp_path, fallback, src, "fb-alone")
+    assert not np.array_equal(images[1], _shard_images(alone)[FIRST + 25])

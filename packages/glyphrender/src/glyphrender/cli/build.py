@@ -41,6 +41,15 @@ PLACEMENTS = ("font", "center")
 )
 @src_index_option
 @click.option(
+    "--blend",
+    "blend",
+    multiple=True,
+    metavar="FONT",
+    help="Another source design, FILE or FILE#N; repeat for more. Each source image becomes "
+    "the mean of --src and the --blend fonts that draw the character (--src alone decides "
+    "which characters are in the dataset). zi2zi generate and review draw the same blend.",
+)
+@click.option(
     "--dst-index",
     type=click.IntRange(min=0),
     multiple=True,
@@ -116,6 +125,7 @@ def build(
     dst: tuple[str, ...],
     out: Path,
     src_index: int | None,
+    blend: tuple[str, ...],
     dst_index: tuple[int, ...],
     charset: tuple[str, ...],
     size: int,
@@ -157,6 +167,7 @@ def build(
     config = BuildConfig(
         source=source,
         targets=targets,
+        blend=tuple(FontRef.parse(b) for b in blend),
         out=out,
         charset=charset,
         render=RenderOptions(glyph_px=size, placement=placement, margin=margin),

@@ -55,6 +55,7 @@ from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.fonts.charsets import DEFAULT_CHARSET
 from glyphrender.fonts.loading import FontRef, LoadedFont
 from glyphrender.outputs import claim_output
+from glyphrender.rendering.blend import BlendRenderer
 from glyphrender.rendering.placement import EmBox, em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
@@ -71,6 +72,9 @@ class BuildConfig:
     source: FontRef
     targets: tuple[FontRef, ...]
     out: Path = DEFAULT_OUT
+    # More source designs: each source image is the mean of the source and of these fonts
+    # that draw the character (glyphrender.rendering.blend). The source alone decides coverage.
+    blend: tuple[FontRef, ...] = ()
     charset: tuple[str, ...] = DEFAULT_CHARSET
     render: RenderOptions = field(default_factory=RenderOptions)
     val_fraction: float = DEFAULT_VAL_FRACTION
@@ -82,6 +86,7 @@ class BuildConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", tuple(self.targets))
+        object.__setattr__(self, "blend", tuple(self.blend))
         object.__setattr__(self, "charset", tuple(self.charset) or DEFAULT_CHARSET)
         object.__setattr__(self, "out", Path(self.out))
         if not self.targets:
@@ -98,6 +103,7 @@ class BuildConfig:
     def inputs(self) -> list[tuple[str, Path]]:
         """What the build reads (fonts, charset files), which ``out`` must stay apart from."""
         found = [("the source font", self.source.path)]
+        found += [("a blended source font", ref.path) for ref in self.blend]
         found += [("a target font", ref.path) for ref in self.targets]
         return found + [("the charset file", Path(c)) for c in self.charset if Path(c).is_file()]
 
@@ -162,9 +168,14 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def _init_worker(
-    fonts: list[tuple[bytes, dict[str, float], str]], options, compression, parent_pid: int
+    fonts: list[tuple[bytes, dict[str, float], str]],
+    num_sources: int,
+    options,
+    compression,
+    parent_pid: int,
 ) -> None:
-    """Open one FreeType face per font, once per worker process."""
+    """Open one FreeType face per font, once per worker process: the first ``num_sources``
+    make the (blended) source, the rest are the targets by style id."""
     from glyphrender.rendering.transform import Transform
 
     if multiprocessing.parent_process() is not None:
@@ -174,9 +185,11 @@ def _init_worker(
             # shuts the pool down. A forked worker would also inherit the CLI's SIGTERM handler.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _STATE["renderers"] = [
+    renderers = [
         GlyphRenderer(data, Transform.from_dict(t), options, name=name) for data, t, name in fonts
     ]
+    _STATE["source"] = BlendRenderer(renderers[:num_sources])
+    _STATE["targets"] = renderers[num_sources:]
     _STATE["compression"] = compression
     _STATE["px"] = options.glyph_px
 
@@ -187,7 +200,8 @@ TaskResult = tuple[list[bytes], list[bytes] | None, list[ClippedGlyph]]
 
 def _render_task(task: Task) -> TaskResult:
     split, _, samples = task
-    renderers: list[GlyphRenderer] = _STATE["renderers"]
+    source: BlendRenderer = _STATE["source"]
+    targets: list[GlyphRenderer] = _STATE["targets"]
     compression = _STATE["compression"]
     px = _STATE["px"]
     canvas = np.zeros((px, px), np.uint8)
@@ -196,7 +210,9 @@ def _render_task(task: Task) -> TaskResult:
     clipped: list[ClippedGlyph] = []
     source_cache: dict[int, bytes] = {}
 
-    def draw(renderer: GlyphRenderer, cp: int, role: str, style: int | None) -> bytes:
+    def draw(
+        renderer: GlyphRenderer | BlendRenderer, cp: int, role: str, style: int | None
+    ) -> bytes:
         canvas.fill(0)
         outside = renderer.render_into(cp, canvas)
         if outside:
@@ -205,10 +221,10 @@ def _render_task(task: Task) -> TaskResult:
 
     for cp, style in samples:
         if cp not in source_cache:  # several styles of one character share the source image
-            source_cache[cp] = draw(renderers[0], cp, "source", None)
+            source_cache[cp] = draw(source, cp, "source", None)
         source_chunks.append(source_cache[cp])
         if target_chunks is not None:
-            target_chunks.append(draw(renderers[1 + style], cp, "target", style))
+            target_chunks.append(draw(targets[style], cp, "target", style))
     return source_chunks, target_chunks, clipped
 
 
@@ -292,6 +308,8 @@ def build_dataset(
             notify(line)
     _check_out(config)
     source = open_font(config.source)
+    blend = [open_font(ref) for ref in config.blend]
+    _check_blend_distinct(source, blend)
     targets = [open_font(ref) for ref in config.targets]
     charset = resolve_charset(config.charset)
     coverage = compute_coverage(source, targets, charset)
@@ -309,14 +327,18 @@ def build_dataset(
     ).by_name()
 
     px = config.render.glyph_px
-    fonts = [source, *targets]
+    fonts = [source, *blend, *targets]
     boxes = [em_box(f) for f in fonts]
     transforms = [font_transform(b, px, config.render.margin).to_dict() for b in boxes]
-    entries = [_font_entry(source, "source", None, boxes[0], transforms[0])] + [
-        _font_entry(f, "target", i, boxes[i + 1], transforms[i + 1]) for i, f in enumerate(targets)
+    roles = [("source", None)] + [("blend", None)] * len(blend)
+    roles += [("target", i) for i in range(len(targets))]
+    entries = [
+        _font_entry(f, role, style, b, t)
+        for f, (role, style), b, t in zip(fonts, roles, boxes, transforms, strict=True)
     ]
     init_args = (
         [(f.sfnt_bytes, t, str(f.path)) for f, t in zip(fonts, transforms, strict=True)],
+        1 + len(blend),
         config.render,
         config.compression,
         os.getpid(),
@@ -354,6 +376,19 @@ def build_dataset(
         # a dataset (data/README.md).
         publish_dir(tmp, out, replace=True, keep=_not_dataset_file, what="the dataset")
     return BuildResult(out, typed, tuple(clipped))
+
+
+def _check_blend_distinct(source: LoadedFont, blend: list[LoadedFont]) -> None:
+    """Refuse a face given twice among --src and --blend: it would weigh double in the mean."""
+    seen = {(source.sha256, source.face_index): source.ref}
+    for font in blend:
+        key = (font.sha256, font.face_index)
+        if key in seen:
+            raise GlyphrenderError(
+                f"{font.ref}: the same face as {seen[key]}; give each source design once "
+                "among --src and --blend"
+            )
+        seen[key] = font.ref
 
 
 def _render_and_write(

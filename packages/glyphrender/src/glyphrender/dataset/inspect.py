@@ -58,7 +58,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     """The human-readable form printed by ``glyphrender inspect``."""
     lines = [f"dataset   {summary['path']}  (schema {summary['schema_version']})"]
     for f in summary["fonts"]:
-        role = "source" if f["role"] == "source" else f"style {f['style_id']}"
+        role = f"style {f['style_id']}" if f["role"] == "target" else f["role"]  # source, blend
         t = f["transform"] or {}
         lines.append(
             f"{role:9s} {f['family']} {f['style_name']}  {f['path']}"

@@ -21,6 +21,7 @@ from glyphrender.rendering.transform import Transform
 
 SCHEMA_VERSION = 1
 SPLITS = ("train", "val", "missing")
+ROLES = ("source", "blend", "target")  # a font's part in the dataset (manifest "fonts")
 DEFAULT_PLACEMENT = "font"  # what a manifest without a render record was drawn with
 
 
@@ -44,9 +45,10 @@ class SplitInfo:
 
 @dataclass(frozen=True)
 class FontRecord:
-    """One entry of ``fonts``: the source (``style_id`` None) or the target of one style."""
+    """One entry of ``fonts``: the source or a font blended into it (``style_id`` None), or the
+    target of one style."""
 
-    role: str  # "source" or "target"
+    role: str  # "source", "blend" or "target"
     style_id: int | None
     path: str = ""
     sha256: str = ""
@@ -74,7 +76,8 @@ class Manifest:
     origin: Path  # the manifest file, named in error messages
     schema_version: int
     glyph_px: int
-    fonts: tuple[FontRecord, ...]  # as listed: the source first, then targets by style id
+    # As listed: the source first, the fonts blended into it, then targets by style id.
+    fonts: tuple[FontRecord, ...]
     splits: Mapping[str, SplitInfo]
     render: RenderOptions | None = None  # None: the manifest records no render options
     clipped_count: int | None = None  # glyph images spilling off the canvas, if recorded
@@ -141,6 +144,11 @@ class Manifest:
         if source is None:
             raise DatasetError(f"{self.origin}: the manifest lists no source font")
         return source
+
+    @property
+    def blend_fonts(self) -> tuple[FontRecord, ...]:
+        """The fonts averaged into the source image (``build --blend``), in order; often none."""
+        return tuple(f for f in self.fonts if f.role == "blend")
 
     @property
     def target_fonts(self) -> tuple[FontRecord, ...]:
@@ -238,10 +246,10 @@ def _fonts(entries: Any, origin: Path) -> tuple[FontRecord, ...]:
 
 def _font(index: int, entry: Any, origin: Path) -> FontRecord:
     where = f"{origin}: fonts[{index}]"
-    if not isinstance(entry, dict) or entry.get("role") not in ("source", "target"):
-        raise DatasetError(f"{where} has no role 'source' or 'target'")
+    if not isinstance(entry, dict) or entry.get("role") not in ROLES:
+        raise DatasetError(f"{where} has no role 'source', 'blend' or 'target'")
     role, style_id = entry["role"], entry.get("style_id")
-    if (role == "source") != (style_id is None) or not (
+    if (role != "target") != (style_id is None) or not (
         style_id is None or (isinstance(style_id, int) and not isinstance(style_id, bool))
     ):
         raise DatasetError(f"{where}: a {role} font's style_id cannot be {style_id!r}")

@@ -9,6 +9,8 @@ font gets its own em-box transform by the same rule (``placement.font_transform`
 glyph it would have in a dataset built with it as ``--src``. ``zi2zi generate --src`` puts
 another font at the head of the list instead of the dataset's source (train on Noto Sans CJK JP
 -> Zen Maru Gothic, draw from the TC face): it too is rendered as a build with it would be.
+If the build blended other fonts into the source (``build --blend``), every font of the list
+takes the source's place in that blend, so the model sees the kind of image it trained on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glyphrender.dataset.rerender import blend_renderers, open_recorded, render_options
 from glyphrender.errors import DatasetError, FontError
 from glyphrender.fonts.loading import (
     FaceInfo,
@@ -27,11 +30,11 @@ from glyphrender.fonts.loading import (
     open_font,
     present_codepoints,
 )
+from glyphrender.rendering.blend import BlendRenderer
 from glyphrender.rendering.placement import em_box, font_transform
 from glyphrender.rendering.render import GlyphRenderer, RenderOptions, render_codepoints
 
 if TYPE_CHECKING:
-    from glyphrender.dataset.manifest import FontRecord
     from glyphrender.dataset.shards import Dataset
 
 NO_SOURCE = -1  # index of a character no font of the list draws
@@ -42,7 +45,7 @@ class _Listed:
     info: FaceInfo  # as the generated folder records it
     font: LoadedFont
     present: frozenset[int]
-    renderer: GlyphRenderer
+    renderer: BlendRenderer  # the font alone, or at the head of the dataset's blend
 
 
 @dataclass(frozen=True)
@@ -95,27 +98,19 @@ class SourceList:
         return images, picks
 
 
-def _open_recorded(entry: FontRecord) -> LoadedFont:
-    """The font a manifest entry names, refused if it changed since the build."""
-    font = open_font(FontRef(entry.path, entry.face_index))
-    if font.sha256 != entry.sha256:
-        raise FontError(
-            f"{entry.path}: the font changed since the dataset was built "
-            f"(sha256 {font.sha256[:12]}..., manifest says {entry.sha256[:12]}...)"
-        )
-    return font
+def _listed(
+    font: LoadedFont, path: str, renderer: GlyphRenderer, blend: list[GlyphRenderer]
+) -> _Listed:
+    head = BlendRenderer([renderer, *blend])
+    return _Listed(FaceInfo.of(font, path), font, present_codepoints(font), head)
 
 
-def _listed(font: LoadedFont, path: str, renderer: GlyphRenderer) -> _Listed:
-    return _Listed(FaceInfo.of(font, path), font, present_codepoints(font), renderer)
-
-
-def _listed_other(font: LoadedFont, options: RenderOptions) -> _Listed:
+def _listed_other(font: LoadedFont, options: RenderOptions, blend: list[GlyphRenderer]) -> _Listed:
     """A font other than the dataset's source, with the em-box transform a build with it as
     ``--src`` would record (same glyph size, placement and margin)."""
     transform = font_transform(em_box(font), options.glyph_px, options.margin)
     renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
-    return _listed(font, str(font.ref), renderer)
+    return _listed(font, str(font.ref), renderer, blend)
 
 
 def open_source_list(
@@ -128,19 +123,18 @@ def open_source_list(
     With ``source`` (``zi2zi generate --src``) that font takes the dataset's source's place at
     the head of the list, rendered as a dataset built with it as ``--src`` would render it.
     """
-    options: RenderOptions | None = dataset.manifest.render
-    if options is None:
-        raise DatasetError(f"{dataset.path}: manifest has no usable render options (none recorded)")
+    options = render_options(dataset)
+    blend = blend_renderers(dataset)
     if source is None:
         entry = dataset.source_font
         if entry.transform is None:
             raise DatasetError(f"{entry.path}: the manifest records no transform for this font")
-        font = _open_recorded(entry)
+        font = open_recorded(entry)
         renderer = GlyphRenderer(font.sfnt_bytes, entry.transform, options, name=entry.path)
-        head = _listed(font, entry.path, renderer)
+        head = _listed(font, entry.path, renderer, blend)
     else:
         font = open_font(source if isinstance(source, FontRef) else FontRef.parse(str(source)))
-        head = _listed_other(font, options)
+        head = _listed_other(font, options, blend)
     listed = [head]
     seen = {(font.sha256, font.face_index)}
     for ref in fallbacks:
@@ -148,7 +142,7 @@ def open_source_list(
         if (font.sha256, font.face_index) in seen:
             raise FontError(f"{font.ref}: is already in the source list (give each font once)")
         seen.add((font.sha256, font.face_index))
-        listed.append(_listed_other(font, options))
+        listed.append(_listed_other(font, options, blend))
     return SourceList(tuple(listed))
 
 
@@ -185,4 +179,4 @@ def target_lacks(dataset: Dataset, style_id: int, sources: SourceList) -> list[i
 def target_draws(dataset: Dataset, style_id: int) -> frozenset[int]:
     """The characters the style's target font draws (refused if the font changed since the
     build). Generated glyphs for these are replacement candidates, not additions."""
-    return present_codepoints(_open_recorded(dataset.target_font(style_id)))
+    return present_codepoints(open_recorded(dataset.target_font(style_id)))

@@ -11,7 +11,9 @@ Ink that falls outside the canvas is never dropped silently: :meth:`GlyphRendere
 returns how many pixels of ink fell off, and the build reports those glyphs.
 
 ``glyphrender build`` and :func:`~glyphrender.dataset.rerender.render_for_dataset` (used by
-``zi2zi generate``) both render through :class:`GlyphRenderer`, so they match pixel for pixel.
+``zi2zi generate``) both render through :class:`GlyphRenderer` (several of them averaged by
+:class:`~glyphrender.rendering.blend.BlendRenderer` for a blended source), so they match pixel
+for pixel.
 """
 
 from __future__ import annotations
@@ -110,6 +112,10 @@ class GlyphRenderer:
         self._bbox = ft.FT_BBox()
         self._matrix = ft.FT_Matrix()
 
+    def draws(self, codepoint: int) -> bool:
+        """Whether the face maps ``codepoint`` to a glyph (its cmap has it)."""
+        return _ft().raw.FT_Get_Char_Index(self._raw, codepoint) != 0
+
     def render(self, codepoint: int) -> tuple[np.ndarray, int]:
         """The glyph on a fresh canvas, and how many ink pixels fell outside it."""
         px = self.options.glyph_px
@@ -185,8 +191,9 @@ class GlyphRenderer:
         return int(np.count_nonzero(big)) - int(np.count_nonzero(inside))
 
 
-def render_codepoints(renderer: GlyphRenderer, codepoints: Sequence[int]) -> np.ndarray:
-    """(N, px, px) uint8 images of ``codepoints``, in order."""
+def render_codepoints(renderer: Any, codepoints: Sequence[int]) -> np.ndarray:
+    """(N, px, px) uint8 images of ``codepoints``, in order, by a :class:`GlyphRenderer` or
+    anything that draws like one (:class:`~glyphrender.rendering.blend.BlendRenderer`)."""
     px = renderer.options.glyph_px
     out = np.zeros((len(codepoints), px, px), np.uint8)
     for i, cp in enumerate(codepoints):
