@@ -19,6 +19,7 @@
 #           | blend2maru (Noto Sans CJK JP blended with BIZ UDPGothic, Kiwi Maru and Noto Serif
 #             JP -> Zen Maru Gothic: glyphrender build --blend, each source glyph the mean of
 #             four designs; the same val characters)
+#           | blend2kaku (the same blend -> Zen Kaku Gothic New: the blend on the check pair)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -41,7 +42,11 @@ case $PAIR in
     blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf  # Noto and three other designs, averaged
         BLEND="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
         BLEND="$BLEND --blend fonts/NotoSerifJP_400Regular.ttf" ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru or blend2maru)" >&2; exit 2 ;;
+    blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf
+        BLEND="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
+        BLEND="$BLEND --blend fonts/NotoSerifJP_400Regular.ttf" ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru or blend2kaku)" >&2
+        exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
 if [ ! -f "$DATA/manifest.json" ]; then
