@@ -14,7 +14,7 @@ copy-the-source, the share of val glyphs at ink IoU >= 0.80, the curve; per pair
 means and the gain over the pair's baseline; ``pretrain.sh``'s zoo model where there is one),
 charts of val ink IoU and val L1 against minutes
 (one each per pair), and, for ``--worst`` (default: the run with the best val IoU on the tuned
-pair), a picture of its 32 worst val glyphs by ink IoU: source, generated, target.
+pair's val characters, its blended source included), a picture of its 32 worst val glyphs by ink IoU: source, generated, target.
 
 Exit codes: 0 written, 1 a run or dataset cannot be read (one line on stderr).
 """
@@ -50,6 +50,10 @@ RUN_NAME = re.compile(r"^(?P<pair>[a-z0-9]+)-(?P<recipe>[a-z0-9-]+)-s(?P<seed>\d
 GOOD_IOU = 0.80  # the share of val glyphs at or above this ink IoU is reported
 WORST = 32
 TUNED_PAIR = "maru"  # the pair the study tuned on; the others check its recipes
+# A blended source (build --blend) is an input, not a recipe: such a pair has the same target
+# and val characters as the pair named here, is measured against that pair's baseline and is
+# drawn on its charts.
+SAME_VAL_AS = {"blend2maru": "maru", "blend2kaku": "kaku"}
 
 
 def _log_facts(log: Path) -> dict:
@@ -158,7 +162,8 @@ def summary(runs: list[dict]) -> dict:
             }
             for recipe, members in recipes.items()
         }
-        baseline = result[pair].get("baseline")
+    for pair in result:
+        baseline = result.get(SAME_VAL_AS.get(pair, pair), {}).get("baseline")
         for numbers in result[pair].values():
             numbers["iou_gain_over_baseline"] = (
                 numbers["val_iou"] - baseline["val_iou"] if baseline else None
@@ -200,9 +205,10 @@ def worst_picture(run: dict, runs_dir: Path, path: Path) -> None:
 
 def charts(runs: list[dict], folder: Path) -> None:
     """Val ink IoU and val L1 against minutes, one chart each per pair: ``curve-iou.png``
-    for the tuned pair, ``curve-iou-PAIR.png`` for the others (their scales differ)."""
-    for pair in sorted({r["pair"] for r in runs}):
-        members = [r for r in runs if r["pair"] == pair]
+    for the tuned pair, ``curve-iou-PAIR.png`` for the others (their scales differ); a blended
+    pair joins the chart of the pair it shares its val characters with."""
+    for pair in sorted({SAME_VAL_AS.get(r["pair"], r["pair"]) for r in runs}):
+        members = [r for r in runs if SAME_VAL_AS.get(r["pair"], r["pair"]) == pair]
         suffix = "" if pair == TUNED_PAIR else f"-{pair}"
         for metric, label in (("val_iou", "val ink IoU"), ("val_l1", "val L1")):
             line_chart(  # one panel per batch size (all 16 here)
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if not runs:
             raise Zi2ziError(f"{args.runs}: no evaluated run of studies/quality-30min/run.sh")
-        tuned = [r for r in runs if r["pair"] == TUNED_PAIR] or runs
+        tuned = [r for r in runs if SAME_VAL_AS.get(r["pair"], r["pair"]) == TUNED_PAIR] or runs
         chosen = args.worst or max(tuned, key=lambda r: r["val_iou"])["name"]
         worst_picture(
             next(r for r in runs if r["name"] == chosen), args.runs, args.plots / "worst-32.png"
