@@ -467,3 +467,63 @@ def test_another_source_font_refusals(tmp_path, other_source, make_run):
     twice = _invoke("--run", str(run), "--out", str(out), "--src", str(other), "--chars", "\u4e01",
                     "--fallback-src", str(other))  # fmt: skip
     assert twice.exit_code == 1 and "already in the source list" in twice.output
+
+
+# --- blended sources (glyphrender build --blend; generate --blend) ---------------------------
+
+
+@pytest.fixture
+def blend_case(tmp_path, font_factory):
+    """build(name, *blend fonts): datasets of one source and target over U+4E00-4E27 (the
+    target draws 20), blended with the given fonts; two more designs to blend, drawing all 40."""
+    from click.testing import CliRunner
+    from fontfactory import standard_glyphs
+    from glyphrender.cli import main as glyphrender_main
+
+    src = font_factory.font("src.ttf", standard_glyphs(40, 60), family="Src Sans")
+    dst = font_factory.font("dst.ttf", standard_glyphs(20, 110), family="Dst Round")
+    jp = font_factory.font("jp.ttf", standard_glyphs(40, 30), family="Thin JP")
+    tc = font_factory.font("tc.ttf", standard_glyphs(40, 150), family="Thick TC")
+
+    def build(name: str, *blend) -> Dataset:
+        out = tmp_path / name
+        args = ["build", "--src", str(src), "--dst", str(dst), "--out", str(out)]
+        args += ["--size", str(PX), "--charset", "U+4E00-U+4E27", "--workers", "1"]
+        for font in blend:
+            args += ["--blend", str(font)]
+        result = CliRunner().invoke(glyphrender_main, args)
+        assert result.exit_code == 0, result.output
+        return Dataset.open(out)
+
+    return build, jp, tc
+
+
+def test_generate_draws_the_blend_and_swaps_it_with_blend(tmp_path, blend_case, make_run):
+    build, jp, tc = blend_case
+    trained, swapped = build("jp", jp), build("tc", tc)
+    run = make_run(tmp_path / "run", trained.path, num_styles=1)
+    out = tmp_path / "gen"
+    same = _invoke("--run", str(run), "--out", str(out))
+    assert same.exit_code == 0, same.output
+    np.testing.assert_array_equal(read_sources(out), trained.read_split("missing").source)
+    # --blend tc.ttf: the glyphs a dataset blended with tc.ttf holds, not the trained blend.
+    other = _invoke("--run", str(run), "--out", str(out), "--force", "--blend", str(tc))
+    assert other.exit_code == 0, other.output
+    assert "missing split with --blend (20 characters)" in other.output
+    np.testing.assert_array_equal(read_sources(out), swapped.read_split("missing").source)
+    assert not np.array_equal(read_sources(out), trained.read_split("missing").source)
+
+
+def test_blend_must_swap_as_many_fonts_as_the_build_blended(tmp_path, blend_case, make_run):
+    build, jp, tc = blend_case
+    for name, blend, given in (("jp", (jp,), (jp, tc)), ("plain", (), (tc,))):
+        run = make_run(tmp_path / f"run-{name}", build(name, *blend).path, num_styles=1)
+        out = tmp_path / f"gen-{name}"
+        args = ["--run", str(run), "--out", str(out)]
+        for font in given:
+            args += ["--blend", str(font)]
+        result = _invoke(*args)
+        assert result.exit_code == 1, result.output
+        lines = [line for line in result.output.splitlines() if line]
+        assert len(lines) == 1 and f"blended {len(blend)} font(s) into the source" in lines[0]
+        assert not out.exists()

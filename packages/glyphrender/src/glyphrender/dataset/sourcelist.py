@@ -11,6 +11,9 @@ another font at the head of the list instead of the dataset's source (train on N
 -> Zen Maru Gothic, draw from the TC face): it too is rendered as a build with it would be.
 If the build blended other fonts into the source (``build --blend``), every font of the list
 takes the source's place in that blend, so the model sees the kind of image it trained on.
+``zi2zi generate --blend`` swaps the blend fonts themselves, as many as the build had, each
+rendered as a build with it as ``--blend`` would (the same designs in other forms: train with
+Japanese faces, draw with Traditional Chinese ones).
 """
 
 from __future__ import annotations
@@ -105,26 +108,33 @@ def _listed(
     return _Listed(FaceInfo.of(font, path), font, present_codepoints(font), head)
 
 
-def _listed_other(font: LoadedFont, options: RenderOptions, blend: list[GlyphRenderer]) -> _Listed:
-    """A font other than the dataset's source, with the em-box transform a build with it as
-    ``--src`` would record (same glyph size, placement and margin)."""
+def _as_built(font: LoadedFont, options: RenderOptions) -> GlyphRenderer:
+    """A font's renderer with the em-box transform a build with it as ``--src`` (or
+    ``--blend``) would record: the same glyph size, placement and margin."""
     transform = font_transform(em_box(font), options.glyph_px, options.margin)
-    renderer = GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
-    return _listed(font, str(font.ref), renderer, blend)
+    return GlyphRenderer(font.sfnt_bytes, transform, options, name=str(font.ref))
+
+
+def _listed_other(font: LoadedFont, options: RenderOptions, blend: list[GlyphRenderer]) -> _Listed:
+    """A font other than the dataset's source, rendered as a build with it as ``--src`` would."""
+    return _listed(font, str(font.ref), _as_built(font, options), blend)
 
 
 def open_source_list(
     dataset: Dataset,
     fallbacks: Sequence[FontRef | str],
     source: FontRef | str | None = None,
+    blend: Sequence[FontRef | str] | None = None,
 ) -> SourceList:
     """The dataset's source font followed by ``fallbacks`` (paths, ``path#N`` or FontRefs).
 
     With ``source`` (``zi2zi generate --src``) that font takes the dataset's source's place at
     the head of the list, rendered as a dataset built with it as ``--src`` would render it.
+    With ``blend`` (``zi2zi generate --blend``) those fonts replace the ones the build blended
+    into the source, one for one.
     """
     options = render_options(dataset)
-    blend = blend_renderers(dataset)
+    blend = blend_renderers(dataset) if blend is None else _swapped_blend(dataset, blend, options)
     if source is None:
         entry = dataset.source_font
         if entry.transform is None:
@@ -144,6 +154,21 @@ def open_source_list(
         seen.add((font.sha256, font.face_index))
         listed.append(_listed_other(font, options, blend))
     return SourceList(tuple(listed))
+
+
+def _swapped_blend(
+    dataset: Dataset, refs: Sequence[FontRef | str], options: RenderOptions
+) -> list[GlyphRenderer]:
+    """Renderers of ``refs`` in place of the build's blend fonts: as many, each with the
+    em-box transform a build with it as ``--blend`` would record."""
+    recorded = len(dataset.manifest.blend_fonts)
+    if len(refs) != recorded:
+        raise DatasetError(
+            f"{dataset.path}: its build blended {recorded} font(s) into the source; give as "
+            f"many to swap them, not {len(refs)} (the model learned a mean of that many designs)"
+        )
+    fonts = [open_font(r if isinstance(r, FontRef) else FontRef.parse(str(r))) for r in refs]
+    return [_as_built(font, options) for font in fonts]
 
 
 def dataset_charset(dataset: Dataset) -> frozenset[int]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,16 @@ from zi2zi_core.cli._options import (
     "or once for all.  [default: FONT#N, else 0]",
 )
 @click.option(
+    "--blend",
+    "blend_srcs",
+    multiple=True,
+    metavar="FONT",
+    help="For a dataset built with glyphrender build --blend: draw the blend from these fonts "
+    "instead (FONT#N picks a collection face), as many as the build blended, each rendered as "
+    "a build with it as --blend would be. The same designs in other forms: with --src, draw "
+    "Traditional Chinese from a model trained on Japanese faces.  [default: the build's]",
+)
+@click.option(
     "--style",
     default=None,
     help="Target style: id, family, style name or font file stem (required with several).  "
@@ -116,6 +126,7 @@ def generate(
     src_index: int | None,
     fallback_srcs: Sequence[str],
     fallback_indices: Sequence[int],
+    blend_srcs: Sequence[str],
     style: str | None,
     out_dir: Path,
     force: bool,
@@ -131,7 +142,9 @@ def generate(
     that draws them, rendered the same way, and the count from each font is printed. With
     --src, another font takes the dataset's source's place (e.g. train on a Japanese source,
     draw from a Traditional Chinese one). Chosen characters the target already draws are
-    counted: they are replacement candidates for review and assemble.
+    counted: they are replacement candidates for review and assemble. A dataset built with
+    blended sources (glyphrender build --blend) is drawn with the same blend, every font of
+    the list in the source's place; --blend swaps the blend fonts.
 
     Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
@@ -142,6 +155,7 @@ def generate(
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
     sources = _source_choice(split, src_font, src_index, fallback_srcs, fallback_indices)
+    sources = replace(sources, blend=_font_refs(blend_srcs))
 
     use_cpu_threads()
     from zi2zi_core.evaluation.generate import (
@@ -187,20 +201,22 @@ def generate(
 
 @dataclass(frozen=True)
 class SourceChoice:
-    """Where the source glyphs come from: ``--src`` (None: the dataset's source font) and the
-    ``--fallback-src`` fonts after it."""
+    """Where the source glyphs come from: ``--src`` (None: the dataset's source font), the
+    ``--fallback-src`` fonts after it, and ``--blend`` (None: the build's blend fonts)."""
 
     source: Any
     fallbacks: list[Any]
+    blend: list[Any] | None = None
 
     def fonts(self) -> list[Any]:
         """The font files given (``--src`` first), which the output must stay apart from."""
-        return [f.path for f in ([self.source] if self.source else []) + self.fallbacks]
+        given = ([self.source] if self.source else []) + self.fallbacks + (self.blend or [])
+        return [f.path for f in given]
 
     @property
     def listed(self) -> bool:
-        """Whether a source list is needed (any font other than the dataset's source)."""
-        return self.source is not None or bool(self.fallbacks)
+        """Whether a source list is needed (any font other than the dataset's own)."""
+        return self.source is not None or bool(self.fallbacks) or self.blend is not None
 
 
 def _source_choice(
@@ -222,6 +238,27 @@ def _source_choice(
             f"or --charset (every {split} character is drawn by the dataset's source)"
         )
     return SourceChoice(source[0] if source else None, fallbacks)
+
+
+def _drawn_from(sources: SourceChoice) -> str:
+    """How the source list differs from the dataset's own source, for the summary line."""
+    parts = [
+        words
+        for given, words in (
+            (sources.fallbacks, "with fallbacks"),
+            (sources.source is not None and not sources.fallbacks, "from --src"),
+            (sources.blend is not None, "with --blend"),
+        )
+        if given
+    ]
+    return " ".join(parts)
+
+
+def _font_refs(specs: Sequence[str]) -> list[Any] | None:
+    """``--blend`` fonts as FontRefs; None when none is given (the build's blend)."""
+    from glyphrender.fonts.loading import FontRef
+
+    return [FontRef.parse(spec) for spec in specs] if specs else None
 
 
 def _report_sources(glyphs: Any, sources: SourceChoice, redraws: int) -> None:
@@ -259,7 +296,7 @@ def _choose_glyphs(
     if sources.listed:
         from glyphrender.dataset.sourcelist import open_source_list
 
-        source_list = open_source_list(dataset, sources.fallbacks, sources.source)
+        source_list = open_source_list(dataset, sources.fallbacks, sources.source, sources.blend)
     if chars is not None or charset_spec is not None:
         if source_list is not None:
             glyphs = sources_from_list(
@@ -273,12 +310,11 @@ def _choose_glyphs(
     name = split or "missing"
     if source_list is not None and name == "missing":
         glyphs = missing_with_fallbacks(dataset, source_list, style_id, limit)
-        which = "with fallbacks" if sources.fallbacks else "from --src"
-        what = f"the missing split {which} ({len(glyphs.codepoints)} characters)"
+        what = f"the missing split {_drawn_from(sources)} ({len(glyphs.codepoints)} characters)"
     elif source_list is not None:
         split_glyphs = sources_from_split(dataset, name, style_id, limit)
         glyphs = sources_from_list(source_list, split_glyphs.codepoints.tolist(), style_id)
-        what = f"the {name} split from --src ({len(glyphs.codepoints)} characters)"
+        what = f"the {name} split {_drawn_from(sources)} ({len(glyphs.codepoints)} characters)"
     else:
         glyphs = sources_from_split(dataset, name, style_id, limit)
         what = f"the {name} split ({len(glyphs.codepoints)} characters)"
