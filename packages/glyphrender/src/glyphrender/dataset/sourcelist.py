@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glyphrender.dataset.rerender import blend_renderers, open_recorded, render_options
+from glyphrender.dataset.rerender import (
+    blend_renderers,
+    open_recorded,
+    render_options,
+    renderer_for,
+)
 from glyphrender.errors import DatasetError, FontError
 from glyphrender.fonts.loading import (
     FaceInfo,
@@ -137,11 +142,8 @@ def open_source_list(
     blend = blend_renderers(dataset) if blend is None else _swapped_blend(dataset, blend, options)
     if source is None:
         entry = dataset.source_font
-        if entry.transform is None:
-            raise DatasetError(f"{entry.path}: the manifest records no transform for this font")
         font = open_recorded(entry)
-        renderer = GlyphRenderer(font.sfnt_bytes, entry.transform, options, name=entry.path)
-        head = _listed(font, entry.path, renderer, blend)
+        head = _listed(font, entry.path, renderer_for(font.sfnt_bytes, entry, options), blend)
     else:
         font = open_font(source if isinstance(source, FontRef) else FontRef.parse(str(source)))
         head = _listed_other(font, options, blend)
