@@ -326,31 +326,14 @@ def build_dataset(
         val_fraction=config.val_fraction,
     ).by_name()
 
-    px = config.render.glyph_px
-    fonts = [source, *blend, *targets]
-    boxes = [em_box(f) for f in fonts]
-    transforms = [font_transform(b, px, config.render.margin).to_dict() for b in boxes]
-    roles = [("source", None)] + [("blend", None)] * len(blend)
-    roles += [("target", i) for i in range(len(targets))]
-    entries = [
-        _font_entry(f, role, style, b, t)
-        for f, (role, style), b, t in zip(fonts, roles, boxes, transforms, strict=True)
-    ]
-    init_args = (
-        [(f.sfnt_bytes, t, str(f.path)) for f, t in zip(fonts, transforms, strict=True)],
-        1 + len(blend),
-        config.render,
-        config.compression,
-        os.getpid(),
-    )
-
+    entries, init_args = _font_plan(source, blend, targets, config)
     with staging_dir(out, "the dataset") as tmp:
         splits, clipped = _render_and_write(tmp, plan, config, init_args, progress)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "glyphrender", "version": __version__},
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "glyph_px": px,
+            "glyph_px": config.render.glyph_px,
             "render": config.render.to_dict()
             | {
                 "clipped": {
@@ -376,6 +359,31 @@ def build_dataset(
         # a dataset (data/README.md).
         publish_dir(tmp, out, replace=True, keep=_not_dataset_file, what="the dataset")
     return BuildResult(out, typed, tuple(clipped))
+
+
+def _font_plan(
+    source: LoadedFont, blend: list[LoadedFont], targets: list[LoadedFont], config: BuildConfig
+) -> tuple[list[dict[str, Any]], tuple]:
+    """The manifest's font entries and the render workers' arguments: the source, the fonts
+    blended into it, then the targets by style id, each with its own em-box transform."""
+    fonts = [source, *blend, *targets]
+    boxes = [em_box(f) for f in fonts]
+    px, margin = config.render.glyph_px, config.render.margin
+    transforms = [font_transform(b, px, margin).to_dict() for b in boxes]
+    roles = [("source", None)] + [("blend", None)] * len(blend)
+    roles += [("target", i) for i in range(len(targets))]
+    entries = [
+        _font_entry(f, role, style, b, t)
+        for f, (role, style), b, t in zip(fonts, roles, boxes, transforms, strict=True)
+    ]
+    init_args = (
+        [(f.sfnt_bytes, t, str(f.path)) for f, t in zip(fonts, transforms, strict=True)],
+        1 + len(blend),  # the workers' BlendRenderer takes that many
+        config.render,
+        config.compression,
+        os.getpid(),
+    )
+    return entries, init_args
 
 
 def _check_blend_distinct(source: LoadedFont, blend: list[LoadedFont]) -> None:

@@ -142,20 +142,15 @@ def generate(
     that draws them, rendered the same way, and the count from each font is printed. With
     --src, another font takes the dataset's source's place (e.g. train on a Japanese source,
     draw from a Traditional Chinese one). Chosen characters the target already draws are
-    counted: they are replacement candidates for review and assemble. A dataset built with
-    blended sources (glyphrender build --blend) is drawn with the same blend, every font of
-    the list in the source's place; --blend swaps the blend fonts.
+    counted: they are replacement candidates for review and assemble. A blended source
+    (glyphrender build --blend) is drawn as built; --blend swaps its blend fonts.
 
     Exit status: 0 on success; 1 on bad input or a failed operation (one line on stderr,
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
     """
-    chosen = [name for name, value in (("--split", split), ("--chars", chars)) if value]
-    if charset_spec is not None:
-        chosen.append("--charset")
-    if len(chosen) > 1:
-        raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
+    _check_one_choice(split, chars, charset_spec)
     sources = _source_choice(split, src_font, src_index, fallback_srcs, fallback_indices)
-    sources = replace(sources, blend=_font_refs(blend_srcs))
+    sources = replace(sources, blend=_blend_refs(blend_srcs))
 
     use_cpu_threads()
     from zi2zi_core.evaluation.generate import (
@@ -197,6 +192,15 @@ def generate(
     )
     _report_sources(glyphs, sources, redraws)
     click.echo(f"wrote {out}")
+
+
+def _check_one_choice(split: str | None, chars: str | None, charset_spec: str | None) -> None:
+    """--split, --chars and --charset exclude each other (a usage error)."""
+    chosen = [name for name, value in (("--split", split), ("--chars", chars)) if value]
+    if charset_spec is not None:
+        chosen.append("--charset")
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other; give one")
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,7 @@ def _drawn_from(sources: SourceChoice) -> str:
     return " ".join(parts)
 
 
-def _font_refs(specs: Sequence[str]) -> list[Any] | None:
+def _blend_refs(specs: Sequence[str]) -> list[Any] | None:
     """``--blend`` fonts as FontRefs; None when none is given (the build's blend)."""
     from glyphrender.fonts.loading import FontRef
 
