@@ -23,7 +23,7 @@ from glyphrender.rendering.render import GlyphRenderer, RenderOptions
 
 
 class BlendRenderer:
-    """Draws like a :class:`GlyphRenderer` (``render_into``, ``draws``, ``options``, ``name``),
+    """Draws like a :class:`GlyphRenderer` (``render_into``, ``options``, ``name``),
     averaging ``renderers`` over those that draw the character; the first must draw it."""
 
     def __init__(self, renderers: Sequence[GlyphRenderer]) -> None:
@@ -32,9 +32,6 @@ class BlendRenderer:
         self.renderers = tuple(renderers)
         self.options: RenderOptions = self.renderers[0].options
         self.name = self.renderers[0].name
-
-    def draws(self, codepoint: int) -> bool:
-        return self.renderers[0].draws(codepoint)
 
     def render_into(self, codepoint: int, canvas: np.ndarray) -> int:
         """Draw the blend into a zeroed canvas; the ink pixels any face put outside it, summed."""
