@@ -14,7 +14,8 @@ copy-the-source, the share of val glyphs at ink IoU >= 0.80, the curve; per pair
 means and the gain over the pair's baseline; ``pretrain.sh``'s zoo model where there is one),
 charts of val ink IoU and val L1 against minutes
 (one each per pair), and, for ``--worst`` (default: the run with the best val IoU on the tuned
-pair's val characters, its blended source included), a picture of its 32 worst val glyphs by ink IoU: source, generated, target.
+pair's val characters, its blended source included), a picture of its 32 worst val glyphs by
+ink IoU: source, generated, target.
 
 Exit codes: 0 written, 1 a run or dataset cannot be read (one line on stderr).
 """

@@ -34,17 +34,16 @@ GCLI="import sys; from glyphrender.cli import main; sys.exit(main())"
 ZCLI="import sys; from zi2zi_core.cli import main; sys.exit(main())"
 
 SRC=fonts/NotoSansCJK-Regular.ttc
+# The blend pairs' three designs beside Noto (glyphrender build --blend: each glyph the mean).
+FOUR="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
+FOUR="$FOUR --blend fonts/NotoSerifJP_400Regular.ttf"
 case $PAIR in
     maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
     kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
-    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf  # Noto and three other designs, averaged
-        BLEND="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
-        BLEND="$BLEND --blend fonts/NotoSerifJP_400Regular.ttf" ;;
-    blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf
-        BLEND="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
-        BLEND="$BLEND --blend fonts/NotoSerifJP_400Regular.ttf" ;;
+    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$FOUR ;;
+    blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$FOUR ;;
     *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru or blend2kaku)" >&2
         exit 2 ;;
 esac
