@@ -113,6 +113,11 @@ def _listed(
     return _Listed(FaceInfo.of(font, path), font, present_codepoints(font), head)
 
 
+def _open(ref: FontRef | str) -> LoadedFont:
+    """A font given as a FontRef, a path or ``path#N``."""
+    return open_font(ref if isinstance(ref, FontRef) else FontRef.parse(str(ref)))
+
+
 def _as_built(font: LoadedFont, options: RenderOptions) -> GlyphRenderer:
     """A font's renderer with the em-box transform a build with it as ``--src`` (or
     ``--blend``) would record: the same glyph size, placement and margin."""
@@ -145,12 +150,12 @@ def open_source_list(
         font = open_recorded(entry)
         head = _listed(font, entry.path, renderer_for(font.sfnt_bytes, entry, options), blend)
     else:
-        font = open_font(source if isinstance(source, FontRef) else FontRef.parse(str(source)))
+        font = _open(source)
         head = _listed_other(font, options, blend)
     listed = [head]
     seen = {(font.sha256, font.face_index)}
     for ref in fallbacks:
-        font = open_font(ref if isinstance(ref, FontRef) else FontRef.parse(str(ref)))
+        font = _open(ref)
         if (font.sha256, font.face_index) in seen:
             raise FontError(f"{font.ref}: is already in the source list (give each font once)")
         seen.add((font.sha256, font.face_index))
@@ -169,8 +174,7 @@ def _swapped_blend(
             f"{dataset.path}: its build blended {recorded} font(s) into the source; give as "
             f"many to swap them, not {len(refs)} (the model learned a mean of that many designs)"
         )
-    fonts = [open_font(r if isinstance(r, FontRef) else FontRef.parse(str(r))) for r in refs]
-    return [_as_built(font, options) for font in fonts]
+    return [_as_built(_open(ref), options) for ref in refs]
 
 
 def dataset_charset(dataset: Dataset) -> frozenset[int]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -149,8 +149,9 @@ def generate(
     nothing written under the final name); 2 on a usage error; 130 when interrupted.
     """
     _check_one_choice(split, chars, charset_spec)
-    sources = _source_choice(split, src_font, src_index, fallback_srcs, fallback_indices)
-    sources = replace(sources, blend=_blend_refs(blend_srcs))
+    sources = _source_choice(
+        split, src_font, src_index, fallback_srcs, fallback_indices, blend_srcs
+    )
 
     use_cpu_threads()
     from zi2zi_core.evaluation.generate import (
@@ -229,8 +230,10 @@ def _source_choice(
     src_index: int | None,
     fallback_srcs: Sequence[str],
     fallback_indices: Sequence[int],
+    blend_srcs: Sequence[str],
 ) -> SourceChoice:
-    """``--src``/``--src-index`` and ``--fallback-src``/``--fallback-src-index`` as FontRefs."""
+    """``--src``/``--src-index``, ``--fallback-src``/``--fallback-src-index`` and ``--blend``
+    as FontRefs (``blend`` None when not given: the build's own blend fonts)."""
     from glyphrender.cli import font_refs
 
     fallbacks = font_refs(fallback_srcs, fallback_indices, "--fallback-src")
@@ -241,7 +244,8 @@ def _source_choice(
             f"--fallback-src needs characters the source may lack: the missing split, --chars "
             f"or --charset (every {split} character is drawn by the dataset's source)"
         )
-    return SourceChoice(source[0] if source else None, fallbacks)
+    blend = font_refs(blend_srcs, [], "--blend") or None
+    return SourceChoice(source[0] if source else None, fallbacks, blend)
 
 
 def _drawn_from(sources: SourceChoice) -> str:
@@ -256,13 +260,6 @@ def _drawn_from(sources: SourceChoice) -> str:
         if given
     ]
     return " ".join(parts)
-
-
-def _blend_refs(specs: Sequence[str]) -> list[Any] | None:
-    """``--blend`` fonts as FontRefs; None when none is given (the build's blend)."""
-    from glyphrender.fonts.loading import FontRef
-
-    return [FontRef.parse(spec) for spec in specs] if specs else None
 
 
 def _report_sources(glyphs: Any, sources: SourceChoice, redraws: int) -> None:
