@@ -20,6 +20,9 @@
 #             JP -> Zen Maru Gothic: glyphrender build --blend, each source glyph the mean of
 #             four designs; the same val characters)
 #           | blend2kaku (the same blend -> Zen Kaku Gothic New: the blend on the check pair)
+#           | six2maru, six2kaku (Noto Sans CJK JP blended with the five designs blend_search.py
+#             picked on train characters: BIZ UDPGothic, Kaisei Decol, Kiwi Maru, Klee One and
+#             Zen Old Mincho -> Zen Maru Gothic, -> Zen Kaku Gothic New)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -37,6 +40,10 @@ SRC=fonts/NotoSansCJK-Regular.ttc
 # The blend pairs' three designs beside Noto (glyphrender build --blend: each glyph the mean).
 FOUR="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KiwiMaru_400Regular.ttf"
 FOUR="$FOUR --blend fonts/NotoSerifJP_400Regular.ttf"
+# The five blend_search.py picked (the best skeleton F1 on every 9th train character).
+SIX="--blend fonts/BIZUDPGothic_400Regular.ttf --blend fonts/KaiseiDecol_400Regular.ttf"
+SIX="$SIX --blend fonts/KiwiMaru_400Regular.ttf --blend fonts/KleeOne_400Regular.ttf"
+SIX="$SIX --blend fonts/ZenOldMincho_400Regular.ttf"
 case $PAIR in
     maru) DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
@@ -44,7 +51,9 @@ case $PAIR in
     bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$FOUR ;;
     blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$FOUR ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru or blend2kaku)" >&2
+    six2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ;;
+    six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru or six2kaku)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
