@@ -10,7 +10,8 @@ Usage::
 Reads each finished run of ``run.sh`` (``PAIR-RECIPE-sSEED`` with its eval of the last
 checkpoint) through zi2zi_core.evaluation.compare, and its ``.log`` for the start time and the
 load averages. Writes the results file (glyph_px, minutes, steps, seed, val IoU / L1 / SSIM,
-copy-the-source, the share of val glyphs at ink IoU >= 0.80, the curve; per pair and recipe the
+copy-the-source, the share of val glyphs at ink IoU >= 0.80, the curve, and for a blended pair
+the val IoU when the model is given Noto alone (``eval/last-val-alone``); per pair and recipe the
 means and the gain over the pair's baseline; ``pretrain.sh``'s zoo model where there is one),
 charts of val ink IoU and val L1 against minutes
 (one each per pair), and, for ``--worst`` (default: the run with the best val IoU on the tuned
@@ -54,7 +55,13 @@ TUNED_PAIR = "maru"  # the pair the study tuned on; the others check its recipes
 # A blended source (build --blend) is an input, not a recipe: such a pair has the same target
 # and val characters as the pair named here, is measured against that pair's baseline and is
 # drawn on its charts.
-SAME_VAL_AS = {"blend2maru": "maru", "blend2kaku": "kaku"}
+ALONE_SPLIT = "val-alone"  # eval/last-val-alone: run.sh's eval of a blended pair from Noto alone
+SAME_VAL_AS = {
+    "blend2maru": "maru",
+    "blend2kaku": "kaku",
+    "six2maru": "maru",
+    "six2kaku": "kaku",
+}
 
 
 def _log_facts(log: Path) -> dict:
@@ -103,6 +110,9 @@ def run_record(run: Path) -> dict:
     model_iou = np.array([r["model_ink_iou"] for r in rows.values()])
     seen = RunDir(run).eval_report_dir("last", "train") / PER_GLYPH_NAME  # optional
     train_rows = read_per_glyph(run, "last", "train") if seen.is_file() else {}
+    # run.sh's eval of a blended pair from Noto alone (eval/last-val-alone), where it was run
+    alone = RunDir(run).eval_report_dir("last", ALONE_SPLIT) / PER_GLYPH_NAME
+    alone_rows = read_per_glyph(run, "last", ALONE_SPLIT) if alone.is_file() else {}
     return {
         "name": run.name,
         "pair": parts["pair"],
@@ -122,6 +132,8 @@ def run_record(run: Path) -> dict:
         "share_iou_ge_080": float((model_iou >= GOOD_IOU).mean()),
         # `zi2zi eval --checkpoint last --split train`, where it was run: seen characters
         "train_iou": mean(r["model_ink_iou"] for r in train_rows.values()) if train_rows else None,
+        # a blended pair's model given the val characters from Noto alone (run.sh's second eval)
+        "alone_iou": mean(r["model_ink_iou"] for r in alone_rows.values()) if alone_rows else None,
         "load_start": timeline["load_start"],
         "load_end": timeline["load_end"],
         "curve": timeline["curve"],
@@ -160,6 +172,11 @@ def summary(runs: list[dict]) -> dict:
                 "l1_over_copy": mean(m["val_l1"] / m["copy_l1"] for m in members),
                 "share_iou_ge_080": mean(m["share_iou_ge_080"] for m in members),
                 "minutes": mean(m["minutes"] for m in members),
+                "alone_iou": (
+                    mean(m["alone_iou"] for m in members)
+                    if all(m["alone_iou"] is not None for m in members)
+                    else None
+                ),
             }
             for recipe, members in recipes.items()
         }
@@ -172,18 +189,22 @@ def summary(runs: list[dict]) -> dict:
     return result
 
 
+def _or_dash(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
 def table(runs: list[dict]) -> str:
     lines = [
         "| run | steps | minutes | val IoU | share ≥ 0.80 | val L1 | L1 / copy | SSIM | train IoU "
-        "| load start → end |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| val IoU from Noto alone | load start → end |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         load = f"{r['load_start'][0]:.2f} → {r['load_end'][0]:.2f}" if r["load_end"] else "?"
         lines.append(
             f"| {r['name']} | {r['steps']:,} | {r['minutes']:.1f} | {r['val_iou']:.4f} | "
             f"{r['share_iou_ge_080']:.1%} | {r['val_l1']:.4f} | {r['val_l1'] / r['copy_l1']:.3f} | "
-            f"{r['val_ssim']:.4f} | {'—' if r['train_iou'] is None else format(r['train_iou'], '.4f')} "
+            f"{r['val_ssim']:.4f} | {_or_dash(r['train_iou'])} | {_or_dash(r['alone_iou'])} "
             f"| {load} |"
         )
     return "\n".join(lines)

@@ -23,6 +23,8 @@
 #           | six2maru, six2kaku (Noto Sans CJK JP blended with the five designs blend_search.py
 #             picked on train characters: BIZ UDPGothic, Kaisei Decol, Kiwi Maru, Klee One and
 #             Zen Old Mincho -> Zen Maru Gothic, -> Zen Kaku Gothic New)
+#           | partial2maru (six2maru with each train source blended from the source and a random
+#             subset of the five, none to all: partial_blend.py; val is six2maru's)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -49,16 +51,26 @@ case $PAIR in
     kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf ;;
     kaku2maru) SRC=fonts/ZenKakuGothicNew_400Regular.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
     bold2maru) SRC=fonts/ZenMaruGothic_700Bold.ttf DST=fonts/ZenMaruGothic_400Regular.ttf ;;
-    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$FOUR ;;
-    blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$FOUR ;;
-    six2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ;;
-    six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru or six2kaku)" >&2
+    blend2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$FOUR ALONE=maru ;;
+    blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$FOUR ALONE=kaku ;;
+    six2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru ;;
+    six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ALONE=kaku ;;
+    partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64 ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku or partial2maru)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
+BUILT=${FULL:-$DATA}  # partial2maru: six2maru's dataset, its train sources drawn again
+if [ ! -f "$BUILT/manifest.json" ]; then
+    $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} --dst $DST --size 64 --out "$BUILT"
+fi
 if [ ! -f "$DATA/manifest.json" ]; then
-    $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} --dst $DST --size 64 --out "$DATA"
+    $PY studies/quality-30min/partial_blend.py "$BUILT" "$DATA"
+fi
+# A blended pair is also scored from Noto alone (the same val characters and target, the
+# unblended pair's dataset): the input it meets where the blend fonts lack a character.
+if [ -n "${ALONE:-}" ] && [ ! -f "data/$ALONE-jp64/manifest.json" ]; then
+    $PY -c "$GCLI" build --src $SRC --src-index 0 --dst $DST --size 64 --out "data/$ALONE-jp64"
 fi
 
 # The baseline: the demo's small model, dropout 0, no augmentation, batch 16.
@@ -104,5 +116,7 @@ run=$OUT/$PAIR-$RECIPE-s$SEED
     echo "train exit status $status (124: stopped at the ${BUDGET_S} s budget)"
     uptime
     $PY -c "$ZCLI" eval --run "$run" --checkpoint last --device cpu --batch-size 64
+    [ -z "${ALONE:-}" ] || $PY -c "$ZCLI" eval --run "$run" --checkpoint last --device cpu \
+        --batch-size 64 --shards "data/$ALONE-jp64" --out "$run/eval/last-val-alone"
     date -u +"end %FT%TZ"
 } >> "$run.log" 2>&1
