@@ -527,3 +527,29 @@ def test_blend_must_swap_as_many_fonts_as_the_build_blended(tmp_path, blend_case
         lines = [line for line in result.output.splitlines() if line]
         assert len(lines) == 1 and f"blended {len(blend)} font(s) into the source" in lines[0]
         assert not out.exists()
+
+
+def test_generate_counts_the_characters_drawn_from_fewer_blend_fonts(
+    tmp_path, blend_case, make_run, font_factory
+):
+    """The missing split is U+4E14-4E27; part.ttf draws U+4E00-4E1D, so 10 of its 20."""
+    from fontfactory import standard_glyphs
+
+    build, jp, _ = blend_case
+    part = font_factory.font("part.ttf", standard_glyphs(30, 90), family="Part Gothic")
+    run = make_run(tmp_path / "run", build("jp", jp).path, num_styles=1)
+    full = _invoke("--run", str(run), "--out", str(tmp_path / "full"))
+    assert full.exit_code == 0, full.output
+    assert "source blend of 2 fonts: 20 characters drawn by all, 0 by fewer (0 by" in full.output
+    assert "review them closely" not in full.output
+    swapped = _invoke("--run", str(run), "--out", str(tmp_path / "part"), "--blend", str(part))
+    assert swapped.exit_code == 0, swapped.output
+    assert (
+        "source blend of 2 fonts: 10 characters drawn by all, 10 by fewer "
+        "(10 by the source font alone): inputs unlike the full blends it trained on"
+        in swapped.output
+    )
+    plain = make_run(tmp_path / "plain-run", build("plain").path, num_styles=1)
+    unblended = _invoke("--run", str(plain), "--out", str(tmp_path / "gen-plain"))
+    assert unblended.exit_code == 0, unblended.output
+    assert "source blend" not in unblended.output

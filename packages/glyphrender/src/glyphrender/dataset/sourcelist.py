@@ -177,6 +177,25 @@ def _swapped_blend(
     return [_as_built(_open(ref), options) for ref in refs]
 
 
+def blend_counts(
+    dataset: Dataset,
+    codepoints: Sequence[int],
+    blend: Sequence[FontRef | str] | None = None,
+) -> np.ndarray:
+    """(N,) int: per character, how many fonts its blended source is the mean of: the source
+    (1) plus each blend font that draws it (``blend``: ``zi2zi generate --blend``'s fonts in
+    place of the build's). A model trained on full blends meets fewer where the blend fonts
+    lack a character, down to the source alone, an input it never trained on."""
+    options = render_options(dataset)
+    renderers = (
+        blend_renderers(dataset) if blend is None else _swapped_blend(dataset, blend, options)
+    )
+    counts = np.ones(len(codepoints), dtype=np.int64)
+    for renderer in renderers:
+        counts += [renderer.draws(int(cp)) for cp in codepoints]
+    return counts
+
+
 def dataset_charset(dataset: Dataset) -> frozenset[int]:
     """The charset the dataset was built with, resolved again from its manifest's spec and
     checked against the count recorded there."""

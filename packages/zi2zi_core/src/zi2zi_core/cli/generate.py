@@ -192,7 +192,25 @@ def generate(
         f"with checkpoint step {bundle.step}"
     )
     _report_sources(glyphs, sources, redraws)
+    _report_blend(dataset, glyphs.codepoints, sources)
     click.echo(f"wrote {out}")
+
+
+def _report_blend(dataset: Any, codepoints: Any, sources: SourceChoice) -> None:
+    """For a blended source (build --blend): how many characters had every blend font, and
+    how many fewer, since the model trained on full blends (docs/eval-generate.md)."""
+    num_fonts = 1 + len(dataset.manifest.blend_fonts)
+    if num_fonts == 1 or not len(codepoints):
+        return
+    from glyphrender.dataset.sourcelist import blend_counts
+
+    counts = blend_counts(dataset, codepoints.tolist(), sources.blend)
+    fewer, alone = int((counts < num_fonts).sum()), int((counts == 1).sum())
+    click.echo(
+        f"  source blend of {num_fonts} fonts: {len(counts) - fewer} characters drawn by all, "
+        f"{fewer} by fewer ({alone} by the source font alone)"
+        + (": inputs unlike the full blends it trained on, review them closely" if fewer else "")
+    )
 
 
 def _check_one_choice(split: str | None, chars: str | None, charset_spec: str | None) -> None:
