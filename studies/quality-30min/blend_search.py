@@ -25,56 +25,28 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from glyphrender.dataset.build import BuildConfig, build_dataset
 from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import GlyphrenderError
-from glyphrender.fonts.loading import FontRef
-from glyphrender.rendering.render import RenderOptions
-from skimage.morphology import dilation, disk, skeletonize
-
-NEAR = disk(1)
+from glyphrender.rendering.blend import mean_ink
+from skimage.morphology import skeletonize
+from source_copy import build_pairs, skeleton_f1_against  # this folder: run as a script
 
 
 def render(font: str, target: Path, charset: Path, glyph_px: int, out: Path):
     """The (codepoints, font glyphs, target glyphs) the font and the target both draw."""
-    config = BuildConfig(
-        source=FontRef.parse(font),
-        targets=(FontRef.parse(str(target)),),
-        out=out,
-        charset=(str(charset),),
-        render=RenderOptions(glyph_px=glyph_px),  # the study's placement and margin
-        val_fraction=1.0,
-    )
-    build_dataset(config)
-    pairs = Dataset.open(out).read_split("val")
+    pairs = build_pairs([font], target, charset, glyph_px, out)
     return pairs.codepoint, pairs.source, pairs.target
 
 
 def blend(stack: np.ndarray, drawn: np.ndarray, members: tuple[int, ...]) -> np.ndarray:
-    """The build's rule: per glyph, the mean over the members that draw it, half to even."""
+    """The members' blend of every glyph, by the build's rule (``mean_ink``)."""
     chosen = list(members)
-    count = drawn[chosen].sum(axis=0)  # the source (member 0) draws every glyph
-    total = (stack[chosen].astype(np.float64) * drawn[chosen][:, :, None, None]).sum(axis=0)
-    return np.rint(total / count[:, None, None]).astype(np.uint8)
-
-
-def mean_f1(source: np.ndarray, target_skeletons: list[np.ndarray]) -> float:
-    """Skeleton F1 as ``source_copy.py`` defines it, against precomputed target skeletons."""
-    scores = []
-    for source_img, b in zip(source, target_skeletons, strict=True):
-        a = skeletonize(source_img >= 128)
-        if not a.any() or not b.any():
-            continue
-        precision = (a & dilation(b, NEAR)).sum() / a.sum()
-        recall = (b & dilation(a, NEAR)).sum() / b.sum()
-        both = precision + recall
-        scores.append(0.0 if both == 0 else 2 * precision * recall / both)
-    return float(np.mean(scores))
+    return mean_ink(stack[chosen], drawn[chosen])
 
 
 def search(stack, drawn, target_skeletons, beam: int, max_fonts: int):
     """Yield (size, [(f1, members), ...] best first) for each blend size from 1."""
-    level = [(mean_f1(stack[0], target_skeletons), (0,))]
+    level = [(skeleton_f1_against(stack[0], target_skeletons), (0,))]
     yield 1, level
     for size in range(2, max_fonts + 1):
         grown = {tuple(sorted(m + (c,))) for _, m in level[:beam] for c in range(1, len(stack))}
@@ -82,7 +54,8 @@ def search(stack, drawn, target_skeletons, beam: int, max_fonts: int):
         if not grown:
             return
         level = sorted(
-            ((mean_f1(blend(stack, drawn, m), target_skeletons), m) for m in grown), reverse=True
+            ((skeleton_f1_against(blend(stack, drawn, m), target_skeletons), m) for m in grown),
+            reverse=True,
         )
         yield size, level
 

@@ -41,10 +41,15 @@ from skimage.morphology import dilation, disk, skeletonize
 
 def skeleton_f1(source: np.ndarray, target: np.ndarray) -> float:
     """Mean over glyphs of the F1 of skeleton pixels matched within one pixel (see above)."""
+    return skeleton_f1_against(source, [skeletonize(t >= 128) for t in target])
+
+
+def skeleton_f1_against(source: np.ndarray, target_skeletons: list[np.ndarray]) -> float:
+    """:func:`skeleton_f1` with the target's skeletons given (a search scores many sources)."""
     near = disk(1)
     scores = []
-    for source_img, target_img in zip(source, target, strict=True):
-        a, b = skeletonize(source_img >= 128), skeletonize(target_img >= 128)
+    for source_img, b in zip(source, target_skeletons, strict=True):
+        a = skeletonize(source_img >= 128)
         if not a.any() or not b.any():
             continue  # a blank glyph has no skeleton to place
         precision = (a & dilation(b, near)).sum() / a.sum()
@@ -54,9 +59,10 @@ def skeleton_f1(source: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
-def score(sources: list[str], target: Path, charset: Path, glyph_px: int, out: Path) -> str:
-    """One line: copy ink IoU and skeleton F1 of ``sources`` (one font, or a blend) against
-    ``target`` over ``charset``; the pairs are built into ``out``."""
+def build_pairs(sources: list[str], target: Path, charset: Path, glyph_px: int, out: Path):
+    """The pairs of ``sources`` (one font, or the first blended with the rest) and ``target``
+    over ``charset``, built into ``out`` with the study's placement: a GlyphBatch of the
+    characters both draw, in code point order."""
     config = BuildConfig(
         source=FontRef.parse(sources[0]),
         blend=tuple(FontRef.parse(s) for s in sources[1:]),
@@ -67,7 +73,13 @@ def score(sources: list[str], target: Path, charset: Path, glyph_px: int, out: P
         val_fraction=1.0,
     )
     build_dataset(config)
-    pairs = Dataset.open(out).read_split("val")
+    return Dataset.open(out).read_split("val")
+
+
+def score(sources: list[str], target: Path, charset: Path, glyph_px: int, out: Path) -> str:
+    """One line: copy ink IoU and skeleton F1 of ``sources`` (one font, or a blend) against
+    ``target`` over ``charset``; the pairs are built into ``out``."""
+    pairs = build_pairs(sources, target, charset, glyph_px, out)
     iou = float(ink_iou(pairs.source, pairs.target).mean())
     f1 = skeleton_f1(pairs.source, pairs.target)
     return f"{len(pairs.source):4d} drawn   copy ink IoU {iou:.4f}   skeleton F1 {f1:.4f}"

@@ -13,6 +13,7 @@ from glyphrender.dataset.rerender import render_for_dataset
 from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import DatasetError, FontError, GlyphrenderError
 from glyphrender.fonts.loading import FontRef
+from glyphrender.rendering.blend import mean_ink
 from glyphrender.rendering.render import RenderOptions
 
 PX = 32
@@ -248,6 +249,18 @@ def test_blended_source_is_the_mean_of_the_fonts_that_draw_each_character(
             assert len(images) == (3 if cp < 0x4E00 + 12 else 2)
             np.testing.assert_array_equal(got.source[i], np.rint(np.mean(images, axis=0)))
     assert not blended.verify()
+
+
+def test_mean_ink_rounds_half_to_even_and_leaves_out_faces_that_do_not_draw():
+    # (faces, characters, 1, 2): the third face does not draw the first character.
+    glyphs = np.array(
+        [[[[0, 1]], [[10, 20]]], [[[1, 2]], [[11, 21]]], [[[255, 255]], [[13, 24]]]], np.uint8
+    )
+    drawn = np.array([[True, True], [True, True], [False, True]])
+    blended = mean_ink(glyphs, drawn)
+    assert blended.dtype == np.uint8
+    np.testing.assert_array_equal(blended, [[[0, 2]], [[11, 22]]])  # 0.5 -> 0, 1.5 -> 2
+    np.testing.assert_array_equal(mean_ink(glyphs[:2, 0]), [[0, 2]])  # every face draws
 
 
 def test_a_blended_dataset_renders_again_as_built(tmp_path, fonts, blend_fonts):

@@ -38,15 +38,21 @@ class BlendRenderer:
         outside = self.renderers[0].render_into(codepoint, canvas)
         if len(self.renderers) == 1:
             return outside
-        total = canvas.astype(np.float64)
-        count = 1
-        scratch = np.zeros_like(canvas)
+        glyphs = [canvas.copy()]
         for renderer in self.renderers[1:]:
-            if not renderer.draws(codepoint):
-                continue
-            scratch.fill(0)
-            outside += renderer.render_into(codepoint, scratch)
-            total += scratch
-            count += 1
-        canvas[...] = np.rint(total / count).astype(np.uint8)
+            if renderer.draws(codepoint):
+                glyphs.append(np.zeros_like(canvas))
+                outside += renderer.render_into(codepoint, glyphs[-1])
+        canvas[...] = mean_ink(np.stack(glyphs))
         return outside
+
+
+def mean_ink(glyphs: np.ndarray, drawn: np.ndarray | None = None) -> np.ndarray:
+    """The blend of uint8 ``glyphs`` stacked on axis 0: per pixel their mean, rounded to the
+    nearest level (half to even). ``drawn`` (bool, ``glyphs``' shape without the last two
+    axes) leaves out the glyphs of faces that do not draw the character; at least one must."""
+    total = glyphs.astype(np.float64)
+    if drawn is None:
+        return np.rint(total.mean(axis=0)).astype(np.uint8)
+    weights = drawn.astype(np.float64)[..., None, None]
+    return np.rint((total * weights).sum(axis=0) / weights.sum(axis=0)).astype(np.uint8)
