@@ -61,6 +61,7 @@ SAME_VAL_AS = {
     "blend2kaku": "kaku",
     "six2maru": "maru",
     "six2kaku": "kaku",
+    "partial2maru": "maru",
 }
 
 
