@@ -62,6 +62,7 @@ SAME_VAL_AS = {
     "six2maru": "maru",
     "six2kaku": "kaku",
     "partial2maru": "maru",
+    "serif2maru": "maru",
 }
 
 

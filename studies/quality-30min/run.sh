@@ -23,6 +23,8 @@
 #           | six2maru, six2kaku (Noto Sans CJK JP blended with the five designs blend_search.py
 #             picked on train characters: BIZ UDPGothic, Kaisei Decol, Kiwi Maru, Klee One and
 #             Zen Old Mincho -> Zen Maru Gothic, -> Zen Kaku Gothic New)
+#           | serif2maru (Noto Sans CJK JP blended with Noto Serif JP alone: both designs have
+#             Traditional Chinese faces, so a TC font could use the blend)
 #           | partial2maru (six2maru with each train source blended from the source and a random
 #             subset of the five, none to all: partial_blend.py; val is six2maru's)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
@@ -55,8 +57,9 @@ case $PAIR in
     blend2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$FOUR ALONE=kaku ;;
     six2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru ;;
     six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ALONE=kaku ;;
+    serif2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND="--blend fonts/NotoSerifJP_400Regular.ttf" ALONE=maru ;;
     partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64 ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku or partial2maru)" >&2
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru or partial2maru)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
