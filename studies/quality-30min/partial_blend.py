@@ -32,7 +32,7 @@ from glyphrender.dataset.rerender import (
     renderer_for,
 )
 from glyphrender.dataset.shard_writer import ShardWriter
-from glyphrender.dataset.shards import Dataset, GlyphBatch
+from glyphrender.dataset.shards import Dataset, GlyphBatch, write_manifest
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.rendering.blend import BlendRenderer
 
@@ -71,7 +71,7 @@ def copy_partial(data_dir: Path, out: Path, seed: int) -> np.ndarray:
     writer.add(GlyphBatch(sources, train.target, train.codepoint, train.style))
     manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest["splits"]["train"]["shards"] = writer.close()
-    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(partial, manifest)  # the build's one manifest writer
     problems = Dataset.open(partial).verify()
     if problems:
         raise DatasetError(f"{partial}: the copy does not verify: {problems[0]}")
