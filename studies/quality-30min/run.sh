@@ -8,6 +8,7 @@
 # Usage: sh studies/quality-30min/run.sh RECIPE SEED [PAIR]
 #   RECIPE  baseline | quality | quality-v1 | quality-half | quality-aug | quality-zoo
 #           | quality-zoo-2k | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4 | l1x16 | attn
+#           | short (the TC font chain's model and length: the baseline over 1,200 steps)
 #           (recipes below; the quality-zoo ones need pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
@@ -27,6 +28,8 @@
 #             Traditional Chinese faces, so a TC font could use the blend)
 #           | partial2maru (six2maru with each train source blended from the source and a random
 #             subset of the five, none to all: partial_blend.py; val is six2maru's)
+#           | big5maru (maru over the big5-han charset, the TC font chain's dataset: other val
+#             characters, for tc_side.py's form fidelity)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -59,13 +62,15 @@ case $PAIR in
     six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ALONE=kaku ;;
     serif2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND="--blend fonts/NotoSerifJP_400Regular.ttf" ALONE=maru ;;
     partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64 ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru or partial2maru)" >&2
+    big5maru) DST=fonts/ZenMaruGothic_400Regular.ttf CHARSET="--charset big5-han" ;;
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru, partial2maru or big5maru)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
 BUILT=${FULL:-$DATA}  # partial2maru: six2maru's dataset, its train sources drawn again
 if [ ! -f "$BUILT/manifest.json" ]; then
-    $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} --dst $DST --size 64 --out "$BUILT"
+    $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} ${CHARSET:-} --dst $DST --size 64 \
+        --out "$BUILT"
 fi
 if [ ! -f "$DATA/manifest.json" ]; then
     $PY studies/quality-30min/partial_blend.py "$BUILT" "$DATA"
@@ -96,6 +101,7 @@ case $RECIPE in
     l1x4) FLAGS="$BASELINE --l1-weight 400" ;;  # the adversarial loss at a quarter of its pull
     l1x16) FLAGS="$BASELINE --l1-weight 1600" ;;
     attn) FLAGS="$BASELINE --attention 16,8" ;;  # SAGAN self-attention after the 16 and 8 px levels
+    short) FLAGS="$BASELINE --steps 1200" ;;  # scripts/tc_font.py's defaults
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 case $FLAGS in *zoo-pretrain*)
