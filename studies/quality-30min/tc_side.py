@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from glyphrender.atomic import write_text_atomic
 from glyphrender.dataset.shards import Dataset
 from glyphrender.dataset.sourcelist import open_source_list
 from glyphrender.fonts.charsets import named_set
@@ -108,8 +109,9 @@ def measure(run: Path, tc_blend: list[str] | None, held: np.ndarray, refs: dict)
     tc_src = tc_inputs(dataset, cps, tc_blend)
     t = target.astype(np.float32) / 255.0
     same = np.flatnonzero(~refs["val_differ"])
-    gen_own, gen_tc = generate(run, own_src), generate(run, tc_src)
-    gen_held = generate(run, tc_inputs(dataset, held, tc_blend))
+    # One pass of the generator (one checkpoint load) over the three sets of inputs.
+    drawn = generate(run, np.concatenate([own_src, tc_src, tc_inputs(dataset, held, tc_blend)]))
+    gen_own, gen_tc, gen_held = np.split(drawn, [len(cps), 2 * len(cps)])
     unchanged = np.array([np.array_equal(a, b) for a, b in zip(own_src, tc_src, strict=True)])
     result = {
         "own_inputs_all": scores(gen_own, t, np.arange(len(cps))),
@@ -164,7 +166,8 @@ def main() -> None:
     for name, gen_own in drawn.items():
         result["runs"][name]["tc_input_unchanged"] = scores(gen_own, target, rows)
     result["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    text = json.dumps(result, indent=1, ensure_ascii=False) + "\n"
+    write_text_atomic(args.out, text, "the TC-side results")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False))
 
 
