@@ -100,8 +100,8 @@ def face_glyphs(dataset: Dataset, codepoints: np.ndarray, face: str) -> np.ndarr
 
 
 def measure(run: Path, tc_blend: list[str] | None, held: np.ndarray, refs: dict):
-    """The run's scores fed TC inputs, and (its val drawings from its own inputs, (N,) bool:
-    its TC input is its own input, pixel for pixel)."""
+    """The run's scores, its val drawings from its own inputs, (N,) bool: its TC input is its
+    own input pixel for pixel, and the val targets in [0, 1]."""
     dataset = open_run_dataset(load_for_inference(run, which="last", device="cpu"), None)
     cps, own_src, target = val_split(dataset)
     if not np.array_equal(cps, refs["val_cps"]):
