@@ -63,6 +63,7 @@ SAME_VAL_AS = {
     "six2kaku": "kaku",
     "partial2maru": "maru",
     "serif2maru": "maru",
+    "ref2maru": "maru",
 }
 
 

@@ -30,6 +30,8 @@
 #             subset of the five, none to all: partial_blend.py; val is six2maru's)
 #           | big5maru (maru over the big5-han charset, the TC font chain's dataset: other val
 #             characters, for tc_side.py's form fidelity)
+#           | ref2maru (maru with each source also showing, at a third of full ink, Zen Maru's
+#             glyph of the train character whose Noto glyph is nearest: ref_source.py)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
 # averages at start and end: the study wants both cores idle). Needs fonts/ from
 # `python3 scripts/fetch_fonts.py`. Then: python3 studies/quality-30min/report.py.
@@ -61,19 +63,21 @@ case $PAIR in
     six2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru ;;
     six2kaku) DST=fonts/ZenKakuGothicNew_400Regular.ttf BLEND=$SIX ALONE=kaku ;;
     serif2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND="--blend fonts/NotoSerifJP_400Regular.ttf" ALONE=maru ;;
-    partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64 ;;
+    partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64
+        DERIVE=partial_blend.py ;;
+    ref2maru) DST=fonts/ZenMaruGothic_400Regular.ttf FULL=data/maru-jp64 DERIVE=ref_source.py ;;
     big5maru) DST=fonts/ZenMaruGothic_400Regular.ttf CHARSET="--charset big5-han" ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru, partial2maru or big5maru)" >&2
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru, partial2maru, big5maru or ref2maru)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
-BUILT=${FULL:-$DATA}  # partial2maru: six2maru's dataset, its train sources drawn again
+BUILT=${FULL:-$DATA}  # partial2maru, ref2maru: the dataset whose sources DERIVE draws again
 if [ ! -f "$BUILT/manifest.json" ]; then
     $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} ${CHARSET:-} --dst $DST --size 64 \
         --out "$BUILT"
 fi
 if [ ! -f "$DATA/manifest.json" ]; then
-    $PY studies/quality-30min/partial_blend.py "$BUILT" "$DATA"
+    $PY "studies/quality-30min/$DERIVE" "$BUILT" "$DATA"
 fi
 # A blended pair is also scored from Noto alone (the same val characters and target, the
 # unblended pair's dataset): the input it meets where the blend fonts lack a character.

@@ -1,0 +1,122 @@
+"""A dataset whose sources also show the target's drawing of a similar train character.
+
+    python3 studies/quality-30min/ref_source.py data/maru-jp64 data/ref2maru-jp64
+
+The study's `kaku2maru` diagnostic puts the plateau in the source: the network draws Zen Maru
+Gothic's strokes at 0.93 when the source has Zen Maru's skeletons, at 0.74 from Noto's. For a
+character it must generate, the target font already shows where it puts the strokes of the
+character's parts, in the train characters that share them (語 and 話 share 言). This tests
+whether that is worth anything before any model change: each source (train and val) becomes
+one channel holding two drawings, the source glyph at two thirds of full ink and, at one
+third, the target glyph of the train character whose source glyph is nearest (soft ink IoU of
+the two source glyphs; never the character itself). Where both have ink the pixel is full,
+where only the source has it 170, where only the reference 85: the network can tell them apart.
+Val characters take their references from the train split only, so no val target is seen. The
+missing split is copied as it is (it has no targets to compare). Written under a temporary
+name, verified, renamed when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+from glyphrender.dataset.shard_writer import ShardWriter
+from glyphrender.dataset.shards import Dataset, GlyphBatch, write_manifest
+from glyphrender.errors import DatasetError, GlyphrenderError
+
+SOURCE_SHARE = 2  # of 3 parts: the source glyph; the reference gets the third
+CHUNK = 512  # query rows per similarity block (a 512 x 6,016 float32 block: 12 MB)
+
+
+def nearest_train(query: np.ndarray, train: np.ndarray, exclude_self: bool) -> np.ndarray:
+    """For each (px, px) uint8 glyph of ``query``, the row of ``train`` with the highest soft
+    ink IoU; with ``exclude_self`` (query is train) a row never picks itself."""
+    q = query.reshape(len(query), -1).astype(np.float32) / 255.0
+    t = train.reshape(len(train), -1).astype(np.float32) / 255.0
+    t_ink = t.sum(axis=1)
+    best = np.empty(len(q), dtype=np.int64)
+    for start in range(0, len(q), CHUNK):
+        block = q[start : start + CHUNK]
+        inter = block @ t.T
+        union = block.sum(axis=1)[:, None] + t_ink[None, :] - inter
+        iou = inter / np.maximum(union, 1e-6)
+        if exclude_self:
+            rows = np.arange(start, start + len(block))
+            iou[rows - start, rows] = -1.0
+        best[start : start + len(block)] = iou.argmax(axis=1)
+    return best
+
+
+def with_reference(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The two drawings in one channel: source at 2/3 of full ink, reference at 1/3."""
+    total = SOURCE_SHARE * source.astype(np.uint16) + reference.astype(np.uint16)
+    return np.rint(total / (SOURCE_SHARE + 1)).astype(np.uint8)
+
+
+def _rewrite(folder: Path, data: Dataset, split: str, batch: GlyphBatch) -> list:
+    writer = ShardWriter(folder, split, shard_size=data.shard_entries(split)[0].count)
+    writer.add(batch)
+    return writer.close()
+
+
+def copy_with_references(data_dir: Path, out: Path) -> dict[str, float]:
+    """Write the copy (see above) to ``out``; the mean soft IoU of the picked references."""
+    data = Dataset.open(data_dir)
+    train, val = data.read_split("train"), data.read_split("val")
+    picks = {
+        "train": nearest_train(train.source, train.source, exclude_self=True),
+        "val": nearest_train(val.source, train.source, exclude_self=False),
+    }
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(data_dir, partial, ignore=shutil.ignore_patterns("train-*.h5", "val-*.h5"))
+    manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
+    for split, batch in (("train", train), ("val", val)):
+        sources = with_reference(batch.source, train.target[picks[split]])
+        new = GlyphBatch(sources, batch.target, batch.codepoint, batch.style)
+        manifest["splits"][split]["shards"] = _rewrite(partial, data, split, new)
+    write_manifest(partial, manifest)  # the build's one manifest writer
+    problems = Dataset.open(partial).verify()
+    if problems:
+        raise DatasetError(f"{partial}: the copy does not verify: {problems[0]}")
+    partial.rename(out)
+    return {
+        split: float(np.mean(_soft_iou(batch.source, train.source[picks[split]])))
+        for split, batch in (("train", train), ("val", val))
+    }
+
+
+def _soft_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a.reshape(len(a), -1).astype(np.float32) / 255.0
+    b = b.reshape(len(b), -1).astype(np.float32) / 255.0
+    inter = (a * b).sum(axis=1)
+    return inter / np.maximum(a.sum(axis=1) + b.sum(axis=1) - inter, 1e-6)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a dataset from glyphrender build")
+    parser.add_argument("out", type=Path, help="the new dataset folder (must not exist)")
+    args = parser.parse_args()
+    if args.out.exists():
+        print(f"ref_source.py: {args.out}: already exists", file=sys.stderr)
+        return 1
+    try:
+        similarity = copy_with_references(args.data, args.out)
+    except GlyphrenderError as exc:
+        print(f"ref_source.py: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {args.out}: references' mean source soft IoU, train "
+        f"{similarity['train']:.3f}, val {similarity['val']:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
