@@ -16,7 +16,9 @@ means and the gain over the pair's baseline; ``pretrain.sh``'s zoo model where t
 charts of val ink IoU and val L1 against minutes
 (one each per pair), and, for ``--worst`` (default: the run with the best val IoU on the tuned
 pair's val characters, its blended source included), a picture of its 32 worst val glyphs by
-ink IoU: source, generated, target.
+ink IoU: source, generated, target. Runs recorded in the results file whose folders are gone
+(the runs of earlier sessions, on another machine) keep their records; the worst-glyph picture
+is drawn again only when the chosen run's folder is here.
 
 Exit codes: 0 written, 1 a run or dataset cannot be read (one line on stderr).
 """
@@ -262,23 +264,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _recorded(path: Path) -> dict:
+    """The results file as written before ({} when there is none)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     names = sorted(p.name for p in args.runs.iterdir() if RUN_NAME.match(p.name) and p.is_dir())
     try:
-        runs = [
+        before = _recorded(args.json)
+        here = [
             run_record(args.runs / n)
             for n in names
             if (RunDir(args.runs / n).eval_report_dir("last", "val") / "metrics.json").is_file()
         ]
+        kept = [r for r in before.get("runs", []) if r["name"] not in {h["name"] for h in here}]
+        runs = sorted(here + kept, key=lambda r: r["name"])
         if not runs:
             raise Zi2ziError(f"{args.runs}: no evaluated run of studies/quality-30min/run.sh")
         tuned = [r for r in runs if SAME_VAL_AS.get(r["pair"], r["pair"]) == TUNED_PAIR] or runs
         chosen = args.worst or max(tuned, key=lambda r: r["val_iou"])["name"]
-        worst_picture(
-            next(r for r in runs if r["name"] == chosen), args.runs, args.plots / "worst-32.png"
-        )
-    except (OSError, StopIteration, Zi2ziError, GlyphrenderError) as exc:
+        if (args.runs / chosen).is_dir():
+            worst_picture(
+                next(r for r in runs if r["name"] == chosen), args.runs, args.plots / "worst-32.png"
+            )
+        elif chosen != before.get("worst_32_of"):
+            raise Zi2ziError(f"{args.runs / chosen}: not here, so its worst glyphs cannot be drawn")
+    except (OSError, ValueError, StopIteration, Zi2ziError, GlyphrenderError) as exc:
         print(f"report: error: {exc}", file=sys.stderr)
         return 1
     charts(runs, args.plots)
@@ -287,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine,
         "worst_32_of": chosen,
         "summary": summary(runs),
-        "pretrain": pretrain_record(args.runs / "zoo-pretrain"),
+        "pretrain": pretrain_record(args.runs / "zoo-pretrain") or before.get("pretrain"),
         "runs": runs,
     }
     write_text_atomic(args.json, json.dumps(result, indent=2) + "\n", "the results")

@@ -30,6 +30,9 @@
 #             subset of the five, none to all: partial_blend.py; val is six2maru's)
 #           | big5maru (maru over the big5-han charset, the TC font chain's dataset: other val
 #             characters, for tc_side.py's form fidelity)
+#           | big5same (big5maru over the big5-han characters whose JP and TC faces of Noto Sans
+#             CJK share one glyph, `glyphrender forms`: no train target shows a Japanese form
+#             that Taiwan's differs from; for tc_side.py)
 #           | ref2maru (maru with each source also showing, at a third of full ink, Zen Maru's
 #             glyph of the train character whose Noto glyph is nearest: ref_source.py)
 # Runs land in ${OUT:-runs/quality-30min}/PAIR-RECIPE-sSEED with a .log beside each (load
@@ -65,13 +68,22 @@ case $PAIR in
     serif2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND="--blend fonts/NotoSerifJP_400Regular.ttf" ALONE=maru ;;
     partial2maru) DST=fonts/ZenMaruGothic_400Regular.ttf BLEND=$SIX ALONE=maru FULL=data/six2maru-jp64
         DERIVE=partial_blend.py ;;
+    big5same) DST=fonts/ZenMaruGothic_400Regular.ttf CHARSET="--charset data/big5-same-form.txt" ;;
     ref2maru) DST=fonts/ZenMaruGothic_400Regular.ttf FULL=data/maru-jp64 DERIVE=ref_source.py ;;
     big5maru) DST=fonts/ZenMaruGothic_400Regular.ttf CHARSET="--charset big5-han" ;;
-    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru, partial2maru, big5maru or ref2maru)" >&2
+    *) echo "run.sh: unknown pair '$PAIR' (maru, kaku, kaku2maru, bold2maru, blend2maru, blend2kaku, six2maru, six2kaku, serif2maru, partial2maru, big5maru, big5same or ref2maru)" >&2
         exit 2 ;;
 esac
 DATA=data/$PAIR-jp64
 BUILT=${FULL:-$DATA}  # partial2maru, ref2maru: the dataset whose sources DERIVE draws again
+if [ "$PAIR" = big5same ] && [ ! -f data/big5-same-form.txt ]; then
+    # The big5-han characters Noto Sans CJK's JP (face 0) and TC (face 3) faces draw with one
+    # glyph, as U+XXXX lines (a charset file): written under a temporary name, then renamed.
+    $PY -c "$GCLI" forms --a $SRC#0 --b $SRC#3 --charset big5-han --out data/big5-forms.json
+    $PY -c "import json, sys; print(''.join(f'U+{c:04X}\\n' for c in json.load(sys.stdin)['same']), end='')" \
+        < data/big5-forms.json > data/big5-same-form.txt.tmp
+    mv data/big5-same-form.txt.tmp data/big5-same-form.txt
+fi
 if [ ! -f "$BUILT/manifest.json" ]; then
     $PY -c "$GCLI" build --src $SRC --src-index 0 ${BLEND:-} ${CHARSET:-} --dst $DST --size 64 \
         --out "$BUILT"
