@@ -59,6 +59,12 @@ MODEL_FLAGS: tuple[ModelFlag, ...] = (
         "4 at 64 px keeps a 4x4 code).",
         click.IntRange(min=1),
     ),
+    ModelFlag(
+        "--g-distance-px",
+        "Generator draws the signed distance to the stroke edge, cut at this many pixels, "
+        "and turns it into ink (0: it draws ink).",
+        click.IntRange(min=0),
+    ),
 )
 
 

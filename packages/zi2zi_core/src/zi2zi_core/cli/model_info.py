@@ -67,6 +67,7 @@ def model_info(
     attention: tuple[int, ...],
     g_refine_convs: int,
     g_bottleneck_px: int,
+    g_distance_px: int,
 ) -> None:
     """Print parameter counts of G and D (per part) and the resolved norm choices.
 
@@ -95,6 +96,7 @@ def model_info(
         d_spectral=d_spectral,
         g_refine_convs=g_refine_convs,
         g_bottleneck_px=g_bottleneck_px,
+        g_distance_px=g_distance_px,
     ).resolve(batch_size)
     with torch.device("meta"):
         g_counts = build_generator(cfg).parameter_counts()
@@ -108,6 +110,8 @@ def model_info(
         f"base_channels {cfg.base_channels}, attention at {att}, "
         f"refine convs {cfg.g_refine_convs}, bottleneck {cfg.g_bottleneck_px}x{cfg.g_bottleneck_px}"
     )
+    if cfg.g_distance_px:
+        click.echo(f"  draws the signed distance to the stroke edge, cut at {cfg.g_distance_px} px")
     click.echo(f"  norm {cfg.g_norm.value}, spectral {cfg.g_spectral.value}")
     _echo_counts(g_counts, ("encoder", "attention", "decoder", "embedding"))
     click.echo(

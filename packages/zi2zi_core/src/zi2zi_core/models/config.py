@@ -170,6 +170,9 @@ class ModelConfig:
     # Map size where the generator stops down-sampling: 1 is zi2zi's 1x1 bottleneck, a larger
     # size keeps a spatial code (fewer levels, the style embedding joined at every position).
     g_bottleneck_px: int = 1
+    # 0: the generator draws ink (zi2zi's). R > 0: it draws the signed distance to the stroke
+    # edge, cut at R px, and turns that into ink itself (zi2zi_core.models.distance).
+    g_distance_px: int = 0
 
     def __post_init__(self) -> None:
         # Coerce strings (from JSON / CLI) to enums; frozen, hence object.__setattr__.
@@ -196,6 +199,7 @@ class ModelConfig:
         _check_int(self.d_layers, "d_layers", 1)
         _check_int(self.g_refine_convs, "g_refine_convs", 0)
         _check_int(self.g_bottleneck_px, "g_bottleneck_px", 1)
+        _check_int(self.g_distance_px, "g_distance_px", 0)
         full = encoder_sizes(self.glyph_px)
         if self.g_bottleneck_px not in full:
             raise ConfigError(

@@ -9,7 +9,8 @@ so ``total == sum(parts.values())``. Part names:
   of the source and of the generated image), ``g_cat`` (style cross-entropy on the fake),
   ``g_tv`` (total variation of the generated image); with ``fm_weight > 0`` also ``g_fm``
   (feature matching). With ``edge_weight > 0``, ``g_l1`` is the edge-weighted L1
-  (:mod:`zi2zi_core.models.edge_weights`).
+  (:mod:`zi2zi_core.models.edge_weights`); for a distance generator it compares distance maps
+  (:mod:`zi2zi_core.models.distance`), not ink.
 
 D's patch logits are one map or, for a multi-scale D, a tuple of maps: the adversarial terms
 are the mean over the scales (so the weights keep their meaning when scales are added).
@@ -128,21 +129,25 @@ def generator_loss(
     source_encoding: Tensor,
     cfg: LossConfig,
     real_feats: tuple[Tensor, ...] | None = None,
+    distance: tuple[Tensor, Tensor] | None = None,
 ) -> LossTerms:
     """G loss from D's output on (source, fake), the fake and target images, the style ids,
     and the bottleneck encodings of the fake (``Generator.encode(fake)``) and of the source
     (``forward(..., return_encoding=True)``). Gradients flow through both encodings, as in
     zi2zi; detach ``source_encoding`` before calling to hold the source side fixed.
     With ``cfg.fm_weight > 0``, ``fake_out`` carries D's features and ``real_feats`` holds
-    those of the real pair (both from :func:`discriminator_views`).
+    those of the real pair (both from :func:`discriminator_views`). ``distance``: a distance
+    generator's map and the target's (:func:`~zi2zi_core.models.distance.target_distance`),
+    which the L1 compares instead of the images.
     """
     fake_style = fake_out[1].float()
     fake, target = fake.float(), target.float()
     fake_encoding, source_encoding = fake_encoding.float(), source_encoding.float()
-    if cfg.edge_weight > 0:
-        l1 = edge_weighted_l1(fake, target, cfg.edge_radius, cfg.edge_weight)
+    drawn, wanted = (fake, target) if distance is None else (d.float() for d in distance)
+    if cfg.edge_weight > 0:  # the weights come from the sign of ``wanted``: ink > 0 in both
+        l1 = edge_weighted_l1(drawn, wanted, cfg.edge_radius, cfg.edge_weight)
     else:
-        l1 = F.l1_loss(fake, target)
+        l1 = F.l1_loss(drawn, wanted)
     adv = [_adv_real(p, cfg.adversarial, for_generator=True) for p in _scales(fake_out[0])]
     terms = {
         "g_adv": _mean(adv),

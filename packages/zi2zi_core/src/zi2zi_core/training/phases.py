@@ -24,6 +24,7 @@ from torch import nn
 
 from zi2zi_core.device import autocast, synchronize
 from zi2zi_core.models.config import LossConfig
+from zi2zi_core.models.distance import target_distance
 from zi2zi_core.models.losses import (
     LossTerms,
     discriminator_loss,
@@ -146,8 +147,11 @@ def g_phase(
 ) -> tuple[PhaseResult, torch.Tensor]:
     """One generator update; returns its result and the generated batch."""
     x = inputs
+    radius = generator.cfg.g_distance_px  # a distance generator: its L1 compares distances
     with autocast(x.precision, x.source.device, x.autocast_cache):
-        fake, source_encoding = phase.net(x.source, x.style, return_encoding=True)
+        drawn = phase.net(x.source, x.style, return_encoding=True, return_distance=bool(radius))
+        fake, source_encoding = drawn[:2]
+        distance = (drawn[2], target_distance(x.target, radius)) if radius else None
         fake_encoding = generator.encode(fake)
         # D on the fake pair (+ its real-pair features when feature matching is on)
         fake_out, real_feats = discriminator_views(d_net, x.source, fake, x.target, x.loss_cfg)
@@ -160,6 +164,7 @@ def g_phase(
             source_encoding,
             x.loss_cfg,
             real_feats,
+            distance,
         )
     loss = _poisoned(terms.total.float(), x.poison)
     update_kw["mark"](f"{phase.name}_forward")

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.models.config import ModelConfig
+from zi2zi_core.models.distance import ink_from_distance
 from zi2zi_core.models.networks.attention import SelfAttention
 from zi2zi_core.models.norms import LayerFactory, Position
 
@@ -160,7 +161,8 @@ class Generator(nn.Module):
     Depth follows ``glyph_px``: stride-2 levels until the map is ``g_bottleneck_px`` wide (1x1,
     8 levels at 256 px, as in zi2zi). Channels are ``base_channels * min(2**level, 8)``. The
     style embedding (``num_styles`` x ``style_dim``) is concatenated to the bottleneck at
-    every position.
+    every position. With ``g_distance_px`` the last layer draws a signed distance map, which
+    ``forward`` turns into the ink image it returns (:mod:`zi2zi_core.models.distance`).
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -214,10 +216,16 @@ class Generator(nn.Module):
         return self._encode(image)[-1].flatten(1)
 
     def forward(
-        self, source: Tensor, style: Tensor, return_encoding: bool = False
-    ) -> Tensor | tuple[Tensor, Tensor]:
+        self,
+        source: Tensor,
+        style: Tensor,
+        return_encoding: bool = False,
+        return_distance: bool = False,
+    ) -> Tensor | tuple[Tensor, ...]:
         """Generated image (B, out, H, W) in [-1, 1]; with ``return_encoding`` also the
-        flattened bottleneck encoding of ``source`` (for the constant loss)."""
+        flattened bottleneck encoding of ``source`` (for the constant loss); with
+        ``return_distance`` (a distance generator only) also the distance map the image was
+        drawn from (for the L1)."""
         self._check_input(source, "source")
         feats = self._encode(source)
         bottleneck = feats[-1]
@@ -227,9 +235,14 @@ class Generator(nn.Module):
             x = self.blocks[i].decode(x)
             if i > 0:
                 x = torch.cat([x, feats[i - 1]], dim=1)
-        if return_encoding:
-            return x, bottleneck.flatten(1)
-        return x
+        distance = x
+        if self.cfg.g_distance_px:
+            x = ink_from_distance(distance, self.cfg.g_distance_px)
+        elif return_distance:
+            raise ConfigError("return_distance: this generator draws ink (g_distance_px 0)")
+        out = (x, bottleneck.flatten(1)) if return_encoding else (x,)
+        out += (distance,) if return_distance else ()
+        return out[0] if len(out) == 1 else out
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters per part: encoder, attention, decoder, embedding, total."""
