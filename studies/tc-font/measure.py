@@ -104,8 +104,9 @@ def fidelity(gen: np.ndarray, jp_src: np.ndarray, tc_src: np.ndarray, rows: np.n
         "closer_to_tc": closer_tc,
         "ties": ties,
         "share_closer_to_tc": round(closer_tc / max(len(rows), 1), 4),
-        "mean_iou_to_tc": round(float(to_tc.mean()), 4),
-        "mean_iou_to_jp": round(float(to_jp.mean()), 4),
+        # None where no character's forms differ (a dataset of one form only)
+        "mean_iou_to_tc": round(float(to_tc.mean()), 4) if len(rows) else None,
+        "mean_iou_to_jp": round(float(to_jp.mean()), 4) if len(rows) else None,
     }
 
 
