@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
-from conftest import tiny_config
 from zi2zi_core.cli import main
 from zi2zi_core.errors import ConfigError
 from zi2zi_core.models.config import LossConfig, ModelConfig
@@ -18,7 +17,6 @@ from zi2zi_core.models.losses import generator_loss
 from zi2zi_core.models.networks import build_discriminator, build_generator
 from zi2zi_core.rundir.checkpoint import load_for_inference
 from zi2zi_core.rundir.metrics_log import read_metrics
-from zi2zi_core.training.trainer import Trainer
 
 
 def bar(px: int = 16, lo: int = 5, hi: int = 11) -> torch.Tensor:
@@ -118,16 +116,18 @@ def test_negative_radii_are_refused_and_old_configs_draw_ink():
     assert ModelConfig.from_dict(old).g_distance_px == 0
 
 
-def test_a_distance_run_trains_and_its_checkpoint_draws_ink(dataset_factory, tmp_path):
+def test_a_distance_run_trains_from_the_cli_and_its_checkpoint_draws_ink(
+    dataset_factory, tmp_path, tiny_model_flags
+):
     data = dataset_factory(px=32)
     run = tmp_path / "run"
-    cfg = tiny_config(data, run, {"g_distance_px": 2}, steps=4, log_every=2, val_every=4)
-    cfg = dataclasses.replace(cfg, loss=LossConfig(edge_weight=2.0, edge_radius=2))
-    assert Trainer(cfg, run).run().step == 4
-    train = [r for r in read_metrics(run) if r["kind"] == "train"]
-    assert all(r["g_l1"] > 0 for r in train)
+    flags = ["--batch-size", "8", "--steps", "4", "--val-every", "4", "--checkpoint-every", "4"]
+    train = ["train", "--shards", str(data), "--run", str(run), "--device", "cpu"]
+    res = CliRunner().invoke(main, [*train, *tiny_model_flags, *flags, "--g-distance-px", "2"])
+    assert res.exit_code == 0, res.output
+    assert all(r["g_l1"] > 0 for r in read_metrics(run) if r["kind"] == "train")
     model = load_for_inference(run, which="last", device="cpu")
-    assert model.generator.cfg.g_distance_px == 2
+    assert model.generator.cfg.g_distance_px == 2  # saved with the checkpoint
     res = CliRunner().invoke(main, ["eval", "--run", str(run), "--checkpoint", "last"])
     assert res.exit_code == 0, res.output
     assert "ink_iou" in res.output
