@@ -19,20 +19,18 @@ checksums. Written under a temporary name, renamed when complete.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
+from dataset_copy import copy_with_sources
 from glyphrender.dataset.rerender import (
     blend_renderers,
     open_recorded,
     render_options,
     renderer_for,
 )
-from glyphrender.dataset.shard_writer import ShardWriter
-from glyphrender.dataset.shards import Dataset, GlyphBatch, write_manifest
+from glyphrender.dataset.shards import Dataset
 from glyphrender.errors import DatasetError, GlyphrenderError
 from glyphrender.rendering.blend import BlendRenderer
 
@@ -62,20 +60,8 @@ def partial_sources(
 def copy_partial(data_dir: Path, out: Path, seed: int) -> np.ndarray:
     """Write the copy (see above) to ``out``; the subset sizes drawn per train character."""
     data = Dataset.open(data_dir)
-    train = data.read_split("train")
-    sources, sizes = partial_sources(data, train.codepoint, seed)
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(data_dir, partial, ignore=shutil.ignore_patterns("train-*.h5"))
-    writer = ShardWriter(partial, "train", shard_size=data.shard_entries("train")[0].count)
-    writer.add(GlyphBatch(sources, train.target, train.codepoint, train.style))
-    manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["splits"]["train"]["shards"] = writer.close()
-    write_manifest(partial, manifest)  # the build's one manifest writer
-    problems = Dataset.open(partial).verify()
-    if problems:
-        raise DatasetError(f"{partial}: the copy does not verify: {problems[0]}")
-    partial.rename(out)
+    sources, sizes = partial_sources(data, data.read_split("train").codepoint, seed)
+    copy_with_sources(data_dir, out, {"train": sources})
     return sizes
 
 

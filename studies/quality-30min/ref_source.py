@@ -24,28 +24,29 @@ reference's target and of the source itself against the target.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
-from glyphrender.dataset.shard_writer import ShardWriter
-from glyphrender.dataset.shards import Dataset, GlyphBatch, write_manifest
-from glyphrender.errors import DatasetError, GlyphrenderError
+from dataset_copy import copy_with_sources
+from glyphrender.dataset.shards import Dataset, GlyphBatch
+from glyphrender.errors import GlyphrenderError
 
 SOURCE_SHARE = 2  # of 3 parts: the source glyph; the reference gets the third
 CHUNK = 512  # query rows per similarity block (a 512 x 6,016 float32 block: 12 MB)
 WINDOW, MAX_DIFFERING = 9, 2  # "the sources agree locally": the diagnostic's window
 
 
-def nearest_train(query: np.ndarray, train: np.ndarray, exclude_self: bool) -> np.ndarray:
+def nearest_train(
+    query: np.ndarray, train: np.ndarray, exclude_self: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """For each (px, px) uint8 glyph of ``query``, the row of ``train`` with the highest soft
-    ink IoU; with ``exclude_self`` (query is train) a row never picks itself."""
+    ink IoU, and that IoU; with ``exclude_self`` (query is train) a row never picks itself."""
     q = query.reshape(len(query), -1).astype(np.float32) / 255.0
     t = train.reshape(len(train), -1).astype(np.float32) / 255.0
     t_ink = t.sum(axis=1)
     best = np.empty(len(q), dtype=np.int64)
+    best_iou = np.empty(len(q), dtype=np.float32)
     for start in range(0, len(q), CHUNK):
         block = q[start : start + CHUNK]
         inter = block @ t.T
@@ -55,19 +56,14 @@ def nearest_train(query: np.ndarray, train: np.ndarray, exclude_self: bool) -> n
             rows = np.arange(start, start + len(block))
             iou[rows - start, rows] = -1.0
         best[start : start + len(block)] = iou.argmax(axis=1)
-    return best
+        best_iou[start : start + len(block)] = iou.max(axis=1)
+    return best, best_iou
 
 
 def with_reference(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """The two drawings in one channel: source at 2/3 of full ink, reference at 1/3."""
     total = SOURCE_SHARE * source.astype(np.uint16) + reference.astype(np.uint16)
     return np.rint(total / (SOURCE_SHARE + 1)).astype(np.uint8)
-
-
-def _rewrite(folder: Path, data: Dataset, split: str, batch: GlyphBatch) -> list:
-    writer = ShardWriter(folder, split, shard_size=data.shard_entries(split)[0].count)
-    writer.add(batch)
-    return writer.close()
 
 
 def _window_sum(mask: np.ndarray) -> np.ndarray:
@@ -109,32 +105,13 @@ def copy_with_references(data_dir: Path, out: Path) -> dict:
         "train": nearest_train(train.source, train.source, exclude_self=True),
         "val": nearest_train(val.source, train.source, exclude_self=False),
     }
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(data_dir, partial, ignore=shutil.ignore_patterns("train-*.h5", "val-*.h5"))
-    manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
-    for split, batch in (("train", train), ("val", val)):
-        sources = with_reference(batch.source, train.target[picks[split]])
-        new = GlyphBatch(sources, batch.target, batch.codepoint, batch.style)
-        manifest["splits"][split]["shards"] = _rewrite(partial, data, split, new)
-    write_manifest(partial, manifest)  # the build's one manifest writer
-    problems = Dataset.open(partial).verify()
-    if problems:
-        raise DatasetError(f"{partial}: the copy does not verify: {problems[0]}")
-    partial.rename(out)
-    similarity = {
-        split: float(np.mean(_soft_iou(batch.source, train.source[picks[split]])))
+    sources = {
+        split: with_reference(batch.source, train.target[picks[split][0]])
         for split, batch in (("train", train), ("val", val))
     }
-    reach = reference_reach(val, train.source[picks["val"]], train.target[picks["val"]])
-    return {**similarity, "reach": reach}
-
-
-def _soft_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a.reshape(len(a), -1).astype(np.float32) / 255.0
-    b = b.reshape(len(b), -1).astype(np.float32) / 255.0
-    inter = (a * b).sum(axis=1)
-    return inter / np.maximum(a.sum(axis=1) + b.sum(axis=1) - inter, 1e-6)
+    copy_with_sources(data_dir, out, sources)
+    reach = reference_reach(val, train.source[picks["val"][0]], train.target[picks["val"][0]])
+    return {split: float(np.mean(iou)) for split, (_, iou) in picks.items()} | {"reach": reach}
 
 
 def main() -> int:
