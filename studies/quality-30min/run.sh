@@ -10,6 +10,7 @@
 #           | quality-zoo-2k | refine1 | wide24 | edge2 | drop50 | bneck4 | l1x4 | l1x16 | attn
 #           | short (the TC font chain's model and length: the baseline over 1,200 steps)
 #           | quality-dist3 (the preset drawing a distance map cut at 3 px: --g-distance-px 3)
+#           | quality-fm (the preset with pix2pixHD feature matching: --fm-weight 160)
 #           (recipes below; the quality-zoo ones need pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
@@ -120,6 +121,7 @@ case $RECIPE in
     attn) FLAGS="$BASELINE --attention 16,8" ;;  # SAGAN self-attention after the 16 and 8 px levels
     short) FLAGS="$BASELINE --steps 1200" ;;  # scripts/tc_font.py's defaults
     quality-dist3) FLAGS="--preset quality --g-distance-px 3" ;;  # L1 on distance maps
+    quality-fm) FLAGS="--preset quality --fm-weight 160" ;;  # a tenth of the L1's weight, as 10 is of 100
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 case $FLAGS in *zoo-pretrain*)
