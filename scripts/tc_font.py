@@ -5,11 +5,13 @@ One command chain through the project's real command lines (each printed before 
 the chain stops at the first that fails):
 
  1. fetch the fonts (scripts/fetch_fonts.py: Zen Maru Gothic, the Noto Sans CJK collection);
- 2. build form-true pairs: the collection's Japanese face (whose forms Zen Maru Gothic draws)
-    -> Zen Maru Gothic, over Big5's ideographs (``glyphrender build``);
- 3. train a small model on them (``zi2zi train``), or reuse one (``--run``);
- 4. the form oracle (``glyphrender forms``, JP face vs TC face, --target Zen Maru Gothic):
-    the characters Zen Maru draws in the Japanese form (replacement candidates);
+ 2. the form oracle (``glyphrender forms``, JP face vs TC face, --target Zen Maru Gothic):
+    the characters whose JP and TC forms agree, and those Zen Maru draws in the Japanese
+    form (replacement candidates);
+ 3. build form-true pairs: the collection's Japanese face (whose forms Zen Maru Gothic draws)
+    -> Zen Maru Gothic, over the Big5 ideographs whose JP and TC forms agree, so that no
+    target shows a Japanese form Taiwan's differs from (``--train-on all``: every one);
+ 4. train a small model on them (``zi2zi train``), or reuse one (``--run``);
  5. choose what to generate: the Big5 ideographs Zen Maru lacks plus the candidates;
  6. draw them from the Traditional Chinese face (``zi2zi generate --src``);
  7. the review: ``--decisions FILE`` (made in ``glyphrender review``) or ``--accept-all``,
@@ -43,6 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# What the model trains on: the characters whose JP and TC forms agree (Taiwan's forms kept
+# in 92-93% of the characters whose forms differ, against 90%: docs/tc-font.md), or all.
+TRAIN_ON = ("same-form", "all")
 FAMILY_SUFFIX = " TC"
 FONT_NAME = "ZenMaruGothicTC-Regular.ttf"
 # Traditional Chinese mixing Zen Maru Gothic's own glyphs, characters it lacks (說 黃 貓 她 溫
@@ -75,6 +80,7 @@ class Chain:
     tc_face: int
     target: Path
     charset: str
+    train_on: str
     fetch: bool
     train_args: tuple[str, ...]
     specimen_text: str = SPECIMEN_TEXT
@@ -98,6 +104,10 @@ class Chain:
     @property
     def gen(self) -> Path:
         return self.out / "gen"
+
+    @property
+    def forms(self) -> Path:
+        return self.out / "forms.json"
 
 
 def program(name: str) -> str:
@@ -140,14 +150,33 @@ def step_fetch(chain: Chain) -> None:
     chain.out.mkdir(parents=True, exist_ok=True)
 
 
+def train_charset(chain: Chain) -> str:
+    """The build's --charset: the chain's charset, or (same-form) a file of the characters
+    whose JP and TC faces draw one form, by the oracle of step 2."""
+    from glyphrender.atomic import write_text_atomic
+
+    if chain.train_on == "all":
+        return chain.charset
+    same = json.loads(chain.forms.read_text(encoding="utf-8"))["same"]
+    if not same:
+        raise ChainError(
+            f"{chain.forms}: no character of {chain.charset} has one form in both faces "
+            "(--train-on all trains on every character)"
+        )
+    path = chain.out / "train-chars.txt"
+    write_text_atomic(path, "".join(f"U+{int(cp):04X}\t{chr(int(cp))}\n" for cp in same))
+    print(f"   {len(same):,} characters of {chain.charset} have one form in both faces: {path}")
+    return str(path)
+
+
 def step_build(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}: no dataset built")
         return
     run_command(
         [program("glyphrender"), "build", "--src", chain.jp, "--dst", str(chain.target)]
-        + ["--charset", chain.charset, "--size", str(chain.size), "--out", str(chain.out / "data")]
-        + ["--force"]
+        + ["--charset", train_charset(chain), "--size", str(chain.size)]
+        + ["--out", str(chain.out / "data"), "--force"]
     )
 
 
@@ -172,7 +201,7 @@ def step_forms(chain: Chain) -> None:
     run_command(
         [program("glyphrender"), "forms", "--a", chain.jp, "--b", chain.tc]
         + ["--target", str(chain.target), "--charset", chain.charset]
-        + ["--out", str(chain.out / "forms.json")]
+        + ["--out", str(chain.forms)]
     )
 
 
@@ -187,7 +216,7 @@ def step_choose(chain: Chain) -> None:
     tc = present_codepoints(open_font(FontRef.parse(chain.tc)))
     target = present_codepoints(open_font(chain.target))
     missing = sorted((charset & tc) - target)
-    forms = json.loads((chain.out / "forms.json").read_text(encoding="utf-8"))
+    forms = json.loads(chain.forms.read_text(encoding="utf-8"))
     replace = sorted(int(cp) for cp in forms["target_closer_to_a"])
     lines = [f"U+{cp:04X}\t{chr(cp)}" for cp in sorted({*missing, *replace})]
     write_text_atomic(chain.out / "generate.txt", "\n".join(lines) + "\n")
@@ -324,9 +353,9 @@ def step_specimen(chain: Chain) -> None:
 
 STEPS: list[tuple[str, Callable[[Chain], None]]] = [
     ("fetch and verify the fonts", step_fetch),
+    ("the form oracle: which forms agree, which of the target's glyphs are JP", step_forms),
     ("build form-true pairs (Noto Sans CJK JP -> Zen Maru Gothic)", step_build),
     ("train the model", step_train),
-    ("the form oracle: which of the target's glyphs are in the JP form", step_forms),
     ("choose the characters: missing ones and replacement candidates", step_choose),
     ("draw them from the TC face", step_generate),
     ("the review's decisions", step_review),
@@ -385,6 +414,12 @@ def parse_args(argv: list[str] | None) -> Chain:
         help="the font whose style is learnt and which is extended (default %(default)s)",
     )
     parser.add_argument("--charset", default="big5-han", help="characters (default big5-han)")
+    parser.add_argument(
+        "--train-on",
+        choices=TRAIN_ON,
+        default="same-form",
+        help="train on the characters whose JP and TC forms agree, or on all (default same-form)",
+    )
     parser.add_argument("--no-fetch", action="store_true", help="use the fonts as they are")
     parser.add_argument(
         "--specimen-text", default=SPECIMEN_TEXT, help="the specimen's text (default: Traditional)"
@@ -414,6 +449,7 @@ def parse_args(argv: list[str] | None) -> Chain:
         tc_face=args.tc_face,
         target=args.target,
         charset=args.charset,
+        train_on=args.train_on,
         fetch=not args.no_fetch,
         train_args=tuple(shlex.split(args.train_args)),
         specimen_text=args.specimen_text.replace("\\n", "\n"),

@@ -95,6 +95,53 @@ def test_chain_makes_a_renamed_complete_font_with_notes(fonts, accepted_all):
     assert "4 characters, 2 highlighted (1 of them replaced), 0 missing" in printed
 
 
+def _trained_characters(data: Path) -> set[int]:
+    from glyphrender.dataset.shards import Dataset
+
+    dataset = Dataset.open(data)
+    return {
+        int(cp)
+        for split in ("train", "val")
+        if dataset.has_split(split)
+        for cp in dataset.read_split(split).codepoint
+    }
+
+
+def test_chain_trains_only_on_characters_whose_forms_agree(accepted_all):
+    """No training target shows a Japanese form that Taiwan's differs from: the target's
+    JP-form glyphs (4E14-4E16) and its TC-form one (4E17) are left out, the 16 shared kept."""
+    out, printed, _ = accepted_all
+    assert _trained_characters(out / "data") == set(range(0x4E00, 0x4E10))
+    listed = (out / "train-chars.txt").read_text(encoding="utf-8").splitlines()
+    assert listed[0] == "U+4E00\t\u4e00" and len(listed) == 20  # every shared one, drawn or not
+    assert f"20 characters of {CHARSET} have one form in both faces" in printed
+
+
+def test_train_on_all_keeps_every_pair_and_no_shared_form_is_one_line(tmp_path, fonts, capsys):
+    pan, target = fonts
+    tc_font = _load()
+    args = _args(tmp_path / "all", pan, target, "--accept-all", "--train-on", "all")
+    chain = tc_font.parse_args(args)
+    for step in (tc_font.step_fetch, tc_font.step_forms, tc_font.step_build):  # no model needed
+        step(chain)
+    regional_drawn = {0x4E14, 0x4E15, 0x4E16, 0x4E17}  # three in the JP form, one in the TC
+    trained = _trained_characters(tmp_path / "all" / "data")
+    assert trained == set(range(0x4E00, 0x4E10)) | regional_drawn
+    assert not (tmp_path / "all" / "train-chars.txt").exists()
+    # A collection whose faces share no form: the build step says so, and builds nothing.
+    none_shared = make_regional_collection(tmp_path / "apart.otc", {}, REGIONAL)
+    args = _args(tmp_path / "apart", none_shared, target, "--accept-all")
+    args[args.index("--charset") + 1] = "U+4E14-U+4E19"
+    assert tc_font.main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "tc_font: error: step 3 (build form-true pairs (Noto Sans CJK JP -> Zen Maru Gothic)) "
+        f"failed: {tmp_path / 'apart' / 'forms.json'}: no character of U+4E14-U+4E19 has one "
+        "form in both faces (--train-on all trains on every character)"
+    ]
+    assert not (tmp_path / "apart" / "data").exists()
+
+
 def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, accepted_all, capsys):
     pan, target = fonts
     tc_font = _load()
@@ -160,7 +207,7 @@ def test_the_fonts_are_checked_after_the_fetch_brings_them(tmp_path, fonts, monk
     err = capsys.readouterr().err.strip()
     assert (
         err
-        == "tc_font: error: step 2 (build form-true pairs (Noto Sans CJK JP -> Zen Maru Gothic)) failed: stopped here by the test"
+        == "tc_font: error: step 2 (the form oracle: which forms agree, which of the target's glyphs are JP) failed: stopped here by the test"
     )
     assert len(commands) == 2 and (tmp_path / "out").is_dir()
 
