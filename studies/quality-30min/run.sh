@@ -11,6 +11,7 @@
 #           | short (the TC font chain's model and length: the baseline over 1,200 steps)
 #           | quality-dist3 (the preset drawing a distance map cut at 3 px: --g-distance-px 3)
 #           | quality-fm (the preset with pix2pixHD feature matching: --fm-weight 160)
+#           | quality-hinge (the preset with the hinge GAN objective: --adversarial hinge)
 #           (recipes below; the quality-zoo ones need pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
@@ -122,6 +123,7 @@ case $RECIPE in
     short) FLAGS="$BASELINE --steps 1200" ;;  # scripts/tc_font.py's defaults
     quality-dist3) FLAGS="--preset quality --g-distance-px 3" ;;  # L1 on distance maps
     quality-fm) FLAGS="--preset quality --fm-weight 160" ;;  # a tenth of the L1's weight, as 10 is of 100
+    quality-hinge) FLAGS="--preset quality --adversarial hinge" ;;  # SAGAN's and BigGAN's objective
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 case $FLAGS in *zoo-pretrain*)
