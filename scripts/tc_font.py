@@ -169,6 +169,11 @@ def train_charset(chain: Chain) -> str:
     return str(path)
 
 
+def trained_same_form(chain: Chain) -> bool:
+    """This chain built its dataset from the same-form characters (not a reused run)."""
+    return chain.run is None and chain.train_on == "same-form"
+
+
 def step_build(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}: no dataset built")
@@ -295,12 +300,14 @@ def step_notes(chain: Chain) -> None:
 
     added, replaced = changed_characters(chain)
     checkpoint = resolve_checkpoint(chain.run_dir, "last")
+    # What a reused run trained on is its own business; this chain's run, we know.
+    which = " of the characters whose JP and TC forms agree" if trained_same_form(chain) else ""
     note = (
         f"Zen Maru Gothic with {len(added)} glyphs added and {len(replaced)} replaced by "
         f"generated ones in Taiwan's (Traditional Chinese) forms: drawn by a zi2zi model "
         f"({chain.run_dir.name}, {checkpoint.name}, {chain.size} px) trained on Noto Sans CJK JP "
-        f"-> Zen Maru Gothic pairs, from the glyphs of Noto Sans CJK TC, traced to outlines. "
-        f"The other glyphs are Zen Maru Gothic's own."
+        f"-> Zen Maru Gothic pairs{which}, from the glyphs of Noto Sans CJK TC, traced to "
+        f"outlines. The other glyphs are Zen Maru Gothic's own."
     )
     font = TTFont(str(chain.font))
     font["name"].setName(note, 10, 3, 1, 0x409)

@@ -87,6 +87,7 @@ def test_chain_makes_a_renamed_complete_font_with_notes(fonts, accepted_all):
     assert font["name"].getDebugName(1) == "Target Round TC"
     note = font["name"].getDebugName(10)
     assert "6 glyphs added and 3 replaced" in note and "Noto Sans CJK TC" in note
+    assert "pairs of the characters whose JP and TC forms agree" in note
     assembled, base = open_font(font_path), open_font(target)
     assert set(range(0x4E00, 0x4E1A)) <= present_codepoints(assembled)
     for cp in (0x4E14, 0x4E15, 0x4E16):  # accepted candidates point at new glyphs
@@ -167,6 +168,9 @@ def test_chain_reuses_a_run_and_takes_the_review_decisions(tmp_path, fonts, acce
     assert font.cmap[0x4E14] != base.cmap[0x4E14]  # accepted: replaced
     assert font.cmap[0x4E15] == base.cmap[0x4E15]  # rejected: the base's own
     assert font.cmap[0x4E16] == base.cmap[0x4E16]  # undecided: the base's own
+    # A reused run's dataset is not this chain's: the notes do not say what it trained on.
+    note = TTFont(str(tmp_path / "out" / tc_font.FONT_NAME))["name"].getDebugName(10)
+    assert "pairs, from the glyphs" in note and "forms agree" not in note
 
 
 def test_bad_input_is_one_line_and_nothing_written(tmp_path, fonts, capsys):
