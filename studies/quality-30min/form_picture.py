@@ -16,26 +16,19 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from glyphrender.atomic import write_bytes_atomic
-from PIL import Image
-from tc_side import (  # which reuses studies/tc-font/measure.py's differing, generate, unit
-    CLEAR_BELOW,
-    JP_FACE,
-    TC_FACE,
-    differing,
-    face_glyphs,
-    generate,
-    held_out,
-    tc_inputs,
-    unit,
-)
+from tc_side import CLEAR_BELOW, JP_FACE, TC_FACE, face_glyphs, held_out, tc_inputs
 from zi2zi_core.evaluation.generate import open_run_dataset
 from zi2zi_core.evaluation.metrics import ink_iou
 from zi2zi_core.rundir.checkpoint import load_for_inference
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tc-font"))
+from measure import differing, generate, sheet, unit  # noqa: E402  (studies/tc-font)
 
 CELLS_PER_ROW, GAP_PX = 4, 8
 
@@ -45,20 +38,6 @@ def shown_characters(held: np.ndarray, jp: np.ndarray, tc: np.ndarray, count: in
     plain = np.flatnonzero(differing(held) & (ink_iou(unit(jp), unit(tc)).numpy() < CLEAR_BELOW))
     picks = np.linspace(0, len(plain) - 1, min(count, len(plain))).round().astype(int)
     return plain[np.unique(picks)]
-
-
-def sheet(columns: list[np.ndarray]) -> Image.Image:
-    """One cell per character, the columns side by side, ink black on white, at 2x."""
-    count, px = columns[0].shape[0], columns[0].shape[1]
-    cell_w = len(columns) * px + GAP_PX
-    rows = -(-count // CELLS_PER_ROW)
-    canvas = np.full((rows * (px + GAP_PX), CELLS_PER_ROW * cell_w), 255, np.uint8)
-    for k in range(count):
-        y, x = (k // CELLS_PER_ROW) * (px + GAP_PX), (k % CELLS_PER_ROW) * cell_w
-        for j, column in enumerate(columns):
-            canvas[y : y + px, x + j * px : x + (j + 1) * px] = 255 - column[k]
-    image = Image.fromarray(canvas)
-    return image.resize((image.width * 2, image.height * 2), Image.NEAREST)
 
 
 def main() -> None:
@@ -81,7 +60,7 @@ def main() -> None:
         columns.append((drawn.numpy() * 255).round().astype(np.uint8))
     columns.append(tc)
     buffer = io.BytesIO()
-    sheet(columns).save(buffer, format="PNG")
+    sheet(columns, CELLS_PER_ROW, GAP_PX).save(buffer, format="PNG")
     write_bytes_atomic(args.out, buffer.getvalue(), "the picture")
     print(f"{args.out}: {len(rows)} characters: {''.join(chr(int(c)) for c in codepoints)}")
 

@@ -126,6 +126,21 @@ def calibration(jp: Dataset, cps: np.ndarray, target: np.ndarray) -> dict:
     }
 
 
+def sheet(columns: list[np.ndarray], cells_per_row: int, gap_px: int) -> Image.Image:
+    """Glyph columns side by side, one cell per character (``cells_per_row`` cells a row,
+    ``gap_px`` between cells and rows): ink black on white, at 2x."""
+    count, px = columns[0].shape[0], columns[0].shape[1]
+    cell_w = len(columns) * px + gap_px
+    rows = -(-count // cells_per_row)
+    canvas = np.full((rows * (px + gap_px), cells_per_row * cell_w), 255, np.uint8)
+    for k in range(count):
+        y, x = (k // cells_per_row) * (px + gap_px), (k % cells_per_row) * cell_w
+        for j, column in enumerate(columns):
+            canvas[y : y + px, x + j * px : x + (j + 1) * px] = 255 - column[k]
+    image = Image.fromarray(canvas)
+    return image.resize((image.width * 2, image.height * 2), Image.NEAREST)
+
+
 def picture(path: Path, cps, target, gen_tc, tc_src, jp_src, differ) -> list[str]:
     """32 val characters Zen Maru draws in the JP form (its glyph nearer the JP face than the TC
     face, by the widest margin): Zen Maru | generated from TC | TC face, 8 triplets a row."""
@@ -133,17 +148,8 @@ def picture(path: Path, cps, target, gen_tc, tc_src, jp_src, differ) -> list[str
     margin = (ink_iou(t, unit(jp_src)) - ink_iou(t, unit(tc_src))).numpy()
     margin[~differ] = -np.inf
     rows = np.argsort(-margin, kind="stable")[:PICTURE_CHARS]
-    px, gap = target.shape[1], 6
-    cell = 3 * px + gap
-    sheet = np.full((4 * (px + gap), 8 * cell), 255, np.uint8)
-    for k, r in enumerate(rows):
-        y, x = (k // 8) * (px + gap), (k % 8) * cell
-        triplet = [target[r], (gen_tc[r] * 255).round().astype(np.uint8), tc_src[r]]
-        for j, img in enumerate(triplet):
-            sheet[y : y + px, x + j * px : x + (j + 1) * px] = 255 - img
-    Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
-        path
-    )
+    drawn = (gen_tc[rows] * 255).round().astype(np.uint8)
+    sheet([target[rows], drawn, tc_src[rows]], cells_per_row=8, gap_px=6).save(path)
     return [chr(int(cps[r])) for r in rows]
 
 
