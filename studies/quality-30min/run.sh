@@ -12,6 +12,9 @@
 #           | quality-dist3 (the preset drawing a distance map cut at 3 px: --g-distance-px 3)
 #           | quality-fm (the preset with pix2pixHD feature matching: --fm-weight 160)
 #           | quality-hinge (the preset with the hinge GAN objective: --adversarial hinge)
+#           | quality-fm1600 (feature matching at the L1's own weight: --fm-weight 1600)
+#           | quality-ema9998 (the generator's weight average over ~5,000 steps, not ~1,000:
+#             --ema-decay 0.9998)
 #           (recipes below; the quality-zoo ones need pretrain.sh first)
 #   SEED    1, 2, ...
 #   PAIR    maru (Noto Sans CJK JP -> Zen Maru Gothic Regular, the pair the study tunes on)
@@ -124,6 +127,8 @@ case $RECIPE in
     quality-dist3) FLAGS="--preset quality --g-distance-px 3" ;;  # L1 on distance maps
     quality-fm) FLAGS="--preset quality --fm-weight 160" ;;  # a tenth of the L1's weight, as 10 is of 100
     quality-hinge) FLAGS="--preset quality --adversarial hinge" ;;  # SAGAN's and BigGAN's objective
+    quality-fm1600) FLAGS="--preset quality --fm-weight 1600" ;;  # feature matching as heavy as the L1
+    quality-ema9998) FLAGS="--preset quality --ema-decay 0.9998" ;;  # averages ~5,000 of the 6,400 steps
     *) echo "run.sh: unknown recipe '$RECIPE'" >&2; exit 2 ;;
 esac
 case $FLAGS in *zoo-pretrain*)
