@@ -26,6 +26,9 @@ the chain stops at the first that fails):
     python3 scripts/tc_font.py --run runs/tc-font/jp-s1 --accept-all   # reuse a trained run
     python3 scripts/tc_font.py --run tc-font-out/run --decisions reviewed.json
 
+Run again on the same --out, the chain continues the model it trained there, and refuses
+(one line) if step 3 now builds other pairs than that model trained on.
+
 Exit codes: 0 the font was made and passed every check; 1 bad input or a failed step (one
 line naming it); 2 usage error; 130 interrupted.
 """
@@ -174,15 +177,48 @@ def trained_same_form(chain: Chain) -> bool:
     return chain.run is None and chain.train_on == "same-form"
 
 
+def dataset_identity(data: Path) -> dict | None:
+    """What a dataset holds, from its manifest, or None where no dataset is. Its shards'
+    SHA-256 (deterministic) say which pairs; left out are when it was built, by which
+    glyphrender version, and the paths of the fonts and of a charset file (an --out moved
+    elsewhere holds the same pairs)."""
+    from glyphrender.dataset.shards import MANIFEST_NAME, read_manifest
+
+    if not (data / MANIFEST_NAME).is_file():
+        return None
+    held = read_manifest(data).to_json()
+    for key in ("created", "tool"):
+        held.pop(key, None)
+    held.get("charset", {}).pop("spec", None)
+    for font in held.get("fonts", []):
+        font.pop("path", None)
+    return held
+
+
 def step_build(chain: Chain) -> None:
+    """Build the pairs. A run an earlier chain trained in OUT/run is continued by step 4, so
+    a dataset that is not the one it trained on (another --train-on, --charset, --size or
+    font) is refused here: continuing would train that model on other pairs."""
     if chain.run is not None:
         print(f"   reusing {chain.run}: no dataset built")
         return
+    from zi2zi_core.rundir.layout import RunDir
+
+    data = chain.out / "data"
+    earlier = dataset_identity(data) if RunDir(chain.run_dir).checkpoints.is_dir() else None
     run_command(
         [program("glyphrender"), "build", "--src", chain.jp, "--dst", str(chain.target)]
         + ["--charset", train_charset(chain), "--size", str(chain.size)]
-        + ["--out", str(chain.out / "data"), "--force"]
+        + ["--out", str(data), "--force"]
     )
+    now = dataset_identity(data)
+    if earlier is not None and now != earlier:
+        differ = ", ".join(key for key in sorted(now or {}) if now.get(key) != earlier.get(key))
+        raise ChainError(
+            f"{chain.run_dir}: trained on another dataset than this chain builds ({differ} "
+            "differ: another --train-on, --charset, --size or font?); remove it to train "
+            "afresh, or give another --out"
+        )
 
 
 def step_train(chain: Chain) -> None:

@@ -221,10 +221,37 @@ def test_chain_run_again_continues_its_own_run(tmp_path, fonts, accepted_all, ca
 
     pan, target = fonts
     out = tmp_path / "out"
-    shutil.copytree(accepted_all[0] / "run", out / "run")  # an earlier chain's 2-step run
+    for part in ("run", "data"):  # an earlier chain's 2-step run and the pairs it trained on
+        shutil.copytree(accepted_all[0] / part, out / part)
     args = _args(out, pan, target, "--accept-all")
     args[args.index("--steps") + 1] = "4"
     assert _load().main(args) == 0
     assert "--resume --steps 4" in capsys.readouterr().out
-    steps = [int(p.stem.split("-")[1]) for p in (out / "run" / "checkpoints").glob("ckpt-*.pt")]
-    assert max(steps) == 4
+    assert max(_checkpoint_steps(out / "run")) == 4
+
+
+def _checkpoint_steps(run: Path) -> list[int]:
+    return [int(p.stem.split("-")[1]) for p in (run / "checkpoints").glob("ckpt-*.pt")]
+
+
+def test_chain_refuses_to_continue_a_run_on_other_pairs(tmp_path, fonts, accepted_all, capsys):
+    """Run again with --train-on all where the earlier chain trained on the same-form
+    characters: continuing would train that model on the JP-form pairs it was kept from."""
+    import shutil
+
+    pan, target = fonts
+    out = tmp_path / "out"
+    for part in ("run", "data"):
+        shutil.copytree(accepted_all[0] / part, out / part)
+    args = _args(out, pan, target, "--accept-all", "--train-on", "all")
+    args[args.index("--steps") + 1] = "4"
+    assert _load().main(args) == 1
+    printed = capsys.readouterr()
+    assert "--resume" not in printed.out
+    assert printed.err.strip().splitlines() == [
+        "tc_font: error: step 3 (build form-true pairs (Noto Sans CJK JP -> Zen Maru Gothic)) "
+        f"failed: {out / 'run'}: trained on another dataset than this chain builds (charset, "
+        "coverage, splits differ: another --train-on, --charset, --size or font?); remove it "
+        "to train afresh, or give another --out"
+    ]
+    assert _checkpoint_steps(out / "run") == _checkpoint_steps(accepted_all[0] / "run")
