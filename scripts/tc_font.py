@@ -189,7 +189,7 @@ def dataset_identity(data: Path) -> dict | None:
     held = read_manifest(data).to_json()
     for key in ("created", "tool"):
         held.pop(key, None)
-    held.get("charset", {}).pop("spec", None)
+    (held.get("charset") or {}).pop("spec", None)
     for font in held.get("fonts", []):
         font.pop("path", None)
     return held
