@@ -195,6 +195,13 @@ def dataset_identity(data: Path) -> dict | None:
     return held
 
 
+def continues_earlier_run(chain: Chain) -> bool:
+    """OUT/run holds checkpoints an earlier chain trained: step 4 continues that run."""
+    from zi2zi_core.rundir.layout import RunDir
+
+    return chain.run is None and RunDir(chain.run_dir).checkpoints.is_dir()
+
+
 def step_build(chain: Chain) -> None:
     """Build the pairs. A run an earlier chain trained in OUT/run is continued by step 4, so
     a dataset that is not the one it trained on (another --train-on, --charset, --size or
@@ -202,10 +209,8 @@ def step_build(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}: no dataset built")
         return
-    from zi2zi_core.rundir.layout import RunDir
-
     data = chain.out / "data"
-    earlier = dataset_identity(data) if RunDir(chain.run_dir).checkpoints.is_dir() else None
+    earlier = dataset_identity(data) if continues_earlier_run(chain) else None
     run_command(
         [program("glyphrender"), "build", "--src", chain.jp, "--dst", str(chain.target)]
         + ["--charset", train_charset(chain), "--size", str(chain.size)]
@@ -225,10 +230,8 @@ def step_train(chain: Chain) -> None:
     if chain.run is not None:
         print(f"   reusing {chain.run}")
         return
-    from zi2zi_core.rundir.layout import RunDir
-
     zi2zi, run = program("zi2zi"), str(chain.run_dir)
-    if RunDir(chain.run_dir).checkpoints.is_dir():  # a run of an earlier chain: continue it
+    if continues_earlier_run(chain):
         run_command([zi2zi, "train", "--run", run, "--resume", "--steps", str(chain.steps)])
         return
     shards = str(chain.out / "data")
